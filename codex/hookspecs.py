@@ -1,0 +1,124 @@
+"""The whole extension surface of codex: pluggy hook specifications.
+
+A plugin is a module (or object) with functions marked ``@hookimpl`` whose names match these
+specs. Built-in capabilities register through exactly the same hooks as third-party ones.
+Hooks that name registries return data (objects or dicts); they never do network I/O while
+registering and never reach into global state.
+
+A minimal third-party plugin::
+
+    import pluggy
+    hookimpl = pluggy.HookimplMarker("codex")
+
+    @hookimpl
+    def codex_model_providers():
+        return {"acme": {"name": "Acme", "base_url": "https://api.acme.test/v1",
+                         "env_key": "ACME_API_KEY", "wire_api": "chat"}}
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+
+    from codex.approval.policy import ApprovalPolicy
+    from codex.config.model import Config, ModelProviderInfo
+    from codex.sandbox import SandboxBackend
+    from codex.tools.base import Tool
+    from codex.ui import ProviderUI
+    from codex.wire import WireApi
+
+PROJECT = "codex"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def codex_wire_apis() -> dict[str, WireApi]:  # type: ignore[empty-body]
+    """Wire-API clients by name, e.g. ``{"responses": ResponsesApi()}``.
+
+    A provider entry's ``wire_api`` selects one. Return cheap objects: import httpx inside
+    ``stream()``, not at module import time::
+
+        @hookimpl
+        def codex_wire_apis():
+            from my_plugin.wire import AnthropicApi
+            return {"anthropic": AnthropicApi()}
+    """
+
+
+@hookspec
+def codex_model_providers() -> dict[str, dict[str, Any]]:  # type: ignore[empty-body]
+    """Built-in provider entries, the same shape as ``[model_providers.<id>]`` in config.toml.
+
+    A user's table of the same id overrides the plugin's entry field by field::
+
+        @hookimpl
+        def codex_model_providers():
+            return {"openai": {"name": "OpenAI", "base_url": "https://api.openai.com/v1",
+                               "env_key": "OPENAI_API_KEY", "wire_api": "responses"}}
+    """
+
+
+@hookspec(firstresult=True)
+def codex_provider_startup(provider: ModelProviderInfo, config: Config, ui: ProviderUI) -> bool | None:
+    """Make a provider ready before the first request (launch a local server, pull a model).
+
+    Return True when this plugin handled the provider, None to let others try. Raise a
+    ``CodexError`` with an actionable message when the provider cannot be made ready::
+
+        @hookimpl
+        def codex_provider_startup(provider, config, ui):
+            if provider.id != "oss":
+                return None
+            ensure_server_running(provider, ui)
+            return True
+    """
+
+
+@hookspec
+def codex_sandboxes() -> list[SandboxBackend]:  # type: ignore[empty-body]
+    """Sandbox backends, each able to say whether it is available on this machine::
+
+        @hookimpl
+        def codex_sandboxes():
+            return [LandlockBackend()]
+    """
+
+
+@hookspec
+def codex_tools(config: Config) -> list[Tool]:  # type: ignore[empty-body]
+    """Tools offered to the model, given the session's config (return [] to offer none)::
+
+        @hookimpl
+        def codex_tools(config):
+            return [Tool(name="word_count", description="Count words in a file",
+                         parameters=WordCountArgs, handler=count_words)]
+    """
+
+
+@hookspec
+def codex_approval_policies() -> dict[str, ApprovalPolicy]:  # type: ignore[empty-body]
+    """Approval policies by name (``untrusted``, ``on-failure``, ``on-request``, ``never``)::
+
+        @hookimpl
+        def codex_approval_policies():
+            return {"paranoid": ParanoidPolicy()}
+    """
+
+
+@hookspec
+def codex_cli_commands(cli: click.Group) -> None:
+    """Add subcommands to the ``codex`` command group (as simonw/llm does)::
+
+        @hookimpl
+        def codex_cli_commands(cli):
+            @cli.command()
+            def hello():
+                "Say hello."
+                click.echo("hello")
+    """

@@ -1,0 +1,244 @@
+"""Finding, loading and querying plugins.
+
+``make_plugin_manager()`` is the one factory (no module-level manager): the CLI makes one per
+process, tests make their own with ``autoload=False``. Core built-ins load first through the same
+hooks as everyone else; then every entry point in the ``codex`` group, each inside its own error
+guard so one broken plugin never takes the program down with it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Generic, TypeVar
+
+import pluggy
+
+from codex import hookspecs
+from codex.errors import PluginError
+
+ENTRY_POINT_GROUP = "codex"
+
+# The core's own capabilities, registered through the public hooks (as pytest does).
+CORE_PLUGINS: tuple[tuple[str, str], ...] = (
+    ("core-tools", "codex.tools.plugin"),
+    ("core-approval", "codex.approval.plugin"),
+    ("core-sandbox", "codex.sandbox_none"),
+)
+
+
+@dataclass
+class PluginRecord:
+    """What ``codex plugins`` shows for one plugin."""
+
+    name: str
+    module: str
+    distribution: str
+    version: str
+    builtin: bool
+    error: str | None = None
+    hooks: list[str] = field(default_factory=list)
+    provides: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def broken(self) -> bool:
+        return self.error is not None
+
+
+class CodexPluginManager(pluggy.PluginManager):
+    """A pluggy manager that also remembers where each plugin came from and what broke."""
+
+    def __init__(self) -> None:
+        super().__init__(hookspecs.PROJECT)
+        self.add_hookspecs(hookspecs)
+        self.records: dict[str, PluginRecord] = {}
+
+    def register_module(
+        self, name: str, module_name: str, *, distribution: str, version: str, builtin: bool
+    ) -> None:
+        """Import and register one plugin module; a failure is recorded, never raised."""
+        record = PluginRecord(name, module_name, distribution, version, builtin)
+        self.records[name] = record
+        try:
+            module = importlib.import_module(module_name)
+            self.register(module, name=name)
+        except Exception as exc:  # noqa: BLE001 - a plugin may fail in any way; isolate it
+            record.error = f"{type(exc).__name__}: {exc}"
+            return
+        record.hooks = sorted(
+            hook.name for hook in self.get_hookcallers(module) or [] if hook.name.startswith("codex_")
+        )
+
+    def register_object(self, plugin: object, name: str, *, distribution: str = "(test)") -> None:
+        """Register an in-memory plugin object (tests, embedding)."""
+        self.records[name] = PluginRecord(name, type(plugin).__module__, distribution, "", False)
+        self.register(plugin, name=name)
+        self.records[name].hooks = sorted(h.name for h in self.get_hookcallers(plugin) or [])
+
+    def call_each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call every implementation of a hook separately, returning (plugin name, result).
+
+        Knowing which plugin returned what lets registries name both sides of a duplicate, and
+        a plugin that raises is marked broken instead of failing the whole call.
+        """
+        caller = getattr(self.hook, hook_name)
+        results: list[tuple[str, Any]] = []
+        # pluggy calls the last-registered first; walk in registration order instead.
+        for impl in reversed(caller.get_hookimpls()):
+            try:
+                value = impl.function(*[kwargs[arg] for arg in impl.argnames])
+            except Exception as exc:  # noqa: BLE001 - isolate the plugin, report it
+                record = self.records.get(impl.plugin_name)
+                if record is not None and record.error is None:
+                    record.error = f"{hook_name} raised {type(exc).__name__}: {exc}"
+                continue
+            if value is not None:
+                results.append((impl.plugin_name, value))
+        return results
+
+
+def _name_filter(env: dict[str, str]) -> Callable[[str], bool]:
+    only = {n.strip() for n in env.get("CODEX_PLUGINS", "").split(",") if n.strip()}
+    disabled = {n.strip() for n in env.get("CODEX_DISABLE_PLUGINS", "").split(",") if n.strip()}
+
+    def wanted(name: str) -> bool:
+        if name in disabled:
+            return False
+        return not only or name in only
+
+    return wanted
+
+
+def make_plugin_manager(
+    *,
+    autoload: bool = True,
+    builtins: bool = True,
+    extra: Iterable[tuple[str, object]] = (),
+    env: dict[str, str] | None = None,
+) -> CodexPluginManager:
+    """Build a plugin manager: core built-ins, then entry points, then ``extra`` objects.
+
+    ``CODEX_PLUGINS=a,b`` loads only those entry-point plugins; ``CODEX_DISABLE_PLUGINS=a``
+    skips some (core built-ins are always loaded, like pytest's own plugins).
+    """
+    from codex import __version__
+
+    pm = CodexPluginManager()
+    if builtins:
+        for name, module_name in CORE_PLUGINS:
+            pm.register_module(name, module_name, distribution="codex-py", version=__version__, builtin=True)
+    if autoload:
+        wanted = _name_filter(dict(os.environ) if env is None else env)
+        for ep, dist_name, dist_version in _entry_points():
+            if not wanted(ep.name):
+                continue
+            if ep.name in pm.records:
+                pm.records[f"{ep.name}!{dist_name}"] = PluginRecord(
+                    ep.name, ep.value, dist_name, dist_version, False,
+                    error=f"plugin name {ep.name!r} is already used by {pm.records[ep.name].distribution}",
+                )
+                continue
+            pm.register_module(ep.name, ep.value, distribution=dist_name, version=dist_version, builtin=False)
+    for name, plugin in extra:
+        pm.register_object(plugin, name)
+    return pm
+
+
+def _entry_points() -> list[tuple[Any, str, str]]:
+    from importlib.metadata import entry_points
+
+    found = []
+    seen: set[tuple[str, str]] = set()
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        dist = ep.dist
+        dist_name = dist.metadata["Name"] if dist is not None else "(unknown)"
+        dist_version = dist.version if dist is not None else ""
+        # The same distribution can be visible twice (editable install plus a build dir).
+        if (ep.name, ep.value) in seen:
+            continue
+        seen.add((ep.name, ep.value))
+        found.append((ep, dist_name, dist_version))
+    return found
+
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """Names resolved to implementations, with errors that teach.
+
+    Duplicate names are an error naming both plugins; an unknown name lists the known ones.
+    """
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._items: dict[str, tuple[T, str]] = {}
+        self.conflicts: list[str] = []
+
+    def add(self, name: str, item: T, plugin: str) -> None:
+        if name in self._items:
+            other = self._items[name][1]
+            self.conflicts.append(f"{self.kind} {name!r} is registered by both {other!r} and {plugin!r}")
+            return
+        self._items[name] = (item, plugin)
+
+    def get(self, name: str) -> T:
+        for conflict in self.conflicts:
+            if conflict.split("'")[1] == name:
+                raise PluginError(conflict + "; disable one with CODEX_DISABLE_PLUGINS=<name>")
+        try:
+            return self._items[name][0]
+        except KeyError:
+            known = ", ".join(sorted(self._items)) or "(none)"
+            raise PluginError(f"unknown {self.kind} {name!r}; known: {known}") from None
+
+    def plugin_of(self, name: str) -> str:
+        return self._items[name][1]
+
+    def names(self) -> list[str]:
+        return list(self._items)
+
+    def items(self) -> list[tuple[str, T]]:
+        return [(name, item) for name, (item, _) in self._items.items()]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+
+def collect_registry(pm: CodexPluginManager, hook_name: str, kind: str, **kwargs: Any) -> Registry[Any]:
+    """Build a registry from a hook returning ``{name: item}`` or a list of items with ``.name``."""
+    registry: Registry[Any] = Registry(kind)
+    for plugin, value in pm.call_each(hook_name, **kwargs):
+        if isinstance(value, dict):
+            for name, item in value.items():
+                registry.add(name, item, plugin)
+        else:
+            for item in value:
+                registry.add(item.name, item, plugin)
+    return registry
+
+
+def describe_provides(pm: CodexPluginManager, config: Any = None) -> None:
+    """Fill each record's ``provides`` by asking the registry hooks (for ``codex plugins``)."""
+    hooks: list[tuple[str, str, dict[str, Any]]] = [
+        ("codex_wire_apis", "wire APIs", {}),
+        ("codex_model_providers", "providers", {}),
+        ("codex_sandboxes", "sandboxes", {}),
+        ("codex_approval_policies", "approval policies", {}),
+    ]
+    if config is not None:
+        hooks.append(("codex_tools", "tools", {"config": config}))
+    for hook_name, label, kwargs in hooks:
+        for plugin, value in pm.call_each(hook_name, **kwargs):
+            names = list(value) if isinstance(value, dict) else [item.name for item in value]
+            record = pm.records.get(plugin)
+            if record is not None and names:
+                record.provides.setdefault(label, []).extend(names)
+
+
+def load_module(module_name: str) -> ModuleType:
+    """Import helper kept here so tests can monkeypatch module loading in one place."""
+    return importlib.import_module(module_name)

@@ -1,0 +1,3 @@
+"""The ollama plugin for codex (features land in their own issue)."""
+
+from __future__ import annotations
