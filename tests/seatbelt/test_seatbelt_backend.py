@@ -12,7 +12,7 @@ import pluggy
 import pytest
 from codex_seatbelt.backend import SANDBOX_EXEC, SeatbeltBackend
 from codex_seatbelt.policy import generate_policy
-from conftest import Workspace
+from seatbelt_fixtures import Workspace
 
 from codex.sandbox import SandboxBackend, SandboxMode, SandboxPolicy
 

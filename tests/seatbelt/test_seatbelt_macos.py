@@ -6,11 +6,12 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from codex_seatbelt.backend import SeatbeltBackend
-from conftest import Workspace
+from seatbelt_fixtures import Workspace
 
 from codex.sandbox import SandboxPolicy
 
@@ -74,7 +75,7 @@ CONNECT = "import socket, sys; socket.create_connection(('127.0.0.1', int(sys.ar
 
 
 @pytest.fixture
-def listener() -> object:
+def listener() -> Iterator[socket.socket]:
     """A TCP listener on 127.0.0.1 for the connect attempts; closed after the test."""
     server = socket.socket()
     server.bind(("127.0.0.1", 0))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from codex_seatbelt.policy import generate_policy
-from conftest import Golden, Workspace
+from seatbelt_fixtures import Golden, Workspace
 from seatbelt_sexpr import Node, SexprError, Str, is_allowed, parse, rule_filters, rule_operations
 
 from codex.errors import SandboxError
