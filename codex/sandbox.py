@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 
 class SandboxMode(str, Enum):
@@ -96,7 +97,7 @@ class SandboxPolicy:
     def describe(self) -> str:
         """One line for headers and prompts."""
         if self.mode is not SandboxMode.WORKSPACE_WRITE:
-            return self.mode.value
+            return str(self.mode.value)
         net = "network on" if self.network_access else "network off"
         roots = ", ".join(str(r) for r in self.writable_roots)
         return f"workspace-write ({net}; writable: {roots})"

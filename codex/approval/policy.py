@@ -1,0 +1,180 @@
+"""Approval policies: for each command or patch, run sandboxed, run unsandboxed, ask, or reject.
+
+A policy is a plugin object registered through ``codex_approval_policies``. It sees facts (is the
+command trusted? is a sandbox available? did the sandbox deny the last run?) and returns a
+decision; asking the person and running the command are the engine's job.
+
+Design choices (documented for users in the README):
+- Trusted commands (known-safe, or approved for this session) run without asking but still in
+  the sandbox: being read-only-safe is no reason to drop confinement.
+- An approved command first runs in the sandbox too; only when the sandbox demonstrably denied it
+  does the policy offer to re-run it unsandboxed (under ``never``, that goes back to the model).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Protocol, runtime_checkable
+
+
+class Action(str, Enum):
+    """What to do with a command or patch."""
+
+    RUN_SANDBOXED = "run-sandboxed"
+    RUN_UNSANDBOXED = "run-unsandboxed"
+    ASK = "ask"
+    REJECT = "reject"
+
+
+@dataclass(frozen=True)
+class CommandFacts:
+    """Everything a policy may weigh about one shell call."""
+
+    trusted: bool
+    trust_reason: str
+    sandbox_mode: str
+    sandbox_available: bool
+    escalation_requested: bool = False
+    justification: str | None = None
+
+
+@dataclass(frozen=True)
+class PatchFacts:
+    """Everything a policy may weigh about one patch."""
+
+    inside_writable_roots: bool
+    sandbox_mode: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The policy's answer; ``reason`` is shown to the person when asking, or to the model."""
+
+    action: Action
+    reason: str = ""
+
+
+@runtime_checkable
+class ApprovalPolicy(Protocol):
+    """A named approval policy.
+
+    ``offers_escalation`` says whether the shell tool advertises ``with_escalated_permissions``
+    and ``justification`` to the model (only on-request does).
+    """
+
+    name: str
+    description: str
+    offers_escalation: bool
+
+    def decide_command(self, facts: CommandFacts) -> Decision:
+        """Before running a command."""
+        ...
+
+    def after_sandbox_denial(self, facts: CommandFacts, denial: str) -> Decision:
+        """After a sandboxed run failed and the evidence says the sandbox denied it."""
+        ...
+
+    def decide_patch(self, facts: PatchFacts) -> Decision:
+        """Before applying a patch."""
+        ...
+
+
+_NO_SANDBOX = (
+    "no sandbox backend is available on this machine (see `codex sandbox status`), "
+    "so this command would run unconfined"
+)
+
+
+class _BasePolicy:
+    """Shared rules; subclasses change the few places where the four policies differ."""
+
+    name = ""
+    description = ""
+    offers_escalation = False
+    asks = True  # False for `never`: every "ask" becomes a rejection the model can act on
+
+    def _ask(self, reason: str) -> Decision:
+        if self.asks:
+            return Decision(Action.ASK, reason)
+        return Decision(
+            Action.REJECT,
+            f"rejected without asking (approval_policy = never): {reason}. "
+            "Try a different approach that works inside the sandbox.",
+        )
+
+    def _run(self, facts: CommandFacts) -> Decision:
+        if facts.sandbox_mode == "danger-full-access":
+            return Decision(Action.RUN_UNSANDBOXED, "danger-full-access")
+        if not facts.sandbox_available:
+            return self._ask(_NO_SANDBOX)
+        return Decision(Action.RUN_SANDBOXED, facts.trust_reason)
+
+    def decide_command(self, facts: CommandFacts) -> Decision:
+        return self._run(facts)
+
+    def after_sandbox_denial(self, facts: CommandFacts, denial: str) -> Decision:
+        return Decision(Action.REJECT, f"the sandbox denied it: {denial}")
+
+    def decide_patch(self, facts: PatchFacts) -> Decision:
+        if facts.sandbox_mode == "danger-full-access" or (
+            facts.inside_writable_roots and facts.sandbox_mode == "workspace-write"
+        ):
+            return Decision(Action.RUN_UNSANDBOXED, "every path is inside the writable roots")
+        return self._ask("the patch writes outside the writable roots")
+
+
+class UntrustedPolicy(_BasePolicy):
+    """Ask before every command that is not known-safe or approved for the session."""
+
+    name = "untrusted"
+    description = "ask before running anything not known to be safe"
+
+    def decide_command(self, facts: CommandFacts) -> Decision:
+        if not facts.trusted:
+            return Decision(Action.ASK, facts.trust_reason)
+        return self._run(facts)
+
+    def after_sandbox_denial(self, facts: CommandFacts, denial: str) -> Decision:
+        return Decision(Action.ASK, f"the sandbox denied it ({denial}); run it without the sandbox?")
+
+    def decide_patch(self, facts: PatchFacts) -> Decision:
+        return Decision(Action.ASK, "untrusted: every patch is shown before it is applied")
+
+
+class OnFailurePolicy(_BasePolicy):
+    """Run everything in the sandbox; ask only when the sandbox denied something."""
+
+    name = "on-failure"
+    description = "run in the sandbox; ask to re-run unsandboxed when the sandbox denies it"
+
+    def after_sandbox_denial(self, facts: CommandFacts, denial: str) -> Decision:
+        return Decision(Action.ASK, f"the sandbox denied it ({denial}); run it without the sandbox?")
+
+
+class OnRequestPolicy(_BasePolicy):
+    """Run in the sandbox; the model may ask to escalate, which asks the person."""
+
+    name = "on-request"
+    description = "run in the sandbox; the model asks when it needs more"
+    offers_escalation = True
+
+    def decide_command(self, facts: CommandFacts) -> Decision:
+        if facts.escalation_requested and facts.sandbox_mode != "danger-full-access":
+            why = facts.justification or "(no justification given)"
+            return Decision(Action.ASK, f"the model asks to run this without the sandbox: {why}")
+        return self._run(facts)
+
+
+class NeverPolicy(_BasePolicy):
+    """Never ask: failures go back to the model; what would need approval is rejected."""
+
+    name = "never"
+    description = "never ask; what would need approval is rejected"
+    asks = False
+
+
+def builtin_policies() -> dict[str, ApprovalPolicy]:
+    """The four built-ins, keyed by their config names."""
+    policies: list[ApprovalPolicy] = [UntrustedPolicy(), OnFailurePolicy(), OnRequestPolicy(), NeverPolicy()]
+    return {p.name: p for p in policies}

@@ -1,0 +1,120 @@
+"""``codex exec`` for people: the answer on stdout, the transcript on stderr.
+
+The transcript (header, reasoning, commands with exit status and duration, patches as diffs, the
+plan as a checklist, tokens) goes to stderr so ``codex exec ... > answer.txt`` keeps only the answer.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import TextIO
+
+from codex import events as ev
+
+_STYLES = {
+    "bold": "1",
+    "dim": "2",
+    "red": "31",
+    "green": "32",
+    "yellow": "33",
+    "magenta": "35",
+    "cyan": "36",
+}
+OUTPUT_PREVIEW_LINES = 5
+
+
+class HumanRenderer:
+    """Writes a readable transcript of the session's events."""
+
+    def __init__(self, out: TextIO, err: TextIO, color: bool) -> None:
+        self.out, self.err, self.color = out, err, color
+        self.final_message: str | None = None
+        self._reasoning_open = False
+
+    def style(self, text: str, *names: str) -> str:
+        if not self.color or not names:
+            return text
+        codes = ";".join(_STYLES[n] for n in names)
+        return f"\x1b[{codes}m{text}\x1b[0m"
+
+    def _say(self, text: str) -> None:
+        print(text, file=self.err, flush=True)
+
+    def handle(self, event: ev.Event) -> None:
+        msg = event.msg
+        if isinstance(msg, ev.SessionConfigured):
+            rows = [
+                ("workdir", msg.cwd),
+                ("model", msg.model),
+                ("provider", msg.provider),
+                ("approval", msg.approval_policy),
+                ("sandbox", f"{msg.sandbox} [{msg.sandbox_backend}]"),
+                ("session id", msg.session_id),
+            ]
+            self._say(self.style("codex exec", "bold"))
+            for key, value in rows:
+                self._say(f"{self.style(key + ':', 'dim')} {value}")
+            self._say("--------")
+        elif isinstance(msg, ev.AgentReasoning):
+            self._say(self.style("thinking", "magenta", "bold"))
+            self._say(self.style(msg.text, "dim"))
+        elif isinstance(msg, ev.ExecCommandBegin):
+            tag = "" if msg.sandboxed else self.style(" (unsandboxed)", "yellow")
+            self._say(f"{self.style('exec', 'magenta', 'bold')} {shlex.join(msg.command)}{tag} in {msg.cwd}")
+        elif isinstance(msg, ev.ExecCommandEnd):
+            ok = msg.exit_code == 0
+            status = "succeeded" if ok else f"exited {msg.exit_code}"
+            self._say(self.style(f"{status} in {msg.duration_seconds * 1000:.0f}ms:", "green" if ok else "red"))
+            lines = msg.aggregated_output.splitlines()
+            for line in lines[:OUTPUT_PREVIEW_LINES]:
+                self._say(self.style(line, "dim"))
+            if len(lines) > OUTPUT_PREVIEW_LINES:
+                self._say(self.style(f"... +{len(lines) - OUTPUT_PREVIEW_LINES} lines", "dim"))
+        elif isinstance(msg, ev.PatchApplyBegin):
+            verb = "auto-approved" if msg.auto_approved else "approved"
+            self._say(f"{self.style('apply_patch', 'magenta', 'bold')} {verb}:")
+            for path, change in msg.changes.items():
+                self._diff(change.get("unified_diff", "")) if change.get("unified_diff") else self._say(path)
+        elif isinstance(msg, ev.PatchApplyEnd):
+            if msg.success:
+                self._say(self.style(msg.stdout.strip(), "green"))
+            else:
+                self._say(self.style(f"apply_patch failed: {msg.stderr}", "red"))
+        elif isinstance(msg, ev.PlanUpdate):
+            self._say(self.style("plan", "magenta", "bold"))
+            marks = {"completed": "[x]", "in_progress": "[~]", "pending": "[ ]"}
+            for step in msg.plan:
+                self._say(f"  {marks.get(step['status'], '[ ]')} {step['step']}")
+        elif isinstance(msg, ev.McpToolCallBegin):
+            self._say(f"{self.style('tool', 'magenta', 'bold')} {msg.server}.{msg.tool}")
+        elif isinstance(msg, ev.McpToolCallEnd):
+            status = "succeeded" if msg.success else "failed"
+            self._say(self.style(f"{msg.server}.{msg.tool} {status}", "green" if msg.success else "red"))
+        elif isinstance(msg, ev.ExecApprovalRequest | ev.PatchApprovalRequest):
+            self._say(self.style("approval needed, but exec never asks: denied", "yellow"))
+        elif isinstance(msg, ev.AgentMessage):
+            self.final_message = msg.message
+            self._say(self.style("codex", "cyan", "bold"))
+        elif isinstance(msg, ev.TokenCount):
+            self._say(self.style(f"tokens used: {msg.total.total_tokens}", "dim"))
+        elif isinstance(msg, ev.StreamError | ev.BackgroundEvent):
+            self._say(self.style(msg.message, "yellow"))
+        elif isinstance(msg, ev.Error):
+            self._say(self.style(f"error: {msg.message}", "red", "bold"))
+        elif isinstance(msg, ev.TurnAborted):
+            self._say(self.style(f"turn {msg.reason}", "red"))
+        elif isinstance(msg, ev.TaskComplete) and msg.last_agent_message is not None:
+            print(msg.last_agent_message, file=self.out, flush=True)
+
+    def _diff(self, diff: str) -> None:
+        for line in diff.splitlines():
+            if line.startswith(("+++", "---")):
+                self._say(self.style(line, "bold"))
+            elif line.startswith("+"):
+                self._say(self.style(line, "green"))
+            elif line.startswith("-"):
+                self._say(self.style(line, "red"))
+            elif line.startswith("@@"):
+                self._say(self.style(line, "cyan"))
+            else:
+                self._say(line)

@@ -1,0 +1,60 @@
+"""Opening a session: plugins -> services -> provider startup -> rollout -> Session.
+
+Every face calls ``open_session``; it is the one place where a new or resumed session is put
+together, so exec, the MCP server and the terminal behave alike.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from codex.rollout import RolloutRecorder, read_session
+from codex.services import resolve_services
+from codex.session import Session
+
+if TYPE_CHECKING:
+    from codex.config.loader import LoadedConfig
+    from codex.plugins import CodexPluginManager
+    from codex.ui import ProviderUI
+
+
+def prepare_provider(pm: CodexPluginManager, loaded: LoadedConfig, ui: ProviderUI) -> None:
+    """Let plugins make the provider ready (launch Ollama, pull a model) before the first turn."""
+    provider = loaded.config.provider()
+    pm.hook.codex_provider_startup(provider=provider, config=loaded.config, ui=ui)
+
+
+async def open_session(
+    pm: CodexPluginManager,
+    loaded: LoadedConfig,
+    *,
+    resume: Path | None = None,
+    record: bool = True,
+) -> Session:
+    """A started session, new or resumed from a rollout file."""
+    from codex import __version__
+
+    services = resolve_services(pm, loaded)
+    if resume is not None:
+        saved = read_session(resume)
+        rollout = RolloutRecorder.reopen(resume) if record else None
+        session = Session(loaded, services, session_id=saved.session_id, history=saved.items, rollout=rollout)
+    else:
+        session = Session(loaded, services)
+        rollout = None
+        if record:
+            rollout = RolloutRecorder.create(
+                loaded.codex_home,
+                session.session_id,
+                {
+                    "cwd": str(loaded.cwd),
+                    "model": loaded.config.model,
+                    "model_provider": services.provider.id,
+                    "originator": "codex_py",
+                    "cli_version": __version__,
+                },
+            )
+        session.rollout = rollout
+    await session.start()
+    return session

@@ -1,0 +1,287 @@
+"""What flows between a face and the engine: ops in, events out (a queue pair, like the peer).
+
+Event ``type`` names follow the peer's EventMsg, so a face written against one reads the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any
+
+from codex.protocol import InputItem, TokenUsage
+
+# ---------------------------------------------------------------------------- ops (face -> engine)
+
+
+class ReviewDecision(str, Enum):
+    """A person's answer to an approval request."""
+
+    APPROVED = "approved"
+    APPROVED_FOR_SESSION = "approved_for_session"
+    DENIED = "denied"
+    ABORT = "abort"
+
+
+@dataclass(slots=True)
+class UserInput:
+    """Start a turn with this text (or add it to the next one)."""
+
+    text: str
+
+
+@dataclass(slots=True)
+class ApprovalAnswer:
+    """Answer the approval request whose event carried ``request_id``.
+
+    ``prefix`` (with APPROVED_FOR_SESSION) approves every command starting with those words for
+    the rest of the session; ``feedback`` (with DENIED) is passed to the model.
+    """
+
+    request_id: str
+    decision: ReviewDecision
+    feedback: str | None = None
+    prefix: list[str] | None = None
+
+
+@dataclass(slots=True)
+class Interrupt:
+    """Stop the running turn: cancel the model stream and kill running commands."""
+
+
+@dataclass(slots=True)
+class OverrideTurnContext:
+    """Change settings for later turns (``/model``, ``/approvals`` in the interactive face)."""
+
+    model: str | None = None
+    approval_policy: str | None = None
+
+
+@dataclass(slots=True)
+class Shutdown:
+    """End the session after the running turn (if any) is interrupted."""
+
+
+Op = UserInput | ApprovalAnswer | Interrupt | OverrideTurnContext | Shutdown
+
+# ---------------------------------------------------------------------------- events (engine -> face)
+
+
+@dataclass(slots=True)
+class SessionConfigured:
+    session_id: str
+    model: str
+    provider: str
+    cwd: str
+    approval_policy: str
+    sandbox: str
+    sandbox_backend: str
+    rollout_path: str | None = None
+    history: list[InputItem] = field(default_factory=list)
+    type: str = "session_configured"
+
+
+@dataclass(slots=True)
+class TaskStarted:
+    type: str = "task_started"
+
+
+@dataclass(slots=True)
+class AgentMessageDelta:
+    delta: str
+    type: str = "agent_message_delta"
+
+
+@dataclass(slots=True)
+class AgentMessage:
+    message: str
+    type: str = "agent_message"
+
+
+@dataclass(slots=True)
+class AgentReasoningDelta:
+    delta: str
+    type: str = "agent_reasoning_delta"
+
+
+@dataclass(slots=True)
+class AgentReasoning:
+    text: str
+    type: str = "agent_reasoning"
+
+
+@dataclass(slots=True)
+class ExecCommandBegin:
+    call_id: str
+    command: list[str]
+    cwd: str
+    sandboxed: bool = True
+    type: str = "exec_command_begin"
+
+
+@dataclass(slots=True)
+class ExecCommandOutputDelta:
+    call_id: str
+    stream: str  # "stdout" | "stderr"
+    chunk: str
+    type: str = "exec_command_output_delta"
+
+
+@dataclass(slots=True)
+class ExecCommandEnd:
+    call_id: str
+    exit_code: int
+    duration_seconds: float
+    stdout: str
+    stderr: str
+    aggregated_output: str
+    type: str = "exec_command_end"
+
+
+@dataclass(slots=True)
+class ExecApprovalRequest:
+    request_id: str
+    call_id: str
+    command: list[str]
+    cwd: str
+    reason: str | None = None
+    type: str = "exec_approval_request"
+
+
+@dataclass(slots=True)
+class PatchApprovalRequest:
+    request_id: str
+    call_id: str
+    changes: dict[str, dict[str, Any]]
+    diff: str
+    reason: str | None = None
+    type: str = "apply_patch_approval_request"
+
+
+@dataclass(slots=True)
+class PatchApplyBegin:
+    call_id: str
+    changes: dict[str, dict[str, Any]]
+    auto_approved: bool
+    type: str = "patch_apply_begin"
+
+
+@dataclass(slots=True)
+class PatchApplyEnd:
+    call_id: str
+    success: bool
+    stdout: str
+    stderr: str
+    diff: str = ""
+    type: str = "patch_apply_end"
+
+
+@dataclass(slots=True)
+class PlanUpdate:
+    explanation: str | None
+    plan: list[dict[str, str]]
+    type: str = "plan_update"
+
+
+@dataclass(slots=True)
+class McpToolCallBegin:
+    call_id: str
+    server: str
+    tool: str
+    arguments: Any
+    type: str = "mcp_tool_call_begin"
+
+
+@dataclass(slots=True)
+class McpToolCallEnd:
+    call_id: str
+    server: str
+    tool: str
+    success: bool
+    result: Any
+    duration_seconds: float
+    type: str = "mcp_tool_call_end"
+
+
+@dataclass(slots=True)
+class TokenCount:
+    last: TokenUsage
+    total: TokenUsage
+    type: str = "token_count"
+
+
+@dataclass(slots=True)
+class BackgroundEvent:
+    message: str
+    type: str = "background_event"
+
+
+@dataclass(slots=True)
+class StreamError:
+    """The model stream failed and is being retried; discard partial output of the attempt."""
+
+    message: str
+    type: str = "stream_error"
+
+
+@dataclass(slots=True)
+class Error:
+    message: str
+    type: str = "error"
+
+
+@dataclass(slots=True)
+class TaskComplete:
+    last_agent_message: str | None
+    type: str = "task_complete"
+
+
+@dataclass(slots=True)
+class TurnAborted:
+    reason: str  # "interrupted" | "aborted"
+    type: str = "turn_aborted"
+
+
+@dataclass(slots=True)
+class ShutdownComplete:
+    type: str = "shutdown_complete"
+
+
+EventMsg = (
+    SessionConfigured
+    | TaskStarted
+    | AgentMessageDelta
+    | AgentMessage
+    | AgentReasoningDelta
+    | AgentReasoning
+    | ExecCommandBegin
+    | ExecCommandOutputDelta
+    | ExecCommandEnd
+    | ExecApprovalRequest
+    | PatchApprovalRequest
+    | PatchApplyBegin
+    | PatchApplyEnd
+    | PlanUpdate
+    | McpToolCallBegin
+    | McpToolCallEnd
+    | TokenCount
+    | BackgroundEvent
+    | StreamError
+    | Error
+    | TaskComplete
+    | TurnAborted
+    | ShutdownComplete
+)
+
+
+@dataclass(slots=True)
+class Event:
+    """One event: ``id`` is the submission (turn) it belongs to."""
+
+    id: str
+    msg: EventMsg
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    """JSON-ready form (``codex/event`` notifications, rollout files)."""
+    return {"id": event.id, "msg": asdict(event.msg)}

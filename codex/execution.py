@@ -1,0 +1,202 @@
+"""Spawning one command: environment, process group, timeout, streamed and capped output.
+
+The command is already wrapped by a sandbox backend when it gets here. Output is read
+asynchronously (the event loop never blocks); a timeout or a cancelled turn kills the whole
+process group, so a shell's children die with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import os
+import signal
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from codex.config.model import ShellEnvironmentPolicy
+
+DEFAULT_TIMEOUT_MS = 120_000
+# Per stream, what the model sees: the first and last bytes, with an explicit marker between.
+MODEL_HEAD_BYTES = 8 * 1024
+MODEL_TAIL_BYTES = 8 * 1024
+READ_CHUNK = 64 * 1024
+# Exit status reported for a command killed by its timeout (as GNU timeout does).
+TIMEOUT_EXIT_CODE = 124
+
+CORE_ENV_VARS = ("HOME", "LOGNAME", "PATH", "SHELL", "USER", "USERNAME", "TMPDIR", "TEMP", "TMP", "LANG")
+DEFAULT_EXCLUDES = ("*KEY*", "*SECRET*", "*TOKEN*")
+
+
+def build_env(policy: ShellEnvironmentPolicy, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The child's environment per ``[shell_environment_policy]``.
+
+    By default everything is inherited except names containing KEY, SECRET or TOKEN, so a
+    command the model runs cannot read the API key it was asked with.
+    """
+    source = dict(os.environ if base is None else base)
+    if policy.inherit == "none":
+        env: dict[str, str] = {}
+    elif policy.inherit == "core":
+        env = {k: v for k, v in source.items() if k in CORE_ENV_VARS or k.startswith("LC_")}
+    else:
+        env = dict(source)
+
+    def matches(name: str, patterns: list[str] | tuple[str, ...]) -> bool:
+        upper = name.upper()
+        return any(fnmatch.fnmatchcase(upper, p.upper()) for p in patterns)
+
+    if not policy.ignore_default_excludes:
+        env = {k: v for k, v in env.items() if not matches(k, DEFAULT_EXCLUDES)}
+    if policy.exclude:
+        env = {k: v for k, v in env.items() if not matches(k, policy.exclude)}
+    env.update(policy.set)
+    if policy.include_only:
+        env = {k: v for k, v in env.items() if matches(k, policy.include_only)}
+    return env
+
+
+class CappedBuffer:
+    """Keeps the first ``head`` and last ``tail`` bytes of a stream and counts the rest."""
+
+    def __init__(self, head: int = MODEL_HEAD_BYTES, tail: int = MODEL_TAIL_BYTES) -> None:
+        self.head_limit, self.tail_limit = head, tail
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.total = 0
+        self.lines = 0
+
+    def write(self, data: bytes) -> None:
+        self.total += len(data)
+        self.lines += data.count(b"\n")
+        room = self.head_limit - len(self.head)
+        if room > 0:
+            self.head += data[:room]
+            data = data[room:]
+        if data:
+            self.tail += data
+            if len(self.tail) > self.tail_limit:
+                del self.tail[: len(self.tail) - self.tail_limit]
+
+    @property
+    def omitted(self) -> int:
+        return self.total - len(self.head) - len(self.tail)
+
+    def text(self) -> str:
+        """Head and tail, with a marker saying how much was cut (never silently)."""
+        head = self.head.decode("utf-8", "replace")
+        if not self.omitted:
+            return head + self.tail.decode("utf-8", "replace")
+        tail = self.tail.decode("utf-8", "replace")
+        cut_lines = self.lines - self.head.count(b"\n") - self.tail.count(b"\n")
+        return (
+            f"{head}\n[... output truncated: {self.omitted} of {self.total} bytes "
+            f"(about {cut_lines} lines) omitted; showing the first {len(self.head)} "
+            f"and last {len(self.tail)} bytes ...]\n{tail}"
+        )
+
+
+@dataclass
+class ExecResult:
+    """What happened when a command ran."""
+
+    exit_code: int
+    duration_seconds: float
+    stdout: CappedBuffer
+    stderr: CappedBuffer
+    timed_out: bool = False
+    aggregated: CappedBuffer = field(default_factory=lambda: CappedBuffer(16 * 1024, 16 * 1024))
+
+    def for_model(self) -> str:
+        """The tool output the model reads: exit code, duration, both streams, each capped."""
+        parts = [f"Exit code: {self.exit_code}", f"Wall time: {self.duration_seconds:.3f} seconds"]
+        if self.timed_out:
+            parts.append("The command timed out and was killed (the whole process group).")
+        parts.append("Stdout:\n" + (self.stdout.text() or "(empty)"))
+        parts.append("Stderr:\n" + (self.stderr.text() or "(empty)"))
+        return "\n".join(parts)
+
+
+OutputCallback = Callable[[str, bytes], None]
+
+
+async def run_command(
+    argv: list[str],
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout_ms: int | None = None,
+    on_output: OutputCallback | None = None,
+) -> ExecResult:
+    """Run ``argv`` in its own process group and wait for it, streaming output to ``on_output``.
+
+    Cancellation (an interrupted turn) kills the process group and re-raises.
+    """
+    started = time.monotonic()
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            cwd=str(cwd),
+            env=dict(env),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,
+        )
+    except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:
+        err = CappedBuffer()
+        err.write(f"could not start {argv[0]!r}: {exc.strerror or exc}\n".encode())
+        result = ExecResult(127, time.monotonic() - started, CappedBuffer(), err)
+        result.aggregated.write(bytes(err.head))
+        return result
+
+    stdout, stderr, aggregated = CappedBuffer(), CappedBuffer(), CappedBuffer(16 * 1024, 16 * 1024)
+
+    async def pump(stream: asyncio.StreamReader | None, name: str, buffer: CappedBuffer) -> None:
+        if stream is None:
+            return
+        while True:
+            chunk = await stream.read(READ_CHUNK)
+            if not chunk:
+                return
+            buffer.write(chunk)
+            aggregated.write(chunk)
+            if on_output is not None:
+                on_output(name, chunk)
+
+    timeout = (timeout_ms if timeout_ms is not None else DEFAULT_TIMEOUT_MS) / 1000
+    pumps = asyncio.gather(pump(proc.stdout, "stdout", stdout), pump(proc.stderr, "stderr", stderr))
+    timed_out = False
+    try:
+        try:
+            await asyncio.wait_for(asyncio.shield(pumps), timeout)
+        except TimeoutError:
+            timed_out = True
+            kill_process_group(proc.pid)
+        # Pipes can stay open after the child exits (a daemonised grandchild): bound the wait.
+        try:
+            await asyncio.wait_for(pumps, 5)
+        except TimeoutError:
+            kill_process_group(proc.pid)
+        code = await proc.wait()
+    except asyncio.CancelledError:
+        kill_process_group(proc.pid)
+        pumps.cancel()
+        await asyncio.shield(proc.wait())
+        raise
+    if timed_out:
+        code = TIMEOUT_EXIT_CODE
+    elif code < 0:
+        code = 128 - code  # died by signal N: report 128+N, as shells do
+    return ExecResult(code, time.monotonic() - started, stdout, stderr, timed_out, aggregated)
+
+
+def kill_process_group(pid: int) -> None:
+    """SIGKILL the whole group the command leads; it may already be gone."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass

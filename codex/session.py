@@ -1,0 +1,368 @@
+"""The agent loop: ops in, events out.
+
+A ``Session`` owns its history and runs one turn at a time as an asyncio task: sample the
+model, run the tool calls it asked for, feed the outputs back, repeat until it answers without
+tools. Faces (exec, the MCP server, the terminal UI) only ``submit`` ops and read ``next_event``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from codex import events as ev
+from codex.errors import CodexError
+from codex.instructions import BASE_INSTRUCTIONS, collect_agents_md, environment_context
+from codex.protocol import (
+    Completed,
+    CustomToolCall,
+    CustomToolCallOutput,
+    FunctionCall,
+    FunctionCallOutput,
+    InputItem,
+    Message,
+    OutputItemDone,
+    OutputTextDelta,
+    Prompt,
+    Reasoning,
+    ReasoningContentDelta,
+    ReasoningSummaryDelta,
+    StreamRetrying,
+    TokenUsage,
+)
+from codex.tools.base import ToolRegistry, ToolResult, TurnAborted
+
+if TYPE_CHECKING:
+    from codex.approval.policy import ApprovalPolicy
+    from codex.config.loader import LoadedConfig
+    from codex.config.model import Config
+    from codex.rollout import RolloutRecorder
+    from codex.sandbox import SandboxBackend, SandboxPolicy
+    from codex.services import SessionServices
+
+
+class Session:
+    """One conversation with the model, driven through a queue pair."""
+
+    def __init__(
+        self,
+        loaded: LoadedConfig,
+        services: SessionServices,
+        *,
+        session_id: str | None = None,
+        history: list[InputItem] | None = None,
+        rollout: RolloutRecorder | None = None,
+    ) -> None:
+        self.loaded = loaded
+        self.config = loaded.config
+        self.services = services
+        self.cwd = loaded.cwd
+        self.session_id = session_id or str(uuid.uuid4())
+        self.rollout = rollout
+        self.history: list[InputItem] = list(history or [])
+        self.tools = ToolRegistry(services.tools)
+        self.model = self.config.model
+        self.approval_policy = services.approval_policy
+        self.approved_commands: set[tuple[str, ...]] = set()
+        self.approved_prefixes: list[tuple[str, ...]] = []
+        self.total_usage = TokenUsage()
+        self._events: asyncio.Queue[ev.Event] = asyncio.Queue()
+        self._ops: asyncio.Queue[tuple[str, ev.Op]] = asyncio.Queue()
+        self._ids = itertools.count(1)
+        self._approvals: dict[str, asyncio.Future[ev.ApprovalAnswer]] = {}
+        self._turn: asyncio.Task[None] | None = None
+        self._loop_task: asyncio.Task[None] | None = None
+        self._queued_inputs: list[tuple[str, str]] = []
+
+    # ------------------------------------------------------------------ the face's side
+
+    async def start(self) -> None:
+        """Announce the session and start serving ops."""
+        resumed = bool(self.history)
+        if not resumed:
+            for item in self._initial_context():
+                self._record(item)
+        self._emit(
+            "0",
+            ev.SessionConfigured(
+                self.session_id,
+                self.model,
+                self.services.provider.id,
+                str(self.cwd),
+                self.approval_policy.name,
+                self.services.sandbox_policy.describe(),
+                self.services.sandbox_backend_name,
+                str(self.rollout.path) if self.rollout else None,
+                list(self.history) if resumed else [],
+            ),
+        )
+        self._loop_task = asyncio.create_task(self._serve_ops())
+
+    def submit(self, op: ev.Op) -> str:
+        """Queue an op; returns its submission id (events of that turn carry it)."""
+        sub_id = str(next(self._ids))
+        self._ops.put_nowait((sub_id, op))
+        return sub_id
+
+    async def next_event(self) -> ev.Event:
+        return await self._events.get()
+
+    async def close(self) -> None:
+        """Stop the running turn (if any) and the op loop."""
+        self.submit(ev.Shutdown())
+        if self._loop_task is not None:
+            try:
+                await asyncio.wait_for(self._loop_task, 10)
+            except TimeoutError:
+                self._loop_task.cancel()
+        if self.rollout is not None:
+            self.rollout.close()
+
+    # ------------------------------------------------------------------ ops
+
+    async def _serve_ops(self) -> None:
+        while True:
+            sub_id, op = await self._ops.get()
+            if isinstance(op, ev.UserInput):
+                if self._turn is None or self._turn.done():
+                    self._turn = asyncio.create_task(self._run_turn(sub_id, op.text))
+                else:
+                    self._queued_inputs.append((sub_id, op.text))
+            elif isinstance(op, ev.ApprovalAnswer):
+                future = self._approvals.pop(op.request_id, None)
+                if future is not None and not future.done():
+                    future.set_result(op)
+            elif isinstance(op, ev.Interrupt):
+                await self._interrupt()
+            elif isinstance(op, ev.OverrideTurnContext):
+                self._override(op)
+            elif isinstance(op, ev.Shutdown):
+                await self._interrupt()
+                self._emit(sub_id, ev.ShutdownComplete())
+                return
+
+    async def _interrupt(self) -> None:
+        if self._turn is not None and not self._turn.done():
+            self._turn.cancel()
+            await asyncio.gather(self._turn, return_exceptions=True)
+
+    def _override(self, op: ev.OverrideTurnContext) -> None:
+        if op.model:
+            self.model = op.model
+        if op.approval_policy:
+            from codex.approval.policy import builtin_policies
+
+            policies = builtin_policies()
+            if op.approval_policy in policies:
+                self.approval_policy = policies[op.approval_policy]
+
+    # ------------------------------------------------------------------ the turn
+
+    async def _run_turn(self, sub_id: str, text: str) -> None:
+        self._emit(sub_id, ev.TaskStarted())
+        self._record(Message("user", text))
+        last_message: str | None = None
+        try:
+            while True:
+                items = await self._sample(sub_id)
+                for item in items:
+                    self._record(item)
+                    if isinstance(item, Message) and item.role == "assistant":
+                        last_message = item.text
+                calls = [i for i in items if isinstance(i, FunctionCall | CustomToolCall)]
+                if not calls:
+                    if self._queued_inputs:  # input typed during the turn joins it
+                        for _, queued in self._queued_inputs:
+                            self._record(Message("user", queued))
+                        self._queued_inputs.clear()
+                        continue
+                    break
+                for call in calls:
+                    self._record(await self._call_tool(sub_id, call))
+        except TurnAborted as exc:
+            self._emit(sub_id, ev.TurnAborted("aborted"))
+            self._emit(sub_id, ev.BackgroundEvent(str(exc)))
+            return
+        except asyncio.CancelledError:
+            self._cancel_pending_approvals()
+            self._emit(sub_id, ev.TurnAborted("interrupted"))
+            return
+        except CodexError as exc:
+            self._emit(sub_id, ev.Error(str(exc)))
+            return
+        self._emit(sub_id, ev.TaskComplete(last_message))
+
+    async def _sample(self, sub_id: str) -> list[InputItem]:
+        """Stream one model response; deltas become events, complete items are returned."""
+        from codex.wire import stream_with_retries
+
+        items: list[InputItem] = []
+        async for event in stream_with_retries(self.services.wire, self._prompt(), self.services.provider):
+            if isinstance(event, OutputTextDelta):
+                self._emit(sub_id, ev.AgentMessageDelta(event.delta))
+            elif isinstance(event, ReasoningSummaryDelta | ReasoningContentDelta):
+                if not self.config.hide_agent_reasoning:
+                    self._emit(sub_id, ev.AgentReasoningDelta(event.delta))
+            elif isinstance(event, OutputItemDone):
+                items.append(event.item)
+            elif isinstance(event, StreamRetrying):
+                items.clear()  # the attempt is void: nothing of it is acted on
+                self._emit(
+                    sub_id,
+                    ev.StreamError(
+                        f"stream interrupted ({event.reason}); retrying {event.attempt}/{event.max_attempts} "
+                        f"in {event.delay_seconds:.1f}s"
+                    ),
+                )
+            elif isinstance(event, Completed) and event.usage is not None:
+                self.total_usage.add(event.usage)
+                self._emit(sub_id, ev.TokenCount(event.usage, _copy_usage(self.total_usage)))
+        for item in items:
+            if isinstance(item, Message) and item.role == "assistant":
+                self._emit(sub_id, ev.AgentMessage(item.text))
+            elif isinstance(item, Reasoning) and not self.config.hide_agent_reasoning:
+                text = "\n".join(item.summary or item.content or [])
+                if text:
+                    self._emit(sub_id, ev.AgentReasoning(text))
+        return items
+
+    async def _call_tool(self, sub_id: str, call: FunctionCall | CustomToolCall) -> InputItem:
+        context = CallContext(self, sub_id, call.call_id)
+        if isinstance(call, CustomToolCall):
+            # Free-form tools send raw text; apply_patch is the one built-in that accepts it.
+            arguments = json.dumps({"input": call.input})
+        else:
+            arguments = call.arguments
+        result: ToolResult = await self.tools.dispatch(call.name, arguments, context)
+        if isinstance(call, CustomToolCall):
+            return CustomToolCallOutput(call.call_id, result.output)
+        return FunctionCallOutput(call.call_id, result.output, result.success)
+
+    # ------------------------------------------------------------------ prompt and history
+
+    def _initial_context(self) -> list[InputItem]:
+        items: list[InputItem] = []
+        agents, warning = collect_agents_md(
+            self.cwd, self.loaded.codex_home, self.config.project_doc_max_bytes
+        )
+        if warning:
+            self._emit("0", ev.BackgroundEvent(f"warning: {warning}"))
+        if agents:
+            items.append(Message("user", f"<user_instructions>\n{agents}\n</user_instructions>"))
+        policy = self.services.sandbox_policy
+        items.append(
+            Message(
+                "user",
+                environment_context(
+                    self.cwd,
+                    self.approval_policy.name,
+                    policy.mode.value,
+                    policy.network_access,
+                    [str(r) for r in policy.writable_roots],
+                ),
+            )
+        )
+        return items
+
+    def _prompt(self) -> Prompt:
+        config = self.config
+        return Prompt(
+            model=self.model,
+            instructions=config.base_instructions or config.instructions or BASE_INSTRUCTIONS,
+            input=list(self.history),
+            tools=self.tools.specs(),
+            reasoning_effort=config.model_reasoning_effort,
+            reasoning_summary=config.model_reasoning_summary,
+            verbosity=config.model_verbosity,
+            session_id=self.session_id,
+            store=not config.disable_response_storage,
+        )
+
+    def _record(self, item: InputItem) -> None:
+        self.history.append(item)
+        if self.rollout is not None:
+            self.rollout.record_item(item)
+
+    # ------------------------------------------------------------------ events and approvals
+
+    def _emit(self, sub_id: str, msg: ev.EventMsg) -> None:
+        self._events.put_nowait(ev.Event(sub_id, msg))
+
+    async def ask(self, sub_id: str, make_event: Any) -> ev.ApprovalAnswer:
+        request_id = f"approval-{next(self._ids)}"
+        future: asyncio.Future[ev.ApprovalAnswer] = asyncio.get_running_loop().create_future()
+        self._approvals[request_id] = future
+        self._emit(sub_id, make_event(request_id))
+        return await future
+
+    def _cancel_pending_approvals(self) -> None:
+        for future in self._approvals.values():
+            future.cancel()
+        self._approvals.clear()
+
+
+def _copy_usage(usage: TokenUsage) -> TokenUsage:
+    return TokenUsage(
+        usage.input_tokens,
+        usage.cached_input_tokens,
+        usage.output_tokens,
+        usage.reasoning_output_tokens,
+        usage.total_tokens,
+    )
+
+
+@dataclass
+class CallContext:
+    """The ToolContext of one tool call: the session's services, scoped to the call."""
+
+    session: Session
+    sub_id: str
+    call_id: str
+
+    @property
+    def cwd(self) -> Path:
+        return self.session.cwd
+
+    @property
+    def config(self) -> Config:
+        return self.session.config
+
+    @property
+    def approval_policy(self) -> ApprovalPolicy:
+        return self.session.approval_policy
+
+    @property
+    def sandbox_policy(self) -> SandboxPolicy:
+        return self.session.services.sandbox_policy
+
+    @property
+    def sandbox_backend(self) -> SandboxBackend | None:
+        return self.session.services.sandbox_backend
+
+    @property
+    def approved_commands(self) -> set[tuple[str, ...]]:
+        return self.session.approved_commands
+
+    @property
+    def approved_prefixes(self) -> list[tuple[str, ...]]:
+        return self.session.approved_prefixes
+
+    def emit(self, msg: ev.EventMsg) -> None:
+        self.session._emit(self.sub_id, msg)
+
+    async def ask_exec_approval(self, command: list[str], cwd: Path, reason: str) -> ev.ApprovalAnswer:
+        return await self.session.ask(
+            self.sub_id, lambda rid: ev.ExecApprovalRequest(rid, self.call_id, command, str(cwd), reason)
+        )
+
+    async def ask_patch_approval(
+        self, changes: dict[str, dict[str, Any]], diff: str, reason: str
+    ) -> ev.ApprovalAnswer:
+        return await self.session.ask(
+            self.sub_id, lambda rid: ev.PatchApprovalRequest(rid, self.call_id, changes, diff, reason)
+        )

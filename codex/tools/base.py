@@ -1,0 +1,160 @@
+"""The tool seam: what a tool is, what it gets when called, and how a call is dispatched.
+
+A tool is data (name, description, a pydantic model of its arguments) plus an async handler.
+Dispatch never lets a bad call crash the session: malformed JSON, unknown tools and schema
+violations come back to the model as the call's output, and the turn goes on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from codex.protocol import ToolSpec
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from codex.approval.policy import ApprovalPolicy
+    from codex.config.model import Config
+    from codex.events import ApprovalAnswer, EventMsg
+    from codex.sandbox import SandboxBackend, SandboxPolicy
+
+
+@dataclass
+class ToolResult:
+    """What goes back to the model as the call's output."""
+
+    output: str
+    success: bool = True
+
+
+class TurnAborted(Exception):
+    """Raised inside a tool when the person chose "abort": the turn ends without an answer."""
+
+
+class ToolContext(Protocol):
+    """What a handler may use: the session's settings and services, nothing more."""
+
+    call_id: str
+
+    @property
+    def cwd(self) -> Path: ...
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def approval_policy(self) -> ApprovalPolicy: ...
+
+    @property
+    def sandbox_policy(self) -> SandboxPolicy: ...
+
+    @property
+    def sandbox_backend(self) -> SandboxBackend | None: ...
+
+    @property
+    def approved_commands(self) -> set[tuple[str, ...]]: ...
+
+    @property
+    def approved_prefixes(self) -> list[tuple[str, ...]]: ...
+
+    def emit(self, msg: EventMsg) -> None:
+        """Send an event to the face."""
+        ...
+
+    async def ask_exec_approval(self, command: list[str], cwd: Path, reason: str) -> ApprovalAnswer:
+        """Ask the person about a command (the face answers; exec's face always denies)."""
+        ...
+
+    async def ask_patch_approval(
+        self, changes: dict[str, dict[str, Any]], diff: str, reason: str
+    ) -> ApprovalAnswer:
+        """Ask the person about a patch."""
+        ...
+
+
+Handler = Callable[[Any, ToolContext], Awaitable[ToolResult]]
+
+
+@dataclass
+class Tool:
+    """A tool offered to the model.
+
+    Example::
+
+        class EchoArgs(BaseModel):
+            text: str
+
+        async def echo(args: EchoArgs, ctx: ToolContext) -> ToolResult:
+            return ToolResult(args.text)
+
+        Tool("echo", "Repeat the text back.", EchoArgs, echo)
+    """
+
+    name: str
+    description: str
+    parameters: type[BaseModel]
+    handler: Handler
+    # Tools that change nothing (MCP annotations) skip approval; built-ins decide for themselves.
+    read_only: bool = False
+    schema_override: dict[str, Any] | None = field(default=None, repr=False)
+
+    def spec(self) -> ToolSpec:
+        """The JSON-schema form the model sees."""
+        schema = self.schema_override or _clean_schema(self.parameters.model_json_schema())
+        return ToolSpec(self.name, self.description, schema)
+
+
+def _clean_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """Drop pydantic's titles: they cost tokens and say nothing the property names don't."""
+    schema = dict(schema)
+    schema.pop("title", None)
+    props = schema.get("properties")
+    if isinstance(props, dict):
+        schema["properties"] = {k: {kk: vv for kk, vv in v.items() if kk != "title"} for k, v in props.items()}
+    if "$defs" in schema:
+        schema["$defs"] = {k: _clean_schema(v) for k, v in schema["$defs"].items()}
+    schema.setdefault("additionalProperties", False)
+    return schema
+
+
+class ToolRegistry:
+    """Tools by name, and the error-proof dispatch of one call."""
+
+    def __init__(self, tools: list[Tool]) -> None:
+        self.tools: dict[str, Tool] = {}
+        for tool in tools:
+            self.tools[tool.name] = tool
+
+    def specs(self) -> list[ToolSpec]:
+        return [tool.spec() for tool in self.tools.values()]
+
+    async def dispatch(self, name: str, arguments: str, ctx: ToolContext) -> ToolResult:
+        from pydantic import ValidationError
+
+        tool = self.tools.get(name)
+        if tool is None:
+            known = ", ".join(sorted(self.tools))
+            return ToolResult(f"error: unknown tool {name!r}; available tools: {known}", False)
+        try:
+            raw = json.loads(arguments or "{}")
+        except json.JSONDecodeError as exc:
+            return ToolResult(
+                f"error: the arguments of {name} are not valid JSON ({exc.msg} at position {exc.pos}); "
+                "send a JSON object matching the tool's schema",
+                False,
+            )
+        if not isinstance(raw, dict):
+            return ToolResult(f"error: the arguments of {name} must be a JSON object", False)
+        try:
+            args = tool.parameters.model_validate(raw)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}" for err in exc.errors()
+            )
+            return ToolResult(f"error: invalid arguments for {name}: {problems}", False)
+        return await tool.handler(args, ctx)

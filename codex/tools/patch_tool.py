@@ -1,0 +1,83 @@
+"""The ``apply_patch`` tool, and the flow shared with patches sent through ``shell``."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from codex.approval.policy import Action, PatchFacts
+from codex.errors import PatchError
+from codex.events import PatchApplyBegin, PatchApplyEnd, ReviewDecision
+from codex.tools.base import ToolContext, ToolResult, TurnAborted
+
+
+class ApplyPatchArgs(BaseModel):
+    """Arguments of the apply_patch function tool."""
+
+    input: str = Field(description="The whole patch, from '*** Begin Patch' to '*** End Patch'.")
+
+
+APPLY_PATCH_DESCRIPTION = (
+    "Edit files with a patch in the apply_patch format: '*** Begin Patch', then for each file "
+    "'*** Add File: path' (lines prefixed '+'), '*** Delete File: path', or '*** Update File: path' "
+    "(optionally '*** Move to: new/path') followed by hunks that start with '@@' (optionally followed "
+    "by a line such as a def to find) and lines prefixed ' ' (context), '-' (remove) or '+' (add); "
+    "finish with '*** End Patch'. Paths are relative to the working directory. All or nothing: if any "
+    "hunk does not match, no file changes."
+)
+
+
+async def run_apply_patch(args: ApplyPatchArgs, ctx: ToolContext) -> ToolResult:
+    """Handler of the apply_patch function tool."""
+    return await apply_patch_flow(args.input, ctx.cwd, ctx)
+
+
+def describe_changes(changes: list[Any], cwd: Path) -> tuple[dict[str, dict[str, Any]], str]:
+    """Per-path change summaries (the peer's FileChange shape) and one combined diff."""
+    summary: dict[str, dict[str, Any]] = {}
+    diffs = []
+    for change in changes:
+        diff = change.unified_diff(cwd)
+        diffs.append(diff)
+        entry: dict[str, Any] = {"kind": change.kind, "unified_diff": diff}
+        if change.move_path is not None:
+            entry["move_path"] = str(change.move_path)
+        summary[str(change.path)] = entry
+    return summary, "".join(diffs)
+
+
+async def apply_patch_flow(patch: str, cwd: Path, ctx: ToolContext) -> ToolResult:
+    """Plan (verify everything), decide, ask if needed, then apply all or nothing."""
+    from codex.tools.apply_patch import apply_changes, patch_paths, plan_patch
+
+    try:
+        changes = await asyncio.to_thread(plan_patch, patch, cwd)
+        paths = patch_paths(patch, cwd)
+    except PatchError as exc:
+        return ToolResult(f"error: patch not applied, no file was changed: {exc}", False)
+    summary, diff = describe_changes(changes, cwd)
+    inside = all(ctx.sandbox_policy.allows_write(p) for p in paths)
+    decision = ctx.approval_policy.decide_patch(PatchFacts(inside, ctx.sandbox_policy.mode.value))
+    if decision.action is Action.REJECT:
+        return ToolResult(f"error: patch not applied: {decision.reason}", False)
+    auto = decision.action is not Action.ASK
+    if not auto:
+        answer = await ctx.ask_patch_approval(summary, diff, decision.reason)
+        if answer.decision is ReviewDecision.ABORT:
+            raise TurnAborted("the user aborted the turn")
+        if answer.decision is ReviewDecision.DENIED:
+            feedback = f" The user said: {answer.feedback}" if answer.feedback else ""
+            return ToolResult(f"error: the user rejected this patch; no file was changed.{feedback}", False)
+    ctx.emit(PatchApplyBegin(ctx.call_id, summary, auto))
+    try:
+        # Plan again: the files may have changed while the person was reading the diff.
+        changes = await asyncio.to_thread(plan_patch, patch, cwd)
+        output = await asyncio.to_thread(apply_changes, changes)
+    except PatchError as exc:
+        ctx.emit(PatchApplyEnd(ctx.call_id, False, "", str(exc), diff))
+        return ToolResult(f"error: patch not applied, no file was changed: {exc}", False)
+    ctx.emit(PatchApplyEnd(ctx.call_id, True, output, "", diff))
+    return ToolResult(output)

@@ -1,0 +1,145 @@
+"""The ``shell`` tool: approval, sandbox, execution and the output the model reads.
+
+The order of questions is fixed: is this really a patch (intercept it)? what does the approval
+policy say? run (sandboxed unless decided otherwise); did the sandbox deny it? ask again if
+the policy says so. Each step is a short function so the flow reads top to bottom.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from codex.approval.policy import Action, CommandFacts
+from codex.approval.trust import command_trust
+from codex.events import (
+    ExecCommandBegin,
+    ExecCommandEnd,
+    ExecCommandOutputDelta,
+    ReviewDecision,
+)
+from codex.execution import ExecResult, build_env, run_command
+from codex.sandbox import SandboxMode, sandbox_denial
+from codex.tools.base import ToolContext, ToolResult, TurnAborted
+
+
+class ShellArgs(BaseModel):
+    """Arguments of the shell tool."""
+
+    command: list[str] = Field(min_length=1, description="The command and its arguments, as an argv array.")
+    workdir: str | None = Field(None, description="Working directory (default: the session's cwd).")
+    timeout_ms: int | None = Field(None, ge=1, description="Kill the command after this many milliseconds.")
+    timeout: int | None = Field(None, ge=1, description="Deprecated: timeout in seconds.")
+
+
+class ShellArgsWithEscalation(ShellArgs):
+    """Arguments of the shell tool under on-request, where the model may ask to leave the sandbox."""
+
+    with_escalated_permissions: bool | None = Field(
+        None, description="Ask the user to run this command without the sandbox."
+    )
+    justification: str | None = Field(
+        None, description="One sentence telling the user why escalated permissions are needed."
+    )
+
+
+SHELL_DESCRIPTION = (
+    "Run a command (argv array, e.g. [\"bash\", \"-lc\", \"ls -la\"]) in the workspace and return "
+    "its exit code, stdout and stderr. Commands run inside a sandbox according to the session's policy."
+)
+
+
+async def run_shell(args: ShellArgs, ctx: ToolContext) -> ToolResult:
+    """Handler of the shell tool."""
+    from codex.tools.apply_patch import extract_patch_from_shell
+    from codex.tools.patch_tool import apply_patch_flow
+
+    cwd = (ctx.cwd / args.workdir).resolve() if args.workdir else ctx.cwd
+    shell_patch = extract_patch_from_shell(args.command)
+    if shell_patch is not None:
+        patch_cwd = (cwd / shell_patch.workdir).resolve() if shell_patch.workdir else cwd
+        return await apply_patch_flow(shell_patch.patch, patch_cwd, ctx)
+
+    timeout_ms = args.timeout_ms or (args.timeout * 1000 if args.timeout else None)
+    escalate = bool(getattr(args, "with_escalated_permissions", False))
+    trusted, trust_reason = command_trust(args.command, ctx)
+    facts = CommandFacts(
+        trusted=trusted,
+        trust_reason=trust_reason,
+        sandbox_mode=ctx.sandbox_policy.mode.value,
+        sandbox_available=ctx.sandbox_backend is not None,
+        escalation_requested=escalate,
+        justification=getattr(args, "justification", None),
+    )
+    decision = ctx.approval_policy.decide_command(facts)
+    if decision.action is Action.REJECT:
+        return ToolResult(f"error: command not run: {decision.reason}", False)
+    sandboxed = decision.action is Action.RUN_SANDBOXED
+    if decision.action is Action.ASK:
+        refusal = await _ask(ctx, args.command, cwd, decision.reason)
+        if refusal is not None:
+            return refusal
+        leave_sandbox = escalate or not facts.sandbox_available
+        sandboxed = not leave_sandbox and ctx.sandbox_policy.mode is not SandboxMode.DANGER_FULL_ACCESS
+
+    result = await execute(args.command, cwd, sandboxed, timeout_ms, ctx)
+    output = result.for_model()
+    if sandboxed and result.exit_code != 0:
+        denial = sandbox_denial(result.exit_code, result.aggregated.text(), ctx.sandbox_policy)
+        if denial is not None:
+            retry = ctx.approval_policy.after_sandbox_denial(facts, denial)
+            if retry.action is Action.ASK:
+                refusal = await _ask(ctx, args.command, cwd, retry.reason)
+                if refusal is not None:
+                    return ToolResult(f"{output}\n\n{refusal.output}", False)
+                result = await execute(args.command, cwd, False, timeout_ms, ctx)
+                output = result.for_model()
+            else:
+                output += f"\n\nNote: {retry.reason}."
+    return ToolResult(output, result.exit_code == 0)
+
+
+async def _ask(ctx: ToolContext, command: list[str], cwd: Path, reason: str) -> ToolResult | None:
+    """Ask the person; None means go ahead, a result means stop here and tell the model."""
+    answer = await ctx.ask_exec_approval(command, cwd, reason)
+    if answer.decision is ReviewDecision.ABORT:
+        raise TurnAborted("the user aborted the turn")
+    if answer.decision is ReviewDecision.DENIED:
+        feedback = f" The user said: {answer.feedback}" if answer.feedback else ""
+        return ToolResult(f"error: the user denied this command; do not retry it as is.{feedback}", False)
+    if answer.decision is ReviewDecision.APPROVED_FOR_SESSION:
+        ctx.approved_commands.add(tuple(command))
+        if answer.prefix:
+            ctx.approved_prefixes.append(tuple(answer.prefix))
+    return None
+
+
+async def execute(
+    command: list[str], cwd: Path, sandboxed: bool, timeout_ms: int | None, ctx: ToolContext
+) -> ExecResult:
+    """Spawn the command (wrapped by the backend when sandboxed), emitting begin/delta/end."""
+    env = build_env(ctx.config.shell_environment_policy)
+    argv = list(command)
+    if sandboxed and ctx.sandbox_backend is not None:
+        wrapped = ctx.sandbox_backend.prepare(argv, ctx.sandbox_policy, cwd)
+        argv = wrapped.argv
+        env.update(wrapped.env)
+    ctx.emit(ExecCommandBegin(ctx.call_id, list(command), str(cwd), sandboxed))
+    call_id = ctx.call_id
+
+    def on_output(stream: str, chunk: bytes) -> None:
+        ctx.emit(ExecCommandOutputDelta(call_id, stream, chunk.decode("utf-8", "replace")))
+
+    result = await run_command(argv, cwd, env, timeout_ms, on_output)
+    ctx.emit(
+        ExecCommandEnd(
+            call_id,
+            result.exit_code,
+            round(result.duration_seconds, 3),
+            result.stdout.text(),
+            result.stderr.text(),
+            result.aggregated.text(),
+        )
+    )
+    return result
