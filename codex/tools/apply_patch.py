@@ -48,12 +48,14 @@ Decisions where the peer is silent or where we deliberately do better (each one 
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import os
 import re
 import shlex
 import stat
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -152,7 +154,7 @@ _GIT_HUNK_HEADER = re.compile(r"^-\d+(?:,\d+)? \+\d+(?:,\d+)? @@ ?(.*)$")
 
 
 def _patch_error(line: int, message: str) -> PatchError:
-    return PatchError(f"invalid patch, line {line}: {message}")
+    return PatchError(f"invalid patch, line {line}: {message}. {_NOTHING_CHANGED}")
 
 
 def _split_patch_lines(text: str) -> list[str]:
@@ -174,7 +176,9 @@ def parse_patch(text: str) -> list[Hunk]:
     lines = _split_patch_lines(text)
     nonblank = [i for i, line in enumerate(lines) if line.strip()]
     if not nonblank:
-        raise PatchError(f"invalid patch: the patch is empty; it must start with '{BEGIN_PATCH}'")
+        raise PatchError(
+            f"invalid patch: the patch is empty; it must start with '{BEGIN_PATCH}'. {_NOTHING_CHANGED}"
+        )
     first, last = nonblank[0], nonblank[-1]
     opener = _HEREDOC_OPENERS.match(lines[first].strip())
     if opener and lines[last].strip() == opener.group(2) and len(nonblank) >= 3:
@@ -570,15 +574,15 @@ def _explain_mismatch(finder: _Finder, chunk: UpdateChunk, cursor: int, display:
             f"whitespace and typographic quotes/dashes). {hint}"
         )
     actual_index = where + matched
+    prefix = "line 1 of the chunk matches" if matched == 1 else f"lines 1-{matched} of the chunk match"
     actual = (
-        repr(finder.lines[actual_index])
+        f"line {actual_index + 1} there is {finder.lines[actual_index]!r}"
         if actual_index < len(finder.lines)
-        else "the end of the file"
+        else f"the file ends after line {actual_index}"
     )
     return (
         f"the first context line that did not match is chunk line {matched + 1}, "
-        f"{pattern[matched]!r}: lines 1-{matched} of the chunk match at {display}:{where + 1}, "
-        f"but line {actual_index + 1} there is {actual}. {hint}"
+        f"{pattern[matched]!r}: {prefix} at {display}:{where + 1}, but {actual}. {hint}"
     )
 
 
@@ -612,23 +616,158 @@ class FileChange:
         new_name = "/dev/null" if self.new_content is None else f"b/{_display(target, cwd)}"
         old_lines = _diff_lines(self.old_content)
         new_lines = _diff_lines(self.new_content)
-        diff = list(difflib.unified_diff(old_lines, new_lines, old_name, new_name))
-        if not diff:
-            return f"--- {old_name}\n+++ {new_name}\n" if self.move_path else ""
-        out: list[str] = []
-        for line in diff:
-            out.append(line if line.endswith("\n") else f"{line}\n\\ No newline at end of file\n")
-        return "".join(out)
+        out = [f"--- {old_name}\n", f"+++ {new_name}\n"]
+        changed = False
+        for group in _grouped_opcodes(_line_opcodes(old_lines, new_lines), context=3):
+            changed = True
+            first, last = group[0], group[-1]
+            out.append(f"@@ -{_unified_range(first[1], last[2])} +{_unified_range(first[3], last[4])} @@\n")
+            for tag, i1, i2, j1, j2 in group:
+                if tag == "equal":
+                    out.extend(f" {line}" for line in old_lines[i1:i2])
+                    continue
+                out.extend(f"-{line}" for line in old_lines[i1:i2])
+                out.extend(f"+{line}" for line in new_lines[j1:j2])
+        if not changed and not self.move_path:
+            return ""
+        return "".join(
+            line if line.endswith("\n") else f"{line}\n\\ No newline at end of file\n" for line in out
+        )
+
+
+_OTHER_LINE_BREAKS = "\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 
 
 def _diff_lines(content: str | None) -> list[str]:
     if not content:
         return []
-    lines = content.replace("\r\n", "\n").split("\n")
+    content = content.replace("\r\n", "\n")
+    if not any(char in content for char in _OTHER_LINE_BREAKS):
+        # splitlines runs in C, but also splits on these other characters, which we keep.
+        return content.splitlines(keepends=True)
+    lines = content.split("\n")
     result = [f"{line}\n" for line in lines[:-1]]
     if lines[-1]:
         result.append(lines[-1])
     return result
+
+
+_Opcode = tuple[str, int, int, int, int]
+
+
+def _line_opcodes(old: list[str], new: list[str]) -> list[_Opcode]:
+    """difflib-style opcodes, computed between anchor lines that occur once on each side.
+
+    difflib alone takes seconds on a 100,000-line file with scattered edits; anchoring on
+    unique lines (as patience diff does) leaves it only the small gaps between them.
+    """
+    ops: list[_Opcode] = []
+
+    def add(tag: str, i1: int, i2: int, j1: int, j2: int) -> None:
+        if ops and ops[-1][0] == tag == "equal":
+            ops[-1] = (tag, ops[-1][1], i2, ops[-1][3], j2)
+        elif i1 < i2 or j1 < j2:
+            ops.append((tag, i1, i2, j1, j2))
+
+    def gap(i1: int, i2: int, j1: int, j2: int) -> None:
+        if i1 == i2 or j1 == j2:
+            add("insert" if i1 == i2 else "delete", i1, i2, j1, j2)
+            return
+        matcher = difflib.SequenceMatcher(None, old[i1:i2], new[j1:j2])
+        for tag, a1, a2, b1, b2 in matcher.get_opcodes():
+            add(tag, a1 + i1, a2 + i1, b1 + j1, b2 + j1)
+
+    head = _common_run(old, new, from_end=False)
+    tail = _common_run(old[head:], new[head:], from_end=True)
+    old_stop, new_stop = len(old) - tail, len(new) - tail
+    add("equal", 0, head, 0, head)
+    old_middle, new_middle = old[head:old_stop], new[head:new_stop]
+    old_counts, new_counts = Counter(old_middle), Counter(new_middle)
+    new_index = {line: j for j, line in enumerate(new_middle, head) if new_counts[line] == 1}
+    pairs = [
+        (i, new_index[line])
+        for i, line in enumerate(old_middle, head)
+        if old_counts[line] == 1 and line in new_index
+    ]
+    i, j = head, head
+    for anchor_i, anchor_j in _increasing_run(pairs):
+        gap(i, anchor_i, j, anchor_j)
+        add("equal", anchor_i, anchor_i + 1, anchor_j, anchor_j + 1)
+        i, j = anchor_i + 1, anchor_j + 1
+    gap(i, old_stop, j, new_stop)
+    add("equal", old_stop, len(old), new_stop, len(new))
+    return ops
+
+
+def _common_run(old: list[str], new: list[str], from_end: bool) -> int:
+    """How many lines the two lists share at their start (or end), compared in C-speed blocks."""
+    limit = min(len(old), len(new))
+    size = 0
+    block = 1024
+    while block:
+        while size + block <= limit and (
+            old[len(old) - size - block : len(old) - size] == new[len(new) - size - block : len(new) - size]
+            if from_end
+            else old[size : size + block] == new[size : size + block]
+        ):
+            size += block
+        block //= 4
+    return size
+
+
+def _increasing_run(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The longest subsequence of pairs (already sorted by first) whose seconds increase."""
+    tail_values: list[int] = []
+    tail_index: list[int] = []
+    back = [-1] * len(pairs)
+    for k, (_, value) in enumerate(pairs):
+        slot = bisect.bisect_left(tail_values, value)
+        if slot:
+            back[k] = tail_index[slot - 1]
+        if slot == len(tail_values):
+            tail_values.append(value)
+            tail_index.append(k)
+        else:
+            tail_values[slot] = value
+            tail_index[slot] = k
+    run: list[tuple[int, int]] = []
+    k = tail_index[-1] if tail_index else -1
+    while k >= 0:
+        run.append(pairs[k])
+        k = back[k]
+    return run[::-1]
+
+
+def _grouped_opcodes(ops: list[_Opcode], context: int) -> list[list[_Opcode]]:
+    """Split opcodes into unified-diff hunks with `context` equal lines around each change."""
+    if not any(tag != "equal" for tag, *_ in ops):
+        return []
+    ops = list(ops)
+    tag, i1, i2, j1, j2 = ops[0]
+    if tag == "equal":
+        ops[0] = (tag, max(i1, i2 - context), i2, max(j1, j2 - context), j2)
+    tag, i1, i2, j1, j2 = ops[-1]
+    if tag == "equal":
+        ops[-1] = (tag, i1, min(i2, i1 + context), j1, min(j2, j1 + context))
+    groups: list[list[_Opcode]] = []
+    group: list[_Opcode] = []
+    for tag, i1, i2, j1, j2 in ops:
+        if tag == "equal" and i2 - i1 > 2 * context:
+            group.append((tag, i1, i1 + context, j1, j1 + context))
+            groups.append(group)
+            group = []
+            i1, j1 = i2 - context, j2 - context
+        group.append((tag, i1, i2, j1, j2))
+    if any(tag != "equal" for tag, *_ in group):
+        groups.append(group)
+    return [g for g in groups if any(tag != "equal" for tag, *_ in g)]
+
+
+def _unified_range(start: int, stop: int) -> str:
+    length = stop - start
+    if length == 1:
+        return str(start + 1)
+    return f"{start + 1 if length else start},{length}"
 
 
 def _display(path: Path, cwd: Path) -> str:
