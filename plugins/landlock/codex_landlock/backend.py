@@ -97,7 +97,10 @@ class LandlockBackend:
         ``.pyc`` directly, so a fresh one in ``__pycache__`` saves that on every command.
         """
         if self._helper is None:
-            self._helper = _fresh_bytecode(HELPER_PATH) or str(HELPER_PATH)
+            # Bytecode is specific to the interpreter that wrote it, which is this one.
+            same_python = os.path.realpath(self._python) == os.path.realpath(sys.executable)
+            compiled = _fresh_bytecode(HELPER_PATH) if same_python else None
+            self._helper = compiled or str(HELPER_PATH)
         return self._helper
 
     def _probe(self) -> Availability:
