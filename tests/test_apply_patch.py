@@ -217,6 +217,12 @@ def test_add_with_identical_content_is_a_harmless_rerun(ws: Workspace) -> None:
     assert ws.snapshot() == before
 
 
+def test_a_deleted_file_can_become_a_directory(ws: Workspace) -> None:
+    ws.file("a", "plain file\n")
+    assert ws.apply(patch("*** Delete File: a", "*** Add File: a/b.txt", "+inside")) == summary("D a", "A a/b.txt")
+    assert ws.read("a/b.txt") == "inside\n"
+
+
 def test_move_onto_a_file_deleted_earlier_in_the_patch(ws: Workspace) -> None:
     ws.file("a.txt", "a\n")
     ws.file("b.txt", "b\n")
@@ -476,6 +482,8 @@ def test_chunks_must_follow_each_other(populated: Workspace) -> None:
         (["*** Delete File: b.txt", "*** Delete File: b.txt"], ["deleted or moved away earlier"]),
         (["*** Delete File: b.txt", "*** Update File: a.py", "-nothing like this"], ["a.py", "chunk 1"]),
         (["*** Update File: a.py", "-def f():", "+bad \ud800 surrogate"], ["cannot be written as UTF-8"]),
+        (["*** Add File: n", "+x", "*** Add File: n/m.txt", "+y"], ["n/m.txt", "is a file, not a directory"]),
+        (["*** Add File: n/m.txt", "+y", "*** Add File: n", "+x"], ["n", "is a directory"]),
     ],
 )
 def test_failure_modes(populated: Workspace, body: list[str], fragments: list[str]) -> None:
@@ -565,6 +573,37 @@ def test_write_failure_rolls_back_everything(
     assert "restored" in str(caught.value)
 
 
+def test_failure_removing_the_move_source_rolls_back(populated: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = populated.snapshot()
+    # The first unlink deletes b.txt; the second removes dir/c.txt after its move.
+    monkeypatch.setattr(os, "unlink", fail_on_call(2, os.unlink))
+    with pytest.raises(PatchError) as caught:
+        apply_patch(MULTI, populated.root)
+    monkeypatch.undo()
+    assert populated.snapshot() == before
+    assert "dir/c.txt" in str(caught.value)
+
+
+def test_interrupt_during_writes_rolls_back_and_propagates(
+    populated: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = populated.snapshot()
+    real_replace = os.replace
+    calls = {"n": 0}
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real_replace(*args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        apply_patch(MULTI, populated.root)
+    monkeypatch.undo()
+    assert populated.snapshot() == before
+
+
 def test_parent_turned_into_a_file_after_planning_rolls_back(populated: Workspace) -> None:
     changes = plan_patch(MULTI, populated.root)
     populated.file("new", "I am in the way\n")
@@ -573,6 +612,18 @@ def test_parent_turned_into_a_file_after_planning_rolls_back(populated: Workspac
         apply_changes(changes, populated.root)
     assert populated.snapshot() == before
     assert "new/deep/file.txt" in str(caught.value)
+
+
+def test_rollback_turns_a_new_directory_back_into_the_deleted_file(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws.file("a", "plain file\n", mode=0o640)
+    before = ws.snapshot()
+    monkeypatch.setattr(os, "replace", fail_on_call(1, os.replace))
+    with pytest.raises(PatchError, match="restored"):
+        apply_patch(patch("*** Delete File: a", "*** Add File: a/b.txt", "+inside"), ws.root)
+    monkeypatch.undo()
+    assert ws.snapshot() == before
 
 
 def test_rollback_restores_a_deleted_symlink(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:

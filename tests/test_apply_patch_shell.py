@@ -89,6 +89,8 @@ def test_extracted_patch_parses() -> None:
         ["bash", "-lc", f'apply_patch "{PATCH}"'],
         ["bash", "-lc", "apply_patch 'not a patch'"],
         ["bash", "script.sh", "apply_patch"],
+        ["bash", "-lc", f"apply_patch\n<<'EOF'\n{PATCH}\nEOF\n"],
+        ["bash", "-lc", f"apply_patch <<'EOF' | tee log\n{PATCH}\nEOF\n"],
     ],
 )
 def test_other_commands_are_not_intercepted(argv: list[str]) -> None:

@@ -795,11 +795,12 @@ class _Overlay:
     """The file system as earlier hunks of the same patch will have left it."""
 
     states: dict[Path, str | None] = field(default_factory=dict)
+    new_dirs: set[Path] = field(default_factory=set)
 
     def read(self, path: Path, display: str) -> str | None:
         if path in self.states:
             return self.states[path]
-        if os.path.isdir(path):
+        if path in self.new_dirs or os.path.isdir(path):
             raise PatchError(f"{display}: is a directory, not a file. {_NOTHING_CHANGED}")
         if not os.path.lexists(path):
             return None
@@ -818,15 +819,21 @@ class _Overlay:
     def deleted_here(self, path: Path) -> bool:
         return path in self.states and self.states[path] is None
 
-
-def _check_parents(path: Path, display: str) -> None:
-    for parent in path.parents:
-        if os.path.isdir(parent):
-            return
-        if os.path.lexists(parent):
-            raise PatchError(
-                f"{display}: cannot create it because {parent} is not a directory. {_NOTHING_CHANGED}"
-            )
+    def make_parents(self, path: Path, display: str) -> None:
+        """Check that path's missing parent directories can be created, and remember them."""
+        missing = []
+        for parent in path.parents:
+            if parent in self.new_dirs or (parent not in self.states and os.path.isdir(parent)):
+                break
+            if self.states.get(parent) is not None or (
+                parent not in self.states and os.path.lexists(parent)
+            ):
+                raise PatchError(
+                    f"{display}: cannot create it because {parent} is a file, not a directory. "
+                    f"{_NOTHING_CHANGED}"
+                )
+            missing.append(parent)
+        self.new_dirs.update(missing)
 
 
 def _check_encodable(text: str, display: str) -> None:
@@ -860,7 +867,7 @@ def plan_patch(text: str, cwd: Path) -> list[FileChange]:
                     f"'*** Update File: {display}' to change it, or '*** Delete File: {display}' "
                     f"before the '*** Add File' to replace it. {_NOTHING_CHANGED}"
                 )
-            _check_parents(path, display)
+            overlay.make_parents(path, display)
             _check_encodable(hunk.content, display)
             changes.append(FileChange("add", path, None, current, hunk.content))
             overlay.states[path] = hunk.content
@@ -893,7 +900,7 @@ def plan_patch(text: str, cwd: Path) -> list[FileChange]:
                         f"file already exists. Delete it first in the same patch ('*** Delete File: "
                         f"{hunk.move_to}') or choose another name. {_NOTHING_CHANGED}"
                     )
-                _check_parents(move_path, hunk.move_to)
+                overlay.make_parents(move_path, hunk.move_to)
         changes.append(FileChange("update", path, move_path, current, new_content))
         if move_path is None:
             overlay.states[path] = new_content
@@ -951,11 +958,13 @@ def _current_umask() -> int:
 
 
 class _Writer:
-    """Applies writes while remembering how to undo them."""
+    """Applies writes while keeping a journal of how to undo each one."""
 
     def __init__(self) -> None:
         self.backups: dict[Path, _Backup] = {}
-        self.created_dirs: list[Path] = []
+        # ("file", path) when a file is first touched, ("dir", path) when a directory is made;
+        # undone in reverse, so a directory that replaced a deleted file goes before the file returns.
+        self.journal: list[tuple[Literal["file", "dir"], Path]] = []
         self.new_file_mode = 0o666 & ~_current_umask()
 
     def _remember(self, path: Path) -> None:
@@ -967,6 +976,7 @@ class _Writer:
             self.backups[path] = _Backup(Path(path).read_bytes(), os.stat(path))
         else:
             self.backups[path] = _Backup(None)
+        self.journal.append(("file", path))
 
     def _make_parents(self, path: Path) -> None:
         missing = []
@@ -976,12 +986,12 @@ class _Writer:
             missing.append(parent)
         for directory in reversed(missing):
             os.mkdir(directory)
-            self.created_dirs.append(directory)
+            self.journal.append(("dir", directory))
 
     def write(self, path: Path, data: bytes, like: Path | None) -> None:
         target = Path(os.path.realpath(path))
-        self._remember(target)
         self._make_parents(target)
+        self._remember(target)
         info = os.stat(like) if like is not None and os.path.exists(like) else None
         mode = stat.S_IMODE(info.st_mode) if info else self.new_file_mode
         _write_atomic(target, data, mode, info)
@@ -991,27 +1001,26 @@ class _Writer:
         os.unlink(path)
 
     def rollback(self) -> list[str]:
-        """Restore every remembered file; returns the problems it could not undo."""
+        """Undo the journal; returns the problems it could not undo."""
         problems = []
-        for path, backup in reversed(list(self.backups.items())):
+        for kind, path in reversed(self.journal):
             try:
-                if backup.link is not None:
-                    if os.path.lexists(path):
-                        os.unlink(path)
-                    os.symlink(backup.link, path)
-                elif backup.data is None:
-                    if os.path.lexists(path):
-                        os.unlink(path)
-                elif backup.info is not None:
-                    _write_atomic(path, backup.data, stat.S_IMODE(backup.info.st_mode), backup.info)
+                if kind == "dir":
+                    os.rmdir(path)
+                else:
+                    self._restore(path, self.backups[path])
             except OSError as error:
                 problems.append(f"{path}: {error}")
-        for directory in reversed(self.created_dirs):
-            try:
-                os.rmdir(directory)
-            except OSError:
-                pass
         return problems
+
+    @staticmethod
+    def _restore(path: Path, backup: _Backup) -> None:
+        if backup.info is None and os.path.lexists(path):
+            os.unlink(path)
+        if backup.link is not None:
+            os.symlink(backup.link, path)
+        elif backup.data is not None and backup.info is not None:
+            _write_atomic(path, backup.data, stat.S_IMODE(backup.info.st_mode), backup.info)
 
 
 def _write_atomic(path: Path, data: bytes, mode: int, like: os.stat_result | None) -> None:
@@ -1062,10 +1071,13 @@ def _verify_unchanged(changes: Sequence[FileChange]) -> None:
             overlay.states[change.path] = change.new_content
 
 
+def _name(path: Path, cwd: Path | None) -> str:
+    return _display(path, cwd) if cwd is not None else str(path)
+
+
 def _summary_line(change: FileChange, cwd: Path | None) -> str:
     letter = {"add": "A", "delete": "D", "update": "M"}[change.kind]
-    path = change.move_path or change.path
-    return f"{letter} {_display(path, cwd) if cwd is not None else path}"
+    return f"{letter} {_name(change.move_path or change.path, cwd)}"
 
 
 def apply_changes(changes: Sequence[FileChange], cwd: Path | None = None) -> str:
@@ -1084,31 +1096,39 @@ def apply_changes(changes: Sequence[FileChange], cwd: Path | None = None) -> str
         raise PatchError(f"the patch has no file operations. {_NOTHING_CHANGED}")
     _verify_unchanged(changes)
     writer = _Writer()
-    current: FileChange | None = None
+    action = ""
     try:
-        for current in changes:
-            if current.kind == "delete":
-                writer.delete(current.path)
-            elif current.kind == "add" and current.old_content == current.new_content:
+        for change in changes:
+            name = _name(change.path, cwd)
+            if change.kind == "delete":
+                action = f"deleting {name}"
+                writer.delete(change.path)
                 continue
+            unchanged = change.old_content == change.new_content and change.move_path is None
+            if change.new_content is None or unchanged:
+                continue
+            data = change.new_content.encode("utf-8")
+            like = change.path if change.kind == "update" else None
+            if change.move_path is None:
+                action = f"writing {name}"
+                writer.write(change.path, data, like)
             else:
-                assert current.new_content is not None
-                data = current.new_content.encode("utf-8")
-                like = current.path if current.kind == "update" else None
-                writer.write(current.move_path or current.path, data, like)
-                if current.move_path is not None:
-                    writer.delete(current.path)
-    except OSError as error:
+                action = f"moving {name} to {_name(change.move_path, cwd)}"
+                writer.write(change.move_path, data, like)
+                writer.delete(change.path)
+    except BaseException as error:
+        # Even an interrupt must not leave half a patch behind.
         problems = writer.rollback()
-        failed = current.path if current is not None else "?"
+        if not isinstance(error, OSError):
+            raise
         if problems:
             raise PatchError(
-                f"writing {failed} failed ({error}); rolling back also failed for: "
-                f"{'; '.join(problems)}. Check these files by hand."
+                f"{action} failed ({error}); rolling back also failed for: {'; '.join(problems)}. "
+                "Check these files by hand."
             ) from error
         raise PatchError(
-            f"writing {failed} failed ({error}); every file this patch had already written was "
-            f"restored. {_NOTHING_CHANGED}"
+            f"{action} failed ({error}); every file this patch had already changed was restored. "
+            f"{_NOTHING_CHANGED}"
         ) from error
     return "\n".join([SUCCESS_HEADER, *(_summary_line(c, cwd) for c in changes)]) + "\n"
 
@@ -1116,7 +1136,8 @@ def apply_changes(changes: Sequence[FileChange], cwd: Path | None = None) -> str
 def apply_patch(text: str, cwd: Path) -> tuple[list[FileChange], str]:
     """Plan and apply a patch; returns the changes and the summary text.
 
-    >>> # apply_patch("*** Begin Patch\\n*** Add File: hi.txt\\n+hi\\n*** End Patch", Path.cwd())
+    For example ``apply_patch("*** Begin Patch\\n*** Add File: hi.txt\\n+hi\\n*** End Patch", cwd)``
+    creates ``cwd/hi.txt`` and returns ``"Success. Updated the following files:\\nA hi.txt\\n"``.
     """
     changes = plan_patch(text, cwd)
     return changes, apply_changes(changes, cwd)
@@ -1131,9 +1152,9 @@ _SHELLS = frozenset({"bash", "sh", "zsh", "dash", "ksh"})
 _SHELL_OPTIONS = frozenset({"-c", "-lc", "-cl", "-l", "--login"})
 _HEREDOC_SCRIPT = re.compile(
     r"""\A\s*
-    (?:cd\s+(?P<dir>'[^']*'|"[^"$`\\]*"|[^\s;&|<>()'"$`\\]+)\s*&&\s*)?
-    (?P<command>apply_patch|applypatch)\s*
-    <<(?P<dash>-)?\s*(?P<delimiter>'[^'\n]+'|"[^"\n]+"|\\?[A-Za-z0-9_.\-]+)
+    (?:cd[ \t]+(?P<dir>'[^']*'|"[^"$`\\]*"|[^\s;&|<>()'"$`\\]+)\s*&&\s*)?
+    (?P<command>apply_patch|applypatch)[ \t]*
+    <<(?P<dash>-)?[ \t]*(?P<delimiter>'[^'\n]+'|"[^"\n]+"|\\?[A-Za-z0-9_.\-]+)
     [ \t]*\n""",
     re.VERBOSE,
 )
