@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from codex.errors import ProviderError
@@ -37,3 +39,101 @@ class RetryableError(ProviderError):
         self.retry_after = retry_after
         # True when events of this attempt already reached the consumer (a stream retry).
         self.started = started
+
+
+# Backoff starts at 200 ms and doubles per failure, with +-10 % jitter so that many clients
+# hit by the same outage do not come back in lockstep.
+_BACKOFF_BASE_SECONDS = 0.2
+_BACKOFF_CAP_SECONDS = 30.0
+# A server may ask for a longer pause than anyone wants to stare at; beyond this we give up
+# with its hint instead of sleeping silently.
+_MAX_RETRY_AFTER_SECONDS = 120.0
+
+
+def backoff_delay(failures: int, retry_after: float | None = None, *, jitter: float | None = None) -> float:
+    """Seconds to wait before the next attempt after ``failures`` consecutive failures.
+
+    The server's ``retry_after`` wins when it gave one; otherwise 200 ms doubled per failure
+    (capped at 30 s) times a jitter factor in [0.9, 1.1].
+    """
+    if retry_after is not None:
+        return max(0.0, retry_after)
+    factor: float = random.uniform(0.9, 1.1) if jitter is None else jitter
+    return min(_BACKOFF_CAP_SECONDS, _BACKOFF_BASE_SECONDS * 2.0 ** max(0, failures - 1)) * factor
+
+
+async def stream_with_retries(
+    api: WireApi,
+    prompt: Prompt,
+    provider: ModelProviderInfo,
+    *,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> AsyncIterator[ResponseEvent]:
+    """Stream one turn through ``api``, retrying what a later attempt may fix.
+
+    Two budgets, as in the provider entry:
+
+    - request retries (``request_max_retries``): the request never got a stream going (429,
+      5xx, connection refused, no answer in time);
+    - stream retries (``stream_max_retries``): the stream started and then dropped, stalled past
+      ``stream_idle_timeout_ms``, sent a malformed event, or reported a retryable error. The
+      whole turn is sent again.
+
+    Before each retry a ``StreamRetrying`` event is yielded: the consumer discards every delta
+    and item it received since the attempt began, so nothing is shown or acted on twice (and a
+    UI can say why it is waiting). When a budget is spent, ``ProviderError`` is raised with one
+    message naming the cause; ``ProviderError``s that retrying cannot fix propagate at once::
+
+        async for event in stream_with_retries(api, prompt, provider):
+            if isinstance(event, StreamRetrying):
+                turn.discard_partial()
+            ...
+    """
+    from codex.protocol import StreamRetrying
+
+    request_failures = 0
+    stream_failures = 0
+    while True:
+        yielded = False
+        events = api.stream(prompt, provider)
+        try:
+            async for event in events:
+                yielded = True
+                yield event
+            return
+        except RetryableError as exc:
+            error: RetryableError = exc
+        except (OSError, TimeoutError) as exc:
+            # A third-party wire that let a raw socket error through: still a transport failure.
+            error = RetryableError(f"{type(exc).__name__}: {exc}", started=yielded)
+        finally:
+            close = getattr(events, "aclose", None)
+            if close is not None:
+                await close()
+
+        if error.retry_after is not None and error.retry_after > _MAX_RETRY_AFTER_SECONDS:
+            raise ProviderError(
+                f"{error} — the server asks to wait {error.retry_after:.0f} s before retrying, "
+                "which is longer than codex waits on its own; try again later."
+            )
+        name = provider.name or provider.id or "the provider"
+        if yielded or error.started:
+            stream_failures += 1
+            budget, failures = provider.stream_max_retries, stream_failures
+            if failures > budget:
+                raise ProviderError(
+                    f"the stream from {name!r} failed on all {failures} attempts; last error: {error}. "
+                    f" Check the network or the provider's status, or raise "
+                    f"stream_max_retries / stream_idle_timeout_ms for this provider."
+                )
+        else:
+            request_failures += 1
+            budget, failures = provider.request_max_retries, request_failures
+            if failures > budget:
+                raise ProviderError(
+                    f"the request to {name!r} failed on all {failures} attempts; last error: {error}. "
+                    f" Try again later, or raise request_max_retries for this provider."
+                )
+        delay = backoff_delay(failures, error.retry_after)
+        yield StreamRetrying(attempt=failures, max_attempts=budget, reason=str(error), delay_seconds=delay)
+        await sleep(delay)

@@ -1,3 +1,40 @@
-"""The openai plugin for codex (features land in their own issue)."""
+"""The openai plugin: the ``responses`` and ``chat`` wire APIs and the built-in ``openai`` provider.
+
+Importing this module costs next to nothing: the wire classes (and httpx, on first use) are
+imported when the hooks are called.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from codex.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from codex.wire import WireApi
+
+OPENAI_PROVIDER: dict[str, Any] = {
+    "name": "OpenAI",
+    "base_url": "https://api.openai.com/v1",
+    "env_key": "OPENAI_API_KEY",
+    "env_key_instructions": (
+        "Create a key at https://platform.openai.com/api-keys, then run "
+        "`export OPENAI_API_KEY=sk-...` (or add it to your shell profile) and start codex again."
+    ),
+    "wire_api": "responses",
+}
+
+
+@hookimpl
+def codex_wire_apis() -> dict[str, WireApi]:
+    """The Responses API (``responses``) and Chat Completions (``chat``) clients."""
+    from codex_openai.chat import ChatCompletionsApi
+    from codex_openai.responses import ResponsesApi
+
+    return {"responses": ResponsesApi(), "chat": ChatCompletionsApi()}
+
+
+@hookimpl
+def codex_model_providers() -> dict[str, dict[str, Any]]:
+    """The ``openai`` provider: the Responses API at api.openai.com with ``OPENAI_API_KEY``."""
+    return {"openai": dict(OPENAI_PROVIDER)}

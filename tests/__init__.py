@@ -1,0 +1,1 @@
+"""Tests for codex; a package so helpers import as ``tests.mock_model``."""
