@@ -7,6 +7,7 @@ meaningless) and removes afterwards.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -70,22 +71,35 @@ class Sandbox:
     backend: LandlockBackend
 
     def command(
-        self, argv: Sequence[str], mode: str = "workspace-write", network: bool = False
+        self,
+        argv: Sequence[str],
+        mode: str = "workspace-write",
+        network: bool = False,
+        layers: str = "all",
     ) -> tuple[list[str], dict[str, str]]:
-        """The wrapped argv and environment the engine would spawn."""
+        """The wrapped argv and environment the engine would spawn.
+
+        ``layers="landlock-only"`` asks the helper to skip the mount namespace, as it must on a
+        machine without one, to show what Landlock and seccomp hold on their own.
+        """
         policy = SandboxPolicy.build(SandboxMode(mode), cwd=self.workspace, network_access=network)
         prepared = self.backend.prepare(list(argv), policy, self.workspace)
-        return prepared.argv, {**os.environ, **prepared.env}
+        wrapped = list(prepared.argv)
+        if layers == "landlock-only":
+            index = wrapped.index("--policy") + 1
+            wrapped[index] = json.dumps({**json.loads(wrapped[index]), "mount_namespace": False})
+        return wrapped, {**os.environ, **prepared.env}
 
     def run(
         self,
         *argv: str,
         mode: str = "workspace-write",
         network: bool = False,
+        layers: str = "all",
         stdin: int | None = subprocess.DEVNULL,
     ) -> subprocess.CompletedProcess[str]:
         """Run ``argv`` confined and wait for it (bounded)."""
-        wrapped, env = self.command(argv, mode, network)
+        wrapped, env = self.command(argv, mode, network, layers)
         return subprocess.run(
             wrapped,
             env=env,

@@ -222,6 +222,7 @@ class Policy:
         cwd: str,
         require_mount_namespace: bool = False,
         protected_names: tuple[str, ...] = PROTECTED_NAMES,
+        mount_namespace: bool = True,
     ) -> None:
         self.mode = mode
         self.writable_roots = writable_roots
@@ -230,6 +231,7 @@ class Policy:
         self.cwd = cwd
         self.require_mount_namespace = require_mount_namespace
         self.protected_names = protected_names
+        self.mount_namespace = mount_namespace
 
 
 # --- policy parsing -----------------------------------------------------------------------------
@@ -328,7 +330,7 @@ def decode_policy(text: str) -> Policy:
         return tuple(value)
 
     flags = {}
-    for key, default in (("network", False), ("require_mount_namespace", False)):
+    for key, default in (("network", False), ("require_mount_namespace", False), ("mount_namespace", True)):
         flag = raw.get(key, default)
         if not isinstance(flag, bool):
             raise SetupError(f"--policy {key} must be true or false, got {flag!r}")
@@ -342,6 +344,7 @@ def decode_policy(text: str) -> Policy:
         cwd=cwd,
         require_mount_namespace=flags["require_mount_namespace"],
         protected_names=paths("protected_names", PROTECTED_NAMES),
+        mount_namespace=flags["mount_namespace"],
     )
 
 
@@ -701,7 +704,8 @@ def confine(policy: Policy) -> list[str]:
     if abi < 1:
         raise SetupError("Landlock is not available (kernel older than 5.13, or not in the lsm= list)")
     roots = outermost(resolve_existing(policy.writable_roots))
-    how, why_not = enter_mount_namespace()
+    # "mount_namespace": false skips layer 1 (to debug, or to test what Landlock holds alone).
+    how, why_not = enter_mount_namespace() if policy.mount_namespace else ("", "disabled by the policy")
     if how:
         remount_read_only(roots, protected_subpaths(policy, roots))
     elif policy.require_mount_namespace:
