@@ -76,18 +76,23 @@ class Sandbox:
         mode: str = "workspace-write",
         network: bool = False,
         layers: str = "all",
+        policy_keys: dict[str, object] | None = None,
     ) -> tuple[list[str], dict[str, str]]:
         """The wrapped argv and environment the engine would spawn.
 
         ``layers="landlock-only"`` asks the helper to skip the mount namespace, as it must on a
         machine without one, to show what Landlock and seccomp hold on their own.
+        ``policy_keys`` adds helper policy keys the backend does not send (``mask_sockets``).
         """
         policy = SandboxPolicy.build(SandboxMode(mode), cwd=self.workspace, network_access=network)
         prepared = self.backend.prepare(list(argv), policy, self.workspace)
         wrapped = list(prepared.argv)
+        extra = dict(policy_keys or {})
         if layers == "landlock-only":
+            extra["mount_namespace"] = False
+        if extra:
             index = wrapped.index("--policy") + 1
-            wrapped[index] = json.dumps({**json.loads(wrapped[index]), "mount_namespace": False})
+            wrapped[index] = json.dumps({**json.loads(wrapped[index]), **extra})
         return wrapped, {**os.environ, **prepared.env}
 
     def run(
@@ -96,10 +101,11 @@ class Sandbox:
         mode: str = "workspace-write",
         network: bool = False,
         layers: str = "all",
+        policy_keys: dict[str, object] | None = None,
         stdin: int | None = subprocess.DEVNULL,
     ) -> subprocess.CompletedProcess[str]:
         """Run ``argv`` confined and wait for it (bounded)."""
-        wrapped, env = self.command(argv, mode, network, layers)
+        wrapped, env = self.command(argv, mode, network, layers, policy_keys)
         return subprocess.run(
             wrapped,
             env=env,

@@ -317,6 +317,39 @@ def test_unix_sockets_still_work(sandbox: Sandbox, workspace: Path) -> None:
             assert connection.recv(4) == b"ping"
 
 
+def test_daemon_control_sockets_are_masked(sandbox: Sandbox, outside: Path) -> None:
+    """A socket on the mask list (docker.sock, systemd, tmux...) is covered with /dev/null."""
+    path = outside / "daemon.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(str(path))
+        listener.listen(1)
+        listener.setblocking(False)
+        body = f"import socket\nc = socket.socket(socket.AF_UNIX)\nc.connect({str(path)!r})\nc.sendall(b'run')"
+        outcome = sandbox.attempt(body, policy_keys={"mask_sockets": [str(path)]})
+        assert outcome == "DENIED ECONNREFUSED"
+        assert nothing_arrived(listener)
+        # Without the mask the same connect goes through: pathname sockets are not confined.
+        assert sandbox.attempt(body) == "ALLOWED"
+
+
+@pytest.mark.skipif(not LINUX, reason="Linux paths")
+def test_the_default_mask_list_covers_the_callers_tmux_sockets() -> None:
+    from codex_landlock import helper
+
+    tmux = Path(f"/tmp/tmux-{os.getuid()}")
+    created = not tmux.exists()
+    tmux.mkdir(mode=0o700, exist_ok=True)
+    server = tmux / f"codex-landlock-test-{os.getpid()}"
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+            listener.bind(str(server))
+            assert str(server) in helper.sockets_to_mask((), os.getuid())
+    finally:
+        server.unlink(missing_ok=True)
+        if created:
+            tmux.rmdir()
+
+
 @needs_scoping
 def test_abstract_unix_sockets_outside_the_sandbox_are_unreachable(sandbox: Sandbox) -> None:
     name = f"\0codex-landlock-test-{os.getpid()}"

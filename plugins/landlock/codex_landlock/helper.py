@@ -92,11 +92,31 @@ DEVICE_PATHS = (
     "/dev/pts",
 )
 PROTECTED_NAMES = (".git", ".codex")
+# Control sockets of daemons that run commands on request, outside any sandbox: connecting to
+# one is an escape, and Landlock (before a future ABI) does not check connect() on pathname
+# sockets. The mount layer covers each with /dev/null. "{uid}" is the caller's uid; a directory
+# entry means every socket directly inside it (tmux keeps one per server there).
+MASKED_SOCKETS = (
+    "/run/docker.sock",
+    "/var/run/docker.sock",
+    "/run/containerd/containerd.sock",
+    "/run/podman/podman.sock",
+    "/run/crio/crio.sock",
+    "/run/snapd.socket",
+    "/run/systemd/private",
+    "/run/dbus/system_bus_socket",
+    "/run/user/{uid}/bus",
+    "/run/user/{uid}/systemd/private",
+    "/run/user/{uid}/docker.sock",
+    "/run/user/{uid}/podman/podman.sock",
+    "/tmp/tmux-{uid}/",
+)
 
 LANDLOCK_CREATE_RULESET_VERSION = 1
 LANDLOCK_RULE_PATH_BENEATH = 1
 
 # Mount API (linux/mount.h).
+MS_BIND = 0x1000
 MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
 CLONE_NEWNS = 0x00020000
@@ -223,6 +243,7 @@ class Policy:
         require_mount_namespace: bool = False,
         protected_names: tuple[str, ...] = PROTECTED_NAMES,
         mount_namespace: bool = True,
+        mask_sockets: tuple[str, ...] = (),
     ) -> None:
         self.mode = mode
         self.writable_roots = writable_roots
@@ -232,6 +253,7 @@ class Policy:
         self.require_mount_namespace = require_mount_namespace
         self.protected_names = protected_names
         self.mount_namespace = mount_namespace
+        self.mask_sockets = mask_sockets
 
 
 # --- policy parsing -----------------------------------------------------------------------------
@@ -345,6 +367,7 @@ def decode_policy(text: str) -> Policy:
         require_mount_namespace=flags["require_mount_namespace"],
         protected_names=paths("protected_names", PROTECTED_NAMES),
         mount_namespace=flags["mount_namespace"],
+        mask_sockets=paths("mask_sockets"),
     )
 
 
@@ -375,6 +398,28 @@ def protected_subpaths(policy: Policy, roots: list[str]) -> list[str]:
     for root in roots:
         candidates.extend(os.path.join(root, name) for name in policy.protected_names)
     return [p for p in resolve_existing(candidates) if any(_inside(p, r) for r in roots)]
+
+
+def sockets_to_mask(extra: tuple[str, ...], uid: int) -> list[str]:
+    """The daemon sockets (``MASKED_SOCKETS`` plus ``extra``) that exist here, resolved."""
+    candidates: list[str] = []
+    for entry in (*MASKED_SOCKETS, *extra):
+        path = entry.replace("{uid}", str(uid))
+        if path.endswith("/"):
+            try:
+                candidates.extend(os.path.join(path, name) for name in sorted(os.listdir(path)))
+            except OSError:
+                continue
+        else:
+            candidates.append(path)
+    found = []
+    for path in resolve_existing(candidates):
+        try:
+            if os.lstat(path).st_mode & 0o170000 == 0o140000:  # S_IFSOCK
+                found.append(path)
+        except OSError:
+            continue
+    return found
 
 
 # --- syscalls -----------------------------------------------------------------------------------
@@ -462,13 +507,15 @@ def _attach(tree: int, target: str) -> None:
     syscall(SYS_MOVE_MOUNT, tree, b"", AT_FDCWD, os.fsencode(target), MOVE_MOUNT_F_EMPTY_PATH)
 
 
-def remount_read_only(writable_roots: list[str], read_only_subpaths: list[str]) -> None:
+def remount_read_only(
+    writable_roots: list[str], read_only_subpaths: list[str], masked_sockets: tuple[str, ...] | list[str] = ()
+) -> None:
     """Inside a fresh mount namespace: everything read-only but the roots, minus the subpaths.
 
     The roots are cloned (recursively, keeping each submount's own flags, so a mount the host
     has read-only stays so) before the whole tree goes read-only, then the clones are attached
     on top of their old places. The protected subpaths are then cloned from the writable view,
-    made read-only and attached over themselves.
+    made read-only and attached over themselves, and /dev/null is bound over each masked socket.
     """
     step = "making / private"
     try:
@@ -491,6 +538,10 @@ def remount_read_only(writable_roots: list[str], read_only_subpaths: list[str]) 
             _set_read_only(tree, "", AT_EMPTY_PATH)
             _attach(tree, sub)
             os.close(tree)
+        for socket_path in masked_sockets:
+            step = f"masking {socket_path}"
+            if _libc.mount(b"/dev/null", os.fsencode(socket_path), None, ctypes.c_ulong(MS_BIND), None) != 0:
+                raise _os_error("mount --bind /dev/null")
     except OSError as error:
         raise SetupError(f"mount namespace setup failed while {step}: {error.strerror}") from None
 
@@ -707,7 +758,8 @@ def confine(policy: Policy) -> list[str]:
     # "mount_namespace": false skips layer 1 (to debug, or to test what Landlock holds alone).
     how, why_not = enter_mount_namespace() if policy.mount_namespace else ("", "disabled by the policy")
     if how:
-        remount_read_only(roots, protected_subpaths(policy, roots))
+        masked = sockets_to_mask(policy.mask_sockets, os.geteuid())
+        remount_read_only(roots, protected_subpaths(policy, roots), masked)
     elif policy.require_mount_namespace:
         raise SetupError(f"a mount namespace is required but unavailable: {why_not}")
     else:
