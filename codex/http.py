@@ -432,6 +432,28 @@ async def post_sse(
         raise RetryableError(f"could not reach {label} at {url}: {describe_transport_error(exc)}") from None
 
 
+async def finish_sse(events: AsyncGenerator[tuple[str, str], None], grace_seconds: float = 0.2) -> None:
+    """Read what is left of a stream whose answer is complete, then close it.
+
+    A response read to its end hands its keep-alive connection back to the pool; one closed
+    early costs the next turn a new connection (and a TLS handshake). The tail (the chunked
+    terminator, maybe a ``[DONE]``) normally arrives with the last event; a server that keeps
+    the stream open longer than ``grace_seconds`` just loses the reuse.
+    """
+    import asyncio
+
+    async def rest() -> None:
+        async for _ in events:
+            pass
+
+    try:
+        await asyncio.wait_for(rest(), grace_seconds)
+    except (TimeoutError, ProviderError):
+        pass
+    finally:
+        await events.aclose()
+
+
 def _seconds(value: float) -> str:
     return f"{value:g} s"
 

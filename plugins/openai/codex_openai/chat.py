@@ -245,7 +245,7 @@ class ChatCompletionsApi:
 
     async def stream(self, prompt: Prompt, provider: ModelProviderInfo) -> AsyncIterator[ResponseEvent]:
         """One attempt: send ``prompt`` and yield events until ``Completed``."""
-        from codex.http import error_for_event, post_sse, provider_label, server_error_details
+        from codex.http import error_for_event, finish_sse, post_sse, provider_label, server_error_details
 
         label = provider_label(provider)
         freeform = {tool.name for tool in prompt.tools if tool.kind == "freeform"}
@@ -259,6 +259,7 @@ class ChatCompletionsApi:
             async for _, data in events:
                 if data == "[DONE]":
                     turn.finished = True
+                    await finish_sse(events)
                     break
                 try:
                     chunk = json.loads(data)

@@ -204,7 +204,7 @@ class ResponsesApi:
 
     async def stream(self, prompt: Prompt, provider: ModelProviderInfo) -> AsyncIterator[ResponseEvent]:
         """One attempt: send ``prompt`` and yield events until ``Completed``."""
-        from codex.http import error_for_event, post_sse, provider_label
+        from codex.http import error_for_event, finish_sse, post_sse, provider_label
 
         label = provider_label(provider)
         client = self._clients.get(provider.base_url)
@@ -228,7 +228,9 @@ class ResponsesApi:
                         yield Created((payload.get("response") or {}).get("id"))
                     elif kind == "response.completed":
                         response = payload.get("response") or {}
-                        yield Completed(response.get("id"), parse_usage(response.get("usage")))
+                        completed = Completed(response.get("id"), parse_usage(response.get("usage")))
+                        await finish_sse(events)
+                        yield completed
                         return
                     elif kind == "response.failed":
                         error = (payload.get("response") or {}).get("error") or {}
