@@ -437,6 +437,24 @@ def test_processes_outside_cannot_be_signalled(sandbox: Sandbox) -> None:
         sleeper.wait(timeout=10)
 
 
+def test_processes_outside_cannot_be_traced(sandbox: Sandbox) -> None:
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        body = (
+            "import ctypes\n"
+            "libc = ctypes.CDLL(None, use_errno=True)\n"
+            f"if libc.ptrace(16, {sleeper.pid}, None, None) != 0:  # PTRACE_ATTACH\n"
+            "    raise OSError(ctypes.get_errno(), 'ptrace')"
+        )
+        assert sandbox.attempt(body) == "DENIED EPERM"
+        status = Path(f"/proc/{sleeper.pid}/status").read_text()
+        assert "TracerPid:\t0" in status
+        assert sleeper.poll() is None
+    finally:
+        sleeper.kill()
+        sleeper.wait(timeout=10)
+
+
 def test_own_children_can_be_signalled(sandbox: Sandbox) -> None:
     body = (
         "import subprocess, signal\n"
