@@ -1,0 +1,188 @@
+"""The ``codex`` console script, and the one place a CodexError turns into a message.
+
+Start-up time is a feature: ``codex --version`` answers before click, pydantic or httpx are
+imported, and ``codex --help`` is served from a cache while nothing it depends on has changed
+(the package version and CLI sources, anything installed on ``sys.path``, the plugin selection
+variables and the terminal width). Rendering the top-level help needs click and every plugin,
+which costs several times the interpreter's own start-up; the cache brings it back to a file
+read. ``CODEX_HELP_CACHE=0`` turns the cache off.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import zlib
+
+from codex import __version__
+
+_HELP_ARGS = (["--help"], ["-h"])
+_VERSION_ARGS = (["--version"], ["-V"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``codex`` with ``argv`` (default ``sys.argv[1:]``) and return the exit status."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args in _VERSION_ARGS:
+        sys.stdout.write(f"codex-py {__version__}\n")
+        return 0
+    if args in _HELP_ARGS:
+        cached = _read_help_cache()
+        if cached is not None:
+            sys.stdout.write(cached)
+            return 0
+    return _run_click(args)
+
+
+def _debug_requested(args: list[str]) -> bool:
+    return "--debug" in args or os.environ.get("CODEX_DEBUG", "") not in ("", "0")
+
+
+def _run_click(args: list[str]) -> int:
+    import click
+
+    from codex.errors import CodexError
+
+    try:
+        from codex.cli.main import cli
+
+        if args in _HELP_ARGS:
+            text = top_level_help()
+            sys.stdout.write(text)
+            _write_help_cache(text)
+            return 0
+        result = cli.main(args=args, prog_name="codex", standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort as exc:
+        interrupted = isinstance(exc.__context__, KeyboardInterrupt | EOFError)
+        sys.stderr.write("\nAborted.\n" if interrupted else "Aborted.\n")
+        return 130 if isinstance(exc.__context__, KeyboardInterrupt) else 1
+    except KeyboardInterrupt:
+        sys.stderr.write("\nInterrupted.\n")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (codex plugins | head); nothing left to say to anyone.
+        _silence_stdout()
+        return 1
+    except CodexError as exc:
+        if _debug_requested(args):
+            import traceback
+
+            traceback.print_exc()
+        sys.stderr.write(f"codex: error: {exc}\n")
+        return exc.exit_code
+    return result if isinstance(result, int) else 0
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def top_level_help() -> str:
+    """``codex --help`` exactly as click prints it (plugins loaded, their commands listed)."""
+    from codex.cli.main import cli
+
+    with cli.make_context("codex", [], resilient_parsing=True) as ctx:
+        return cli.get_help(ctx) + "\n"
+
+
+# --- the --help cache ---------------------------------------------------------------------------
+
+
+def cache_dir() -> str:
+    """Where codex keeps caches: the directory platformdirs' ``user_cache_dir("codex-py")`` names.
+
+    Computed by hand because importing platformdirs costs more than serving the cached help.
+    """
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    if xdg:
+        return os.path.join(xdg, "codex-py")
+    home = os.path.expanduser("~")
+    if sys.platform == "darwin":
+        return os.path.join(home, "Library", "Caches", "codex-py")
+    if sys.platform == "win32":
+        local = os.environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
+        return os.path.join(local, "codex-py", "Cache")
+    return os.path.join(home, ".cache", "codex-py")
+
+
+def _terminal_columns() -> int:
+    # The same lookup click's help formatter makes through shutil.get_terminal_size.
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        columns = 0
+    return columns if columns > 0 else 80
+
+
+def _mtime(path: str) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return -1
+
+
+def _help_cache_key() -> str:
+    """Everything the top-level help text depends on, as one line."""
+    cli_dir = os.path.dirname(os.path.abspath(__file__))
+    parts = [
+        __version__,
+        sys.executable,
+        str(min(_terminal_columns(), 80)),
+        os.environ.get("CODEX_PLUGINS", ""),
+        os.environ.get("CODEX_DISABLE_PLUGINS", ""),
+    ]
+    parts += [str(_mtime(os.path.join(cli_dir, name))) for name in ("main.py", "options.py", "entry.py")]
+    # Installing, upgrading or removing a distribution changes its sys.path directory's mtime.
+    parts += [f"{entry}@{_mtime(entry or '.')}" for entry in sys.path]
+    return "\x1f".join(parts).replace("\n", " ")
+
+
+def _help_cache_path() -> str:
+    return os.path.join(cache_dir(), f"help-{zlib.crc32(sys.prefix.encode()):08x}.txt")
+
+
+def _help_cache_enabled() -> bool:
+    return os.environ.get("CODEX_HELP_CACHE", "1") not in ("0", "")
+
+
+def _read_help_cache() -> str | None:
+    if not _help_cache_enabled():
+        return None
+    try:
+        with open(_help_cache_path(), encoding="utf-8") as handle:
+            key = handle.readline().rstrip("\n")
+            if key != _help_cache_key():
+                return None
+            return handle.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _write_help_cache(text: str) -> None:
+    if not _help_cache_enabled():
+        return
+    path = _help_cache_path()
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(_help_cache_key() + "\n" + text)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass

@@ -1,0 +1,10 @@
+"""Configuration: pydantic models of config.toml, loading with precedence, ``-c``, tomlkit edits.
+
+Importing this package is cheap; pydantic loads when a config is actually loaded.
+"""
+
+from __future__ import annotations
+
+from codex.config.loader import LoadedConfig, codex_home, load_config
+
+__all__ = ["LoadedConfig", "codex_home", "load_config"]

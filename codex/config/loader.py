@@ -1,0 +1,431 @@
+"""The effective configuration: defaults < config.toml < profile < ``-c`` < dedicated flags.
+
+Every value remembers where it came from, so ``codex config show`` can annotate it and a wrong
+value is reported at its line in config.toml (or as the ``-c`` argument or flag that set it).
+This module imports pydantic only inside ``load_config``: importing it stays cheap.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from codex.config.errors import (
+    DEFAULT,
+    LocPath,
+    Source,
+    locate_keys,
+    nearest,
+    syntax_error_message,
+    validation_message,
+)
+from codex.config.overrides import Override, format_key_path, nest, parse_overrides
+from codex.errors import ConfigError, UsageError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from codex.config.model import Config
+
+CONFIG_FILE = "config.toml"
+OSS_PROVIDER = "oss"
+OSS_MODEL = "gpt-oss:20b"
+
+SourceFor = Callable[[LocPath], Source]
+
+
+@dataclass
+class LoadedConfig:
+    """The validated configuration plus what the CLI needs to explain it.
+
+    ``origins`` maps each dotted key path (``sandbox_workspace_write.network_access``) to where
+    its value came from: ``default``, ``config.toml:LINE``, ``profile NAME``, ``-c``, ``--model``,
+    ``plugin NAME``... ``warnings`` are for stderr (unknown keys, by default).
+    """
+
+    config: Config
+    origins: dict[str, str]
+    codex_home: Path
+    config_path: Path
+    cwd: Path
+    warnings: list[str] = field(default_factory=list)
+
+
+def codex_home(env: Mapping[str, str] | None = None) -> Path:
+    """``$CODEX_HOME`` when set, else ``~/.codex`` (the same place the Rust peer uses)."""
+    env = os.environ if env is None else env
+    value = env.get("CODEX_HOME", "").strip()
+    return Path(value).expanduser() if value else Path.home() / ".codex"
+
+
+class _Layers:
+    """Nested data merged layer by layer, remembering the Source of every leaf."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, Any] = {}
+        self.sources: dict[LocPath, Source] = {}
+
+    def overlay(self, layer: Mapping[str, Any], source_for: SourceFor) -> None:
+        """Merge ``layer`` on top: tables merge key by key, anything else replaces."""
+        self._merge(self.data, layer, (), source_for)
+
+    def _merge(
+        self, target: dict[str, Any], layer: Mapping[str, Any], path: LocPath, source_for: SourceFor
+    ) -> None:
+        for key, value in layer.items():
+            here = (*path, key)
+            if isinstance(value, Mapping):
+                if not isinstance(target.get(key), dict):
+                    self.forget(here)
+                    target[key] = {}
+                self._merge(target[key], value, here, source_for)
+            else:
+                self.forget(here)
+                target[key] = copy.deepcopy(value)
+                self.sources[here] = source_for(here)
+
+    def forget(self, prefix: LocPath) -> None:
+        """Drop the sources of ``prefix`` and everything below it (it is being replaced)."""
+        for path in [p for p in self.sources if p[: len(prefix)] == prefix]:
+            del self.sources[path]
+
+
+def _constant(source: Source) -> SourceFor:
+    return lambda _path: source
+
+
+def _read_config_file(config_path: Path) -> tuple[dict[str, Any], SourceFor]:
+    """Parse config.toml (a missing file is an empty one) and say where each key is."""
+    try:
+        raw = config_path.read_bytes()
+    except FileNotFoundError:
+        return {}, _constant(DEFAULT)
+    except OSError as exc:
+        raise ConfigError(f"{config_path}: cannot read the configuration file: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{config_path}:{line}: the file is not valid UTF-8 (byte {exc.start}); TOML files must be UTF-8"
+        ) from None
+    return parse_config_text(text, config_path)
+
+
+def parse_config_text(text: str, config_path: Path) -> tuple[dict[str, Any], SourceFor]:
+    """Parse TOML text as config.toml, raising a ConfigError that points at a syntax error."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(syntax_error_message(config_path, text, exc)) from None
+    locations = locate_keys(text)
+    name = config_path.name
+
+    def source_for(path: LocPath) -> Source:
+        for end in range(len(path), 0, -1):
+            found = locations.get(path[:end])
+            if found is not None:
+                line, col = found
+                return Source(f"{name}:{line}", f"{config_path}:{line}:{col}")
+        return Source(name, str(config_path))
+
+    return data, source_for
+
+
+# --- unknown keys ----------------------------------------------------------------------------
+
+
+def _schema_of(model: type[BaseModel], key: str) -> tuple[str, type[BaseModel]] | None:
+    """How to walk below ``key``: ("model", M) for a section, ("map", M) for ``dict[str, M]``."""
+    from pydantic import BaseModel
+
+    from codex.config.model import Config
+
+    if model is Config and key == "profiles":
+        # A profile may hold any top-level setting, so it is checked against Config itself.
+        return ("map", Config)
+    info = next((f for n, f in model.model_fields.items() if key in (n, f.alias)), None)
+    if info is None:
+        return None
+    annotation: Any = info.annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        candidates = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        annotation = candidates[0] if len(candidates) == 1 else None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return ("model", annotation)
+    if typing.get_origin(annotation) is dict:
+        value_type = typing.get_args(annotation)[1]
+        if isinstance(value_type, type) and issubclass(value_type, BaseModel):
+            return ("map", value_type)
+    return None
+
+
+def _known_keys(model: type[BaseModel]) -> set[str]:
+    names = set(model.model_fields)
+    names.update(f.alias for f in model.model_fields.values() if f.alias)
+    return names
+
+
+def find_unknown_keys(data: Mapping[str, Any], source_for: SourceFor) -> list[str]:
+    """One message per key that config.toml's schema does not know, with a spelling hint."""
+    from codex.config.model import Config
+
+    messages: list[str] = []
+
+    def walk(model: type[BaseModel], table: Mapping[str, Any], path: LocPath) -> None:
+        known = _known_keys(model)
+        for key, value in table.items():
+            here = (*path, key)
+            if key not in known:
+                close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                messages.append(
+                    f"{source_for(here).where}: unknown config key {format_key_path(here)}; "
+                    f"it is ignored{hint}"
+                )
+                continue
+            schema = _schema_of(model, key)
+            if schema is None or not isinstance(value, Mapping):
+                continue
+            kind, child = schema
+            if kind == "model":
+                walk(child, value, here)
+            else:
+                for name, entry in value.items():
+                    if isinstance(entry, Mapping):
+                        walk(child, entry, (*here, name))
+
+    walk(Config, data, ())
+    return messages
+
+
+# --- the layers ---------------------------------------------------------------------------------
+
+
+def _select_profile(
+    combined: _Layers, profile: str | None
+) -> tuple[str, Mapping[str, Any], Source] | None:
+    """The chosen profile (``--profile`` beats ``profile =``) and its table, or None."""
+    if profile is not None:
+        name: Any = profile
+        chosen_by = Source("--profile", f"--profile {profile}")
+    else:
+        name = combined.data.get("profile")
+        chosen_by = combined.sources.get(("profile",), DEFAULT)
+    if not isinstance(name, str):
+        return None  # absent, or the wrong type, which validation reports with its line
+    profiles = combined.data.get("profiles")
+    profiles = profiles if isinstance(profiles, dict) else {}
+    if name not in profiles:
+        defined = ", ".join(sorted(profiles)) or "none"
+        raise ConfigError(
+            f"{chosen_by.where}: profile {name!r} is not defined (profiles defined: {defined}); "
+            f"add a [profiles.{format_key_path((name,))}] table to config.toml or pick another profile"
+        )
+    table = profiles[name]
+    return (name, table, chosen_by) if isinstance(table, Mapping) else None
+
+
+def _apply_flags(layers: _Layers, flags: Mapping[str, Any]) -> None:
+    """Dedicated flags, highest precedence; an explicit -s/-a/-m beats a shortcut flag."""
+
+    def put(key: str, value: Any, label: str) -> None:
+        layers.overlay({key: value}, _constant(Source(label, label)))
+
+    if flags.get("full_auto") and flags.get("dangerously_bypass"):
+        raise UsageError(
+            "--full-auto and --dangerously-bypass-approvals-and-sandbox cannot be used together; pick one"
+        )
+    if flags.get("full_auto"):
+        put("sandbox_mode", "workspace-write", "--full-auto")
+        put("approval_policy", "on-failure", "--full-auto")
+    if flags.get("dangerously_bypass"):
+        label = "--dangerously-bypass-approvals-and-sandbox"
+        put("sandbox_mode", "danger-full-access", label)
+        put("approval_policy", "never", label)
+    if flags.get("oss"):
+        provider = layers.data.get("oss_provider")
+        put("model_provider", provider if isinstance(provider, str) and provider else OSS_PROVIDER, "--oss")
+        oss_model = layers.data.get("oss_model")
+        put("model", oss_model if isinstance(oss_model, str) and oss_model else OSS_MODEL, "--oss")
+    for key, flag, label in (
+        ("model", "model", "--model"),
+        ("sandbox_mode", "sandbox_mode", "--sandbox"),
+        ("approval_policy", "approval_policy", "--ask-for-approval"),
+    ):
+        if flags.get(flag) is not None:
+            put(key, flags[flag], label)
+    if flags.get("cwd") is not None:
+        put("cwd", str(flags["cwd"]), "--cd")
+
+
+def _merge_providers(
+    layers: _Layers,
+    plugin_providers: Mapping[str, Mapping[str, Any]],
+    provider_plugins: Mapping[str, str],
+    file_source: SourceFor,
+) -> None:
+    """Plugin entries first, then the user's tables field by field; every entry gets its ``id``."""
+    user = layers.data.get("model_providers", {})
+    if not isinstance(user, dict):
+        return  # validation reports the wrong type with its line
+    merged = _Layers()
+    for provider_id, entry in plugin_providers.items():
+        plugin = provider_plugins.get(provider_id)
+        label = f"plugin {plugin}" if plugin else "plugin"
+        merged.overlay({provider_id: dict(entry)}, _constant(Source(label, f"the {label}")))
+    for provider_id, entry in user.items():
+        if not isinstance(entry, dict):
+            continue
+        if provider_id not in plugin_providers and "base_url" not in entry:
+            under = [s for p, s in layers.sources.items() if p[:2] == ("model_providers", provider_id)]
+            from_file = any(s.label.startswith(CONFIG_FILE) for s in under)
+            where = file_source(("model_providers", provider_id)).where if from_file else under[0].where
+            known = ", ".join(sorted(plugin_providers)) or "none"
+            raise ConfigError(
+                f"{where}: model_providers.{format_key_path((provider_id,))}: base_url is required "
+                f"for a provider that no plugin defines (plugin providers: {known}); add "
+                f'base_url = "https://..." to the table'
+            )
+        merged.overlay(
+            {provider_id: entry},
+            lambda path: layers.sources.get(("model_providers", *path), DEFAULT),
+        )
+    for provider_id, entry in merged.data.items():
+        if isinstance(entry, dict):
+            entry["id"] = provider_id
+    layers.forget(("model_providers",))
+    layers.data["model_providers"] = merged.data
+    layers.sources.update({("model_providers", *p): s for p, s in merged.sources.items()})
+
+
+def _validate(layers: _Layers, profile_name: str | None) -> Config:
+    from pydantic import ValidationError
+
+    from codex.config.model import Config
+
+    try:
+        # strict: "5" is not an integer and "yes" is not a boolean, as in the Rust peer.
+        return Config.model_validate(layers.data, strict=True)
+    except ValidationError as exc:
+        errors = exc.errors()
+    error_locs = {tuple(e["loc"]) for e in errors}
+    messages: list[str] = []
+    for error in errors:
+        loc = tuple(error["loc"])
+        source = nearest(layers.sources, loc) or DEFAULT
+        if profile_name is not None and ("profiles", profile_name, *loc) in error_locs:
+            continue  # the same bad value is reported once, under its [profiles.NAME] key
+        message = validation_message(source.where, loc, error)
+        if message not in messages:
+            messages.append(message)
+    raise ConfigError("\n".join(messages))
+
+
+def _leaves(value: Any, path: LocPath = ()) -> list[LocPath]:
+    if isinstance(value, dict) and value:
+        return [leaf for key, item in value.items() for leaf in _leaves(item, (*path, key))]
+    return [path] if path else []
+
+
+def load_config(
+    *,
+    home: Path | None = None,
+    cli_overrides: Sequence[str] = (),
+    profile: str | None = None,
+    flags: Mapping[str, Any] | None = None,
+    strict: bool = False,
+    plugin_providers: Mapping[str, Mapping[str, Any]] | None = None,
+    cwd: Path | None = None,
+    provider_plugins: Mapping[str, str] | None = None,
+    config_text: str | None = None,
+) -> LoadedConfig:
+    """Merge every layer and validate the result.
+
+    ``flags`` holds the dedicated CLI flags: ``model``, ``sandbox_mode``, ``approval_policy``,
+    ``oss``, ``full_auto``, ``dangerously_bypass``, ``cwd``. ``plugin_providers`` are the
+    built-in provider entries (``provider_plugins`` names the plugin of each, for origins).
+    ``cwd`` is the directory a relative ``--cd`` is resolved against (default: the process's).
+    ``config_text`` stands in for the file's content (``codex config set`` checks an edit with it).
+    Raises ConfigError (or UsageError for conflicting flags) with a message that says where.
+
+    Example::
+
+        loaded = load_config(cli_overrides=["model=o3"], flags={"full_auto": True})
+        loaded.config.sandbox_mode        # "workspace-write"
+        loaded.origins["model"]           # "-c"
+    """
+    home = codex_home() if home is None else home
+    config_path = home / CONFIG_FILE
+    flags = flags or {}
+    if config_text is None:
+        file_data, file_source = _read_config_file(config_path)
+    else:
+        file_data, file_source = parse_config_text(config_text, config_path)
+    overrides: list[Override] = parse_overrides(cli_overrides)
+
+    warnings = find_unknown_keys(file_data, file_source)
+    for override in overrides:
+        warnings += find_unknown_keys(nest(override.path, override.value), _constant(Source("-c", override.where)))
+    if strict and warnings:
+        raise ConfigError(
+            "\n".join(warnings) + "\n(--strict-config turns unknown keys into errors; remove or fix them)"
+        )
+
+    # -c may choose the profile or edit one, so the profile is picked from file + -c.
+    combined = _Layers()
+    combined.overlay(file_data, file_source)
+    for override in overrides:
+        combined.overlay(nest(override.path, override.value), _constant(Source("-c", override.where)))
+    selected = _select_profile(combined, profile)
+
+    layers = _Layers()
+    layers.overlay(file_data, file_source)
+    profile_name = None
+    if selected is not None:
+        profile_name, table, _ = selected
+        label = f"profile {profile_name}"
+
+        def profile_source(path: LocPath) -> Source:
+            inner = combined.sources.get(("profiles", profile_name, *path), DEFAULT)
+            return Source(label, inner.where)
+
+        layers.overlay(table, profile_source)
+    for override in overrides:
+        layers.overlay(nest(override.path, override.value), _constant(Source("-c", override.where)))
+    if profile is not None:
+        layers.overlay({"profile": profile}, _constant(Source("--profile", f"--profile {profile}")))
+    _apply_flags(layers, flags)
+    _merge_providers(layers, plugin_providers or {}, provider_plugins or {}, file_source)
+
+    config = _validate(layers, profile_name)
+    origins: dict[str, str] = {}
+    for path in _leaves(config.model_dump(mode="json", by_alias=True)):
+        origins[format_key_path(path)] = (nearest(layers.sources, path) or DEFAULT).label
+    return LoadedConfig(
+        config=config,
+        origins=origins,
+        codex_home=home,
+        config_path=config_path,
+        cwd=_resolve_cwd(config.cwd, cwd, layers.sources.get(("cwd",), DEFAULT)),
+        warnings=warnings,
+    )
+
+
+def _resolve_cwd(configured: str | None, base: Path | None, source: Source) -> Path:
+    base = Path(os.getcwd()) if base is None else base
+    if configured is None:
+        return base
+    target = (base / Path(configured).expanduser()).resolve()
+    if not target.is_dir():
+        message = f"{source.where}: {configured}: no such directory"
+        raise UsageError(message) if source.label == "--cd" else ConfigError(message)
+    return target
