@@ -212,9 +212,11 @@ def error_for_status(
                 f"The provider sends no key: set model_providers.{ident}.env_key (or an Authorization "
                 "header in http_headers) in config.toml."
             )
-        return ProviderError(f"{label} rejected the credentials (HTTP {status} {phrase}): {message}. {fix}")
+        return ProviderError(
+            f"{label} rejected the credentials (HTTP {status} {phrase}): {_sentence(message)} {fix}"
+        )
     if status == 429 and code in _FATAL_CODES:
-        return ProviderError(f"{what}. Check your plan and billing details with the provider.")
+        return ProviderError(f"{_sentence(what)} Check your plan and billing details with the provider.")
     if status == 429 or status >= 500:
         delay = parse_retry_after(headers)
         if delay is None and status == 429:
@@ -452,6 +454,11 @@ async def finish_sse(events: AsyncGenerator[tuple[str, str], None], grace_second
         pass
     finally:
         await events.aclose()
+
+
+def _sentence(text: str) -> str:
+    words = text.rstrip()
+    return words if words.endswith((".", "!", "?")) else words + "."
 
 
 def _seconds(value: float) -> str:

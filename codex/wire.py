@@ -113,8 +113,8 @@ async def stream_with_retries(
 
         if error.retry_after is not None and error.retry_after > _MAX_RETRY_AFTER_SECONDS:
             raise ProviderError(
-                f"{error} — the server asks to wait {error.retry_after:.0f} s before retrying, "
-                "which is longer than codex waits on its own; try again later."
+                f"{_sentence(error)} The server asks to wait {error.retry_after:.0f} s before retrying, "
+                "longer than codex waits on its own; try again later."
             )
         name = provider.name or provider.id or "the provider"
         if yielded or error.started:
@@ -122,18 +122,28 @@ async def stream_with_retries(
             budget, failures = provider.stream_max_retries, stream_failures
             if failures > budget:
                 raise ProviderError(
-                    f"the stream from {name!r} failed on all {failures} attempts; last error: {error}. "
-                    f" Check the network or the provider's status, or raise "
-                    f"stream_max_retries / stream_idle_timeout_ms for this provider."
+                    f"the stream from {name!r} failed {_attempts(failures)}; last error: {_sentence(error)} "
+                    "Check the network or the provider's status, or raise "
+                    "stream_max_retries / stream_idle_timeout_ms for this provider."
                 )
         else:
             request_failures += 1
             budget, failures = provider.request_max_retries, request_failures
             if failures > budget:
                 raise ProviderError(
-                    f"the request to {name!r} failed on all {failures} attempts; last error: {error}. "
-                    f" Try again later, or raise request_max_retries for this provider."
+                    f"the request to {name!r} failed {_attempts(failures)}; last error: {_sentence(error)} "
+                    "Try again later, or raise request_max_retries for this provider."
                 )
         delay = backoff_delay(failures, error.retry_after)
         yield StreamRetrying(attempt=failures, max_attempts=budget, reason=str(error), delay_seconds=delay)
         await sleep(delay)
+
+
+def _attempts(count: int) -> str:
+    return "after 1 attempt (no retries allowed)" if count == 1 else f"on all {count} attempts"
+
+
+def _sentence(text: object) -> str:
+    """``text`` ending in exactly one full stop, so joined messages read as sentences."""
+    words = str(text).rstrip()
+    return words if words.endswith((".", "!", "?")) else words + "."

@@ -535,6 +535,8 @@ class MockModelServer:
             handlers.add(task)
             try:
                 await self._connection(reader, writer)
+            except asyncio.CancelledError:
+                pass  # close() cancels open connections; that is the normal end, not an error
             finally:
                 handlers.discard(task)
 

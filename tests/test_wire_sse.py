@@ -121,7 +121,7 @@ any_line = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     lines=st.lists(any_line, max_size=12),
     newline=st.sampled_from(["\n", "\r\n", "\r"]),
