@@ -78,15 +78,7 @@ class LandlockBackend:
             raise ValueError("cannot sandbox an empty command")
         if not policy.is_restrictive:
             return SandboxedCommand(list(argv), {})
-        payload = {
-            "mode": policy.mode.value,
-            "writable_roots": [str(root) for root in policy.writable_roots],
-            "read_only_subpaths": [str(sub) for sub in policy.read_only_subpaths],
-            "protected_names": list(PROTECTED_SUBDIRS),
-            "network": policy.network_access,
-            "cwd": os.path.abspath(cwd),
-        }
-        policy_json = json.dumps(payload, separators=(",", ":"))
+        policy_json = json.dumps(policy_payload(policy, cwd), separators=(",", ":"))
         argv_out = [self._python, "-I", "-S", self.helper_program(), "--policy", policy_json, "--"]
         return SandboxedCommand([*argv_out, *argv], sandbox_env(self.name, policy))
 
@@ -118,6 +110,18 @@ class LandlockBackend:
         except (OSError, subprocess.TimeoutExpired, ValueError) as error:
             return Availability(False, f"the sandbox helper probe failed: {error}")
         return describe_probe(facts, os.uname().release)
+
+
+def policy_payload(policy: SandboxPolicy, cwd: Path) -> dict[str, object]:
+    """The helper's ``--policy`` object for ``policy`` and working directory ``cwd``."""
+    return {
+        "mode": policy.mode.value,
+        "writable_roots": [str(root) for root in policy.writable_roots],
+        "read_only_subpaths": [str(sub) for sub in policy.read_only_subpaths],
+        "protected_names": list(PROTECTED_SUBDIRS),
+        "network": policy.network_access,
+        "cwd": os.path.abspath(cwd),
+    }
 
 
 def describe_probe(facts: dict[str, object], kernel: str) -> Availability:

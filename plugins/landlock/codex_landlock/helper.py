@@ -731,11 +731,17 @@ def pack_filter(instructions: list[tuple[int, int, int, int]]) -> bytes:
     return b"".join(struct.pack("=HBBI", *instruction) for instruction in instructions)
 
 
+# The fork server confines many children from one process; the program only depends on these two.
+_packed_filters: dict[tuple[str, bool], bytes] = {}
+
+
 def install_seccomp(machine: str, network: bool) -> None:
     """Load the filter into this (single-threaded) process; no_new_privs must already be set."""
-    instructions = build_seccomp_filter(machine, network)
-    code = ctypes.create_string_buffer(pack_filter(instructions))
-    prog = ctypes.create_string_buffer(struct.pack("=HxxxxxxQ", len(instructions), ctypes.addressof(code)))
+    packed = _packed_filters.get((machine, network))
+    if packed is None:
+        packed = _packed_filters[machine, network] = pack_filter(build_seccomp_filter(machine, network))
+    code = ctypes.create_string_buffer(packed)
+    prog = ctypes.create_string_buffer(struct.pack("=HxxxxxxQ", len(packed) // 8, ctypes.addressof(code)))
     try:
         prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(prog))
     except OSError as error:

@@ -1,0 +1,111 @@
+"""The per-session fork server: same confinement as the helper, streams passed as descriptors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from codex_landlock.forkserver import ForkServer, ForkServerError
+from landlock_fixtures import LANDLOCK_ABI, LINUX
+
+from codex.sandbox import SANDBOX_SETUP_FAILED, SandboxMode, SandboxPolicy
+
+pytestmark = pytest.mark.skipif(not LINUX or LANDLOCK_ABI < 1, reason="needs Linux 5.13+ with Landlock enabled")
+
+WAIT_SECONDS = 30
+
+
+@pytest.fixture
+def server() -> Iterator[ForkServer]:
+    with ForkServer() as running:
+        yield running
+
+
+def run(
+    server: ForkServer, argv: list[str], workspace: Path, mode: str = "workspace-write", stdin: bytes = b""
+) -> tuple[int, str]:
+    """Spawn through the server with pipes for the streams; return (returncode, output)."""
+    policy = SandboxPolicy.build(SandboxMode(mode), cwd=workspace)
+    in_read, in_write = os.pipe()
+    out_read, out_write = os.pipe()
+    os.write(in_write, stdin)
+    os.close(in_write)
+    env = {"PATH": os.environ["PATH"], "CODEX_SANDBOX": "landlock"}
+    try:
+        pid = server.spawn(argv, policy, workspace, env, stdin=in_read, stdout=out_write, stderr=out_write)
+    finally:
+        os.close(in_read)
+        os.close(out_write)
+    returncode = server.wait(pid, timeout=WAIT_SECONDS)
+    with os.fdopen(out_read, "rb") as output:
+        return returncode, output.read().decode()
+
+
+def test_commands_run_confined_with_their_streams(server: ForkServer, workspace: Path, outside: Path) -> None:
+    victim = outside / "victim.txt"
+    script = f'read line; echo "got $line in $(pwd) as $CODEX_SANDBOX"; echo pwned > {victim}; exit 3'
+    returncode, output = run(server, ["sh", "-c", script], workspace, stdin=b"hello\n")
+    assert returncode == 3
+    lines = output.splitlines()
+    assert lines[0] == f"got hello in {workspace} as landlock"
+    assert "Read-only file system" in lines[1]
+    assert victim.read_text() == "original\n"
+
+
+def test_workspace_writes_land_and_protected_dirs_do_not(server: ForkServer, workspace: Path) -> None:
+    returncode, output = run(server, ["sh", "-c", "echo new > made.txt; echo x >> .git/config"], workspace)
+    assert returncode != 0
+    assert "Read-only file system" in output
+    assert (workspace / "made.txt").read_text() == "new\n"
+    assert (workspace / ".git" / "config").read_text() == "[core]\n"
+
+
+def test_read_only_mode_and_several_commands_in_a_row(server: ForkServer, workspace: Path) -> None:
+    for _ in range(3):
+        returncode, _ = run(server, ["sh", "-c", "echo x > made.txt"], workspace, mode="read-only")
+        assert returncode != 0
+    assert not (workspace / "made.txt").exists()
+    assert run(server, ["cat", "src/hello.txt"], workspace, mode="read-only") == (0, "hello\n")
+
+
+def test_missing_command_and_setup_failure_statuses(server: ForkServer, workspace: Path) -> None:
+    returncode, output = run(server, ["codex-no-such-command"], workspace)
+    assert (returncode, output) == (127, "codex-sandbox: command not found: codex-no-such-command\n")
+    missing = workspace / "gone"
+    returncode, output = run(server, ["true"], missing)
+    assert returncode == SANDBOX_SETUP_FAILED
+    assert output.startswith(f"codex-sandbox: cannot enter the working directory {missing}")
+
+
+def test_signals_report_as_negative_returncodes(server: ForkServer, workspace: Path) -> None:
+    returncode, _ = run(server, ["sh", "-c", "kill -TERM $$"], workspace)
+    assert returncode == -15
+
+
+def test_a_bad_request_is_an_error_not_a_crash(server: ForkServer, workspace: Path) -> None:
+    policy = SandboxPolicy.build(SandboxMode.READ_ONLY, cwd=workspace)
+    with pytest.raises(ForkServerError, match="bad request"):
+        server.spawn([], policy, workspace, {}, stdin=0, stdout=1, stderr=2)
+    assert run(server, ["true"], workspace) == (0, "")
+
+
+def test_the_server_exits_when_the_engine_closes_it(workspace: Path) -> None:
+    server = ForkServer()
+    pid = server.server_pid
+    assert Path(f"/proc/{pid}").exists()
+    server.close()  # waits (bounded) for the server to notice the closed socket and exit
+    assert not Path(f"/proc/{pid}").exists()
+
+
+def test_the_server_script_needs_its_descriptor() -> None:
+    from codex_landlock import forkserver
+
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", forkserver.__file__], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 2
+    assert "usage: forkserver.py --fd FD" in result.stderr
