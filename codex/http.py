@@ -1,7 +1,8 @@
 """HTTP plumbing any wire API can reuse: headers, URLs, errors that teach, and SSE over httpx.
 
 A wire API (built-in or a third party's) builds its JSON body, then calls ``post_sse`` and turns
-each ``(event, data)`` pair into protocol events. Everything a provider entry says about HTTP
+each ``(event, data)`` pair into protocol events (``SSEDecoder`` does the framing; ``finish_sse``
+reads the tail of a finished stream so its connection is reused). Everything a provider entry says about HTTP
 (``base_url``, ``query_params``, ``http_headers``, ``env_http_headers``, ``env_key``, the idle
 timeout) is applied here once, and every failure comes out as a ``RetryableError`` (429, 5xx,
 transport errors, dropped or stalled streams) or a ``ProviderError`` with the server's message.
@@ -18,7 +19,8 @@ httpx is imported inside the functions that use it, so importing this module sta
 
         async def stream(self, prompt, provider):
             body = {"model": prompt.model, "stream": True}
-            async for event, data in post_sse(self._clients.get(), provider, "generate", body,
+            client = self._clients.get(provider.base_url)
+            async for event, data in post_sse(client, provider, "generate", body,
                                               session_id=prompt.session_id):
                 ...
 """

@@ -704,12 +704,21 @@ class TurnResult:
         return [item for item in self.items if item.type == "reasoning"]
 
 
-async def run_turn(api: Any, prompt: Any, provider: Any, *, sleep: Any = None) -> TurnResult:
+async def run_turn(api: Any, prompt: Any, provider: Any, *, sleep: Any = None, close: bool = True) -> TurnResult:
     """Drive one turn through ``codex.wire.stream_with_retries`` as the engine would.
 
     Backoff sleeps are recorded in ``delays`` and skipped (unless ``sleep`` is given), so a
-    test of five retries takes no time and can assert on the delays chosen.
+    test of five retries takes no time and can assert on the delays chosen. ``close`` closes
+    the API's pooled connections afterwards (pass False to keep them for the next turn).
     """
+    try:
+        return await _run_turn(api, prompt, provider, sleep)
+    finally:
+        if close and hasattr(api, "aclose"):
+            await api.aclose()
+
+
+async def _run_turn(api: Any, prompt: Any, provider: Any, sleep: Any) -> TurnResult:
     from codex.protocol import (
         Completed,
         Created,

@@ -299,7 +299,7 @@ def test_keep_alive_reuses_one_connection(mock_model: MockModelServer) -> None: 
         texts = []
         for word in ("one", "two", "three"):
             mock_model.responses_text(word)
-            texts.append((await run_turn(api, prompt_for(), provider)).text)
+            texts.append((await run_turn(api, prompt_for(), provider, close=False)).text)
         await api.aclose()
         return texts
 

@@ -351,3 +351,12 @@ def test_backoff_delay() -> None:
     assert backoff_delay(20, jitter=1.0) == 30.0
     assert backoff_delay(3, retry_after=5.0) == 5.0
     assert 0.18 <= backoff_delay(1) <= 0.22
+
+
+def test_a_stream_held_open_after_the_last_event_still_completes(mock_model: MockModelServer, wire: str) -> None:  # noqa: F811
+    reply = answer(mock_model, wire, "all said")
+    # Every event arrives, then the server neither ends the body nor closes the connection.
+    reply.apply_faults(stall_after=len(reply.body))
+    turn = run(mock_model, wire, stream_idle_timeout_ms=60_000)
+    assert turn.messages == ["all said"]
+    assert turn.completed and turn.retries == []
