@@ -243,7 +243,8 @@ class OllamaChatApi:
                     )
                 try:
                     async for line in response.aiter_lines():
-                        if not line.strip():
+                        # After `done`, read on to the end of the body so the connection can be reused.
+                        if not line.strip() or turn.done:
                             continue
                         if not started:
                             started = True
@@ -260,8 +261,6 @@ class OllamaChatApi:
                             raise error_for_event(provider, str(chunk["error"]), None)
                         for event in self._absorb(chunk, turn, text_filter, thinking_filter):
                             yield event
-                        if turn.done:
-                            break
                 except httpx.TimeoutException:
                     raise RetryableError(
                         f"the stream from {label} was idle for more than {idle:g} s (stream_idle_timeout_ms)",
