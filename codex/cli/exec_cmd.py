@@ -123,7 +123,8 @@ def _read_prompt(words: tuple[str, ...]) -> str:
     elif sys.stdin is not None and not sys.stdin.isatty():
         stdin_text = _read_piped_stdin()
     if stdin_text.strip():
-        prompt = f"{prompt}\n\n{stdin_text}".strip() if prompt else stdin_text.strip()
+        # As the peer does: piped input joins an explicit prompt as a <stdin> block.
+        prompt = f"{prompt}\n\n<stdin>\n{stdin_text.strip()}\n</stdin>" if prompt else stdin_text.strip()
     if not prompt.strip():
         raise UsageError("the prompt is empty")
     return prompt

@@ -19,10 +19,17 @@ from codex.cli.options import agent_options, cli_state, plugin_manager, warn
 # name -> ("module:attribute", one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("codex.cli.config_cmd:config", "Show the effective configuration or edit config.toml."),
+    "debug": ("codex.cli.debug_cmd:debug_group", "Explain codex's decisions (e.g. why a command is not safe)."),
+    "doctor": ("codex.cli.sandbox_cmd:doctor_command", "Check what this machine's sandbox backends enforce."),
+    "exec": ("codex.cli.exec_cmd:exec_command", "Run a task non-interactively; the answer goes to stdout."),
     "mcp": ("codex.cli.mcp_cmd:mcp", "Serve codex over MCP (stdio), or manage [mcp_servers]."),
     "mcp-server": ("codex.cli.mcp_cmd:mcp_server", "Serve codex over MCP on stdin/stdout."),
     "plugins": ("codex.cli.plugins_cmd:plugins", "List installed plugins and what each one provides."),
+    "resume": ("codex.cli.resume_cmd:resume", "Reopen a recorded session in the interactive terminal."),
+    "sandbox": ("codex.cli.sandbox_cmd:sandbox_group", "Run a command under the sandbox, or show sandbox status."),
 }
+# `codex` alone, or `codex PROMPT...` (words that name no command): the interactive terminal.
+INTERACTIVE = "codex.cli.tui.command:interactive"
 
 
 class LazyGroup(click.Group):
@@ -47,6 +54,14 @@ class LazyGroup(click.Group):
             return command
         self._load_plugin_commands(ctx)
         return self.commands.get(cmd_name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """A first word that names no command starts the interactive terminal with the words as prompt."""
+        if args and not args[0].startswith("-") and self.get_command(ctx, args[0]) is None:
+            return "interactive", _interactive_command(), args
+        return super().resolve_command(ctx, args)
 
     def _load_plugin_commands(self, ctx: click.Context) -> None:
         state = cli_state(ctx)
@@ -99,7 +114,7 @@ Set CODEX_DEBUG=1 or pass --debug to see tracebacks.
 @click.group(
     cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
-    no_args_is_help=True,
+    invoke_without_command=True,
     epilog=EPILOG,
 )
 @agent_options
@@ -114,3 +129,15 @@ def cli(**_options: Any) -> None:
     The flags below apply to every command that runs the agent; they may also be given after
     the command name (codex exec -m o3 ...), where they win over the ones given before it.
     """
+    ctx = click.get_current_context()
+    if ctx.invoked_subcommand is None and not ctx.resilient_parsing:
+        command = _interactive_command()
+        with command.make_context("codex", [], parent=ctx) as interactive_ctx:
+            command.invoke(interactive_ctx)
+
+
+def _interactive_command() -> click.Command:
+    module_name, _, attribute = INTERACTIVE.partition(":")
+    command = getattr(importlib.import_module(module_name), attribute)
+    assert isinstance(command, click.Command)
+    return command

@@ -73,9 +73,8 @@ async def apply_patch_flow(patch: str, cwd: Path, ctx: ToolContext) -> ToolResul
             return ToolResult(f"error: the user rejected this patch; no file was changed.{feedback}", False)
     ctx.emit(PatchApplyBegin(ctx.call_id, summary, auto))
     try:
-        # Plan again: the files may have changed while the person was reading the diff.
-        changes = await asyncio.to_thread(plan_patch, patch, cwd)
-        output = await asyncio.to_thread(apply_changes, changes)
+        # apply_changes refuses (writing nothing) if a file changed while the person read the diff.
+        output = await asyncio.to_thread(apply_changes, changes, cwd)
     except PatchError as exc:
         ctx.emit(PatchApplyEnd(ctx.call_id, False, "", str(exc), diff))
         return ToolResult(f"error: patch not applied, no file was changed: {exc}", False)
