@@ -25,7 +25,7 @@ Examples:
 @agent_options
 @click.argument("argv", nargs=-1, required=True, type=click.UNPROCESSED)
 @click.pass_context
-def safe_command(ctx: click.Context, argv: tuple[str, ...], **_flags: object) -> None:
+def safe_command(ctx: click.Context, /, argv: tuple[str, ...], **_flags: object) -> None:
     """Say whether ARGV is known-safe (runs without asking under `untrusted`) and why.
 
     Exit status 0 when safe, 1 when not. `approval.trusted_commands` from config extends the list.

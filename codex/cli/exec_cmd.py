@@ -53,15 +53,21 @@ Examples:
     help="Also write the final answer to this file.",
 )
 @click.option("--last", is_flag=True, help="With `resume`: continue the most recent session.")
+@click.option(
+    "-y", "--yes", "assume_yes", is_flag=True,
+    help="Answer yes to setup questions (e.g. start Ollama for --oss); never to command approvals.",
+)
 @click.pass_context
 def exec_command(
     ctx: click.Context,
+    /,
     args: tuple[str, ...],
     json_mode: bool,
     skip_git_repo_check: bool,
     color: str,
     output_last_message: Path | None,
     last: bool,
+    assume_yes: bool,
     **_agent_flags: object,
 ) -> None:
     """Run a task without asking anything; the final answer goes to stdout.
@@ -85,7 +91,7 @@ def exec_command(
         )
     pm = plugin_manager(ctx)
     use_color = color == "always" or (color == "auto" and sys.stderr.isatty() and "NO_COLOR" not in _env())
-    code = asyncio.run(_run(pm, loaded, prompt, json_mode, use_color, output_last_message, resume_path))
+    code = asyncio.run(_run(pm, loaded, prompt, json_mode, use_color, output_last_message, resume_path, assume_yes))
     ctx.exit(code)
 
 
@@ -160,6 +166,7 @@ async def _run(
     color: bool,
     output_last_message: Path | None,
     resume: Path | None,
+    assume_yes: bool = False,
 ) -> int:
     from codex import events as ev
     from codex.cli.render_human import HumanRenderer
@@ -167,7 +174,7 @@ async def _run(
     from codex.engine import open_session, prepare_provider
     from codex.ui import StderrUI
 
-    prepare_provider(pm, loaded, StderrUI(interactive=False))
+    prepare_provider(pm, loaded, StderrUI(interactive=False, assume_yes=assume_yes))
     renderer: HumanRenderer | JsonRenderer
     renderer = JsonRenderer(sys.stdout) if json_mode else HumanRenderer(sys.stdout, sys.stderr, color)
     if not json_mode:

@@ -60,22 +60,22 @@ class JsonRenderer:
             self._commands[msg.call_id] = item
             self._item("item.started", item)
         elif isinstance(msg, ev.ExecCommandEnd):
-            item = self._commands.pop(msg.call_id, None)
-            if item is not None:
-                item.update(
+            started = self._commands.pop(msg.call_id, {})
+            if started:
+                started.update(
                     aggregated_output=msg.aggregated_output,
                     exit_code=msg.exit_code,
                     status="completed" if msg.exit_code == 0 else "failed",
                 )
-                self._item("item.completed", item)
+                self._item("item.completed", started)
         elif isinstance(msg, ev.PatchApplyBegin):
             changes = [{"path": path, "kind": change["kind"]} for path, change in msg.changes.items()]
             self._patches[msg.call_id] = {"id": self._item_id(), "type": "file_change", "changes": changes}
         elif isinstance(msg, ev.PatchApplyEnd):
-            item = self._patches.pop(msg.call_id, None)
-            if item is not None:
-                item["status"] = "completed" if msg.success else "failed"
-                self._item("item.completed", item)
+            change = self._patches.pop(msg.call_id, {})
+            if change:
+                change["status"] = "completed" if msg.success else "failed"
+                self._item("item.completed", change)
         elif isinstance(msg, ev.PlanUpdate):
             items = [{"text": s["step"], "completed": s["status"] == "completed"} for s in msg.plan]
             if self._todo is None:
@@ -95,10 +95,10 @@ class JsonRenderer:
             self._mcp[msg.call_id] = item
             self._item("item.started", item)
         elif isinstance(msg, ev.McpToolCallEnd):
-            item = self._mcp.pop(msg.call_id, None)
-            if item is not None:
-                item["status"] = "completed" if msg.success else "failed"
-                self._item("item.completed", item)
+            call = self._mcp.pop(msg.call_id, {})
+            if call:
+                call["status"] = "completed" if msg.success else "failed"
+                self._item("item.completed", call)
         elif isinstance(msg, ev.StreamError | ev.BackgroundEvent) and msg.message.startswith(("warning", "stream")):
             self._item("item.completed", {"id": self._item_id(), "type": "error", "message": msg.message})
         elif isinstance(msg, ev.TokenCount):

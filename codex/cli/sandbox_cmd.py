@@ -65,7 +65,7 @@ def _make_runner(name: str, backend: str, os_label: str) -> click.Command:
     @agent_options
     @click.argument("command", nargs=-1, type=click.UNPROCESSED)
     @click.pass_context
-    def runner(ctx: click.Context, command: tuple[str, ...], **_flags: object) -> None:
+    def runner(ctx: click.Context, /, command: tuple[str, ...], **_flags: object) -> None:
         _run_under(ctx, backend, command)
 
     runner.help = (
