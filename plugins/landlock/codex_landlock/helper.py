@@ -23,6 +23,7 @@ import ctypes
 import os
 import struct
 import sys
+from _json import scanstring
 
 SETUP_FAILED = 126
 COMMAND_NOT_FOUND = 127
@@ -258,7 +259,7 @@ class Policy:
 
 # --- policy parsing -----------------------------------------------------------------------------
 # json imports re, which costs ~10 ms per command; the policy is tiny, so parse it by hand with
-# the C string scanner that json itself uses.
+# the C string scanner that json itself uses (escapes, surrogates and control characters included).
 
 
 def parse_json(text: str) -> object:
@@ -276,12 +277,6 @@ def _skip_space(text: str, index: int) -> int:
 
 
 def _parse_value(text: str, index: int) -> tuple[object, int]:
-    try:
-        from _json import scanstring
-    except ImportError:  # pragma: no cover - every CPython has _json
-        import json
-
-        return json.loads(text[index:]), len(text)
     char = text[index : index + 1]
     if char == '"':
         parsed: tuple[str, int] = scanstring(text, index + 1, True)
