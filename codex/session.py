@@ -122,6 +122,10 @@ class Session:
                 self._loop_task.cancel()
         if self.rollout is not None:
             self.rollout.close()
+        aclose = getattr(self.services.wire, "aclose", None)
+        if aclose is not None:
+            # Pooled HTTP connections belong to this loop; close them before it ends.
+            await aclose()
 
     # ------------------------------------------------------------------ ops
 

@@ -132,7 +132,10 @@ class UntrustedPolicy(_BasePolicy):
 
     def decide_command(self, facts: CommandFacts) -> Decision:
         if not facts.trusted:
-            return Decision(Action.ASK, facts.trust_reason)
+            reason = facts.trust_reason
+            if not facts.sandbox_available and facts.sandbox_mode != "danger-full-access":
+                reason += f"; also, {_NO_SANDBOX}"
+            return Decision(Action.ASK, reason)
         return self._run(facts)
 
     def after_sandbox_denial(self, facts: CommandFacts, denial: str) -> Decision:

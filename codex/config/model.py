@@ -35,6 +35,12 @@ class ModelProviderInfo(_Section):
     stream_max_retries: int = Field(5, ge=0, le=100)
     stream_idle_timeout_ms: int = Field(300_000, gt=0)
     requires_openai_auth: bool = False
+    # Chat Completions: send reasoning back on assistant messages (default: only to localhost).
+    chat_send_reasoning: bool | None = None
+    # Chat Completions: ask for usage in the stream (stream_options.include_usage).
+    chat_include_usage: bool | None = None
+    # Local servers: the context window fixed for the session (the oss flow fills it in).
+    context_window: int | None = Field(None, ge=512)
 
     def api_key(self) -> str | None:
         """The key from ``env_key``, or None when the provider needs none.
