@@ -7,6 +7,7 @@ Listeners bind 127.0.0.1 / ::1 only and are read without blocking once the comma
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import shutil
@@ -603,3 +604,31 @@ def test_unprivileged_users_get_a_user_and_mount_namespace() -> None:
         assert victim.stat().st_mode & 0o777 == 0o644
     finally:
         remove_tree(scratch)
+
+
+# --- where the kernel refuses a mount namespace -------------------------------------------------
+
+
+def test_without_a_mount_namespace_the_helper_warns_and_confines_with_landlock(
+    sandbox: Sandbox, workspace: Path
+) -> None:
+    """Run the helper inside a sandbox, where unshare() is refused: the fallback path, for real."""
+    from codex_landlock import helper
+
+    inner_policy = json.dumps({"mode": "read-only", "cwd": str(workspace)})
+    inner = [sys.executable, "-I", "-S", helper.__file__, "--policy", inner_policy, "--"]
+    # The outer (workspace-write) sandbox lets the workspace be written; the inner read-only one,
+    # reduced to Landlock, must not.
+    script = "echo inner ran; echo pwned > src/hello.txt"
+    result = sandbox.run("env", "CODEX_LANDLOCK_VERBOSE=1", *inner, "sh", "-c", script)
+    assert result.stdout == "inner ran\n"
+    assert "codex-sandbox: warning: no mount namespace (unshare(CLONE_NEWNS): Operation not permitted" in result.stderr
+    assert "Permission denied" in result.stderr
+    assert (workspace / "src" / "hello.txt").read_text() == "hello\n"
+
+    strict = json.dumps({"mode": "read-only", "cwd": str(workspace), "require_mount_namespace": True})
+    inner[inner.index(inner_policy)] = strict
+    result = sandbox.run(*inner, "echo", "must not run")
+    assert result.returncode == SANDBOX_SETUP_FAILED
+    assert result.stdout == ""
+    assert result.stderr.startswith("codex-sandbox: a mount namespace is required but unavailable")

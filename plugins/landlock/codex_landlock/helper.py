@@ -171,6 +171,10 @@ class SetupError(Exception):
     """Confinement could not be set up; the command must not run."""
 
 
+class MountLayerUnavailable(Exception):
+    """The mount namespace exists but refuses the very first mount call; nothing changed yet."""
+
+
 class Arch:
     """One architecture's audit id and the syscall numbers the seccomp filter inspects.
 
@@ -485,8 +489,16 @@ def enter_mount_namespace() -> tuple[str, str]:
             finally:
                 os.close(fd)
     except OSError as error:
-        raise SetupError(f"cannot map ids in the new user namespace: {error}") from None
+        # e.g. Ubuntu's apparmor_restrict_unprivileged_userns: the namespace exists but grants
+        # nothing. Nothing has changed in the filesystem view, so Landlock alone can follow.
+        return "", f"the new user namespace has no privileges here (mapping ids: {error.strerror})"
     return "user+mount namespace", ""
+
+
+def make_private() -> None:
+    """``mount --make-rprivate /``, so nothing done in this namespace reaches the host."""
+    if _libc.mount(None, b"/", None, ctypes.c_ulong(MS_REC | MS_PRIVATE), None) != 0:
+        raise MountLayerUnavailable(f"mount --make-rprivate /: {os.strerror(ctypes.get_errno())}")
 
 
 def _open_tree_clone(path: str) -> int:
@@ -512,10 +524,9 @@ def remount_read_only(
     on top of their old places. The protected subpaths are then cloned from the writable view,
     made read-only and attached over themselves, and /dev/null is bound over each masked socket.
     """
-    step = "making / private"
+    make_private()
+    step = ""
     try:
-        if _libc.mount(None, b"/", None, ctypes.c_ulong(MS_REC | MS_PRIVATE), None) != 0:
-            raise _os_error("mount --make-rprivate /")
         if "/" not in writable_roots:
             clones = []
             for root in writable_roots:
@@ -760,10 +771,13 @@ def confine(policy: Policy) -> list[str]:
     how, why_not = enter_mount_namespace() if policy.mount_namespace else ("", "disabled by the policy")
     if how:
         masked = sockets_to_mask(policy.mask_sockets, os.geteuid())
-        remount_read_only(roots, protected_subpaths(policy, roots), masked)
-    elif policy.require_mount_namespace:
-        raise SetupError(f"a mount namespace is required but unavailable: {why_not}")
-    else:
+        try:
+            remount_read_only(roots, protected_subpaths(policy, roots), masked)
+        except MountLayerUnavailable as error:
+            how, why_not = "", str(error)
+    if not how:
+        if policy.require_mount_namespace:
+            raise SetupError(f"a mount namespace is required but unavailable: {why_not}")
         warnings.append(
             f"no mount namespace ({why_not}): chmod/chown/utime/xattr outside the writable roots "
             "and read-only .git/.codex are not enforced"
@@ -790,6 +804,11 @@ def probe() -> dict[str, object]:
     """What this machine lets the helper enforce; enters a mount namespace in this process."""
     machine = os.uname().machine
     how, why_not = enter_mount_namespace()
+    if how:
+        try:
+            make_private()
+        except MountLayerUnavailable as error:
+            how, why_not = "", str(error)
     return {
         "landlock_abi": landlock_abi(),
         "arch": machine,
