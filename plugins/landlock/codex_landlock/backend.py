@@ -148,7 +148,8 @@ def describe_probe(facts: dict[str, object], kernel: str) -> Availability:
         "landlock_abi": str(abi),
         "landlock_features": "; ".join(f"ABI {n}: {what}" for n, _, what in ABI_FEATURES if n <= abi),
         "mount_layer": (
-            f"yes ({mount}): everything read-only but the writable roots; .git and .codex read-only"
+            f"yes ({mount}): everything read-only but the writable roots; .git and .codex read-only; "
+            "daemon control sockets (docker, systemd, D-Bus, tmux) masked"
             if mount
             else "no ("
             + str(facts.get("mount_namespace_error"))
