@@ -1,0 +1,1005 @@
+"""The interactive face: keys and session events in, the screen out.
+
+The app draws the prompt first and loads the engine afterwards (config, plugins and the wire
+client take several hundred milliseconds to import; a person can start typing meanwhile, and a
+message sent before the session is ready is delivered when it is). Everything runs on one
+asyncio loop: the terminal's input is a reader callback, the session's events a task, and the
+work that can block (config loading, provider start-up, git, files) runs in threads that post
+their results back to the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import io
+import os
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from codex import __version__
+from codex import events as ev
+from codex.cli.tui import slash
+from codex.cli.tui.editor import Completer, Editor, History, layout
+from codex.cli.tui.keys import Key, KeyDecoder
+from codex.cli.tui.markdown import MarkdownRenderer
+from codex.cli.tui.render import (
+    Transcript,
+    command_text,
+    diff_lines,
+    format_duration,
+    header_lines,
+    history_lines,
+    spinner_frame,
+    user_lines,
+)
+from codex.cli.tui.screen import Frame, PlainScreen, Screen, TerminalScreen, sanitize
+from codex.cli.tui.text import Palette, color_wanted, fit, visible_len
+from codex.errors import CodexError
+
+if TYPE_CHECKING:
+    from codex.cli.resume_cmd import SessionSummary
+    from codex.cli.tui.command import ResumeTarget
+    from codex.config.loader import LoadedConfig
+    from codex.history import PromptHistory
+    from codex.plugins import CodexPluginManager
+    from codex.session import Session
+
+ESC_TIMEOUT = 0.05
+QUIT_WINDOW_SECONDS = 2.0
+NOTICE_SECONDS = 3.0
+TICK_SECONDS = 0.1
+STREAM_REDRAW_SECONDS = 0.03
+PROMPT = "› "
+APPROVAL_KEYS = "y yes · a yes, always this session · n no, tell codex why · q abort"
+
+
+@dataclass
+class Launch:
+    """How the command line started the face."""
+
+    prompt: str | None
+    resume: ResumeTarget | None
+    load: Callable[[], tuple[LoadedConfig, CodexPluginManager]]
+
+
+def run(launch: Launch) -> int:
+    """Run the face to the end and return the exit status."""
+    terminal = sys.stdin.isatty() and sys.stdout.isatty()
+    app = App(launch, terminal=terminal)
+    try:
+        return asyncio.run(app.main())
+    finally:
+        app.restore_terminal()
+
+
+class ApprovalRequest:
+    """An approval question waiting for the person's key."""
+
+    def __init__(self, msg: ev.ExecApprovalRequest | ev.PatchApprovalRequest) -> None:
+        self.msg = msg
+        self.feedback: Editor | None = None
+
+    @property
+    def is_patch(self) -> bool:
+        """True for a patch, False for a command."""
+        return isinstance(self.msg, ev.PatchApprovalRequest)
+
+
+class App:
+    """One interactive run: at most one session at a time, replaced by /new, /resume, /compact."""
+
+    def __init__(self, launch: Launch, *, terminal: bool) -> None:
+        self.launch = launch
+        self.terminal = terminal
+        self.paint = Palette(color_wanted(terminal))
+        self.screen: Screen
+        if terminal:
+            self.screen = TerminalScreen(sys.stdin.fileno(), sys.stdout.fileno(), self.compose)
+        else:
+            self.screen = PlainScreen(sys.stdout)
+        self.markdown = MarkdownRenderer(self.paint.color)
+        self.transcript = Transcript(self.paint, self.markdown, self.say, lambda: self.screen.width, plain=not terminal)
+        self.decoder = KeyDecoder()
+        self.history = History()
+        self.editor = Editor(self.history, Completer(slash.COMMANDS, self._workspace_files))
+        self.loaded: LoadedConfig | None = None
+        self.pm: CodexPluginManager | None = None
+        self.prompt_history: PromptHistory | None = None
+        self.session: Session | None = None
+        self.info: ev.SessionConfigured | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.exit_event: asyncio.Event | None = None
+        self.exit_code = 0
+        self.starting = True
+        self.turn_active = False
+        self.turn_started = 0.0
+        self.interrupting = False
+        self.approvals: deque[ApprovalRequest] = deque()
+        self.pending_inputs: list[str] = []
+        self.last_ctrl_c = 0.0
+        self.notice: tuple[str, float] | None = None
+        self.progress_row: str | None = None
+        self.confirm: tuple[str, bool, concurrent.futures.Future[bool]] | None = None
+        self.picker: tuple[list[SessionSummary], Editor] | None = None
+        self.compact_turn: str | None = None
+        self.overrides: dict[str, str] = {}
+        self._pump_task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tick_handle: asyncio.TimerHandle | None = None
+        self._esc_handle: asyncio.TimerHandle | None = None
+        self._files: list[str] | None = None
+        self._files_loading = False
+        self._saved_stderr: Any = None
+        self._plain_lines: deque[str] = deque()
+        self._plain_eof = False
+
+    # ================================================================== lifecycle
+
+    async def main(self) -> int:
+        """Draw the prompt, load the engine, open the session, serve until the person leaves."""
+        self.loop = asyncio.get_running_loop()
+        self.exit_event = asyncio.Event()
+        if isinstance(self.screen, TerminalScreen):
+            self.screen.start(self.loop, self.on_bytes)
+            self._capture_stderr()
+        else:
+            self._start_plain_reader()
+        self._install_signals()
+        self.screen.draw()
+        self._tick()
+        try:
+            await self._load()
+            target = self.launch.resume
+            if target is not None and target.pick:
+                await self.pick_session()
+            else:
+                await self._open(self._resume_path(target))
+                if self.launch.prompt:
+                    self.send_text(self.launch.prompt)
+            await self.exit_event.wait()
+        finally:
+            await self._close_session()
+            self._stop_screen()
+        if self.info is not None:
+            print(f"To continue this session, run: codex resume {self.info.session_id}", flush=True)
+        return self.exit_code
+
+    async def _load(self) -> None:
+        """Config, plugins, provider start-up and the engine's imports, off the loop thread."""
+        ui = TuiProviderUI(self)
+
+        def load() -> tuple[LoadedConfig, CodexPluginManager, list[str]]:
+            loaded, pm = self.launch.load()
+            from codex.engine import open_session, prepare_provider  # noqa: F401  (imported here, not on the loop)
+            from codex.history import PromptHistory
+            from codex.services import resolve_services
+
+            prepare_provider(pm, loaded, ui)
+            resolve_services(pm, loaded)  # warm imports and sandbox probes so opening is quick
+            settings = loaded.config.history
+            self.prompt_history = PromptHistory.for_home(loaded.codex_home, settings.persistence, settings.max_bytes)
+            entries = self.prompt_history.load()
+            if self.paint.color:
+                self.markdown.render("warm *up*", 40)  # import rich now rather than at the first answer
+            return loaded, pm, entries
+
+        self.loaded, self.pm, entries = await asyncio.to_thread(load)
+        self.history.prepend(entries)
+
+    def _resume_path(self, target: ResumeTarget | None) -> Path | None:
+        if target is None:
+            return None
+        from codex.rollout import find_session
+
+        assert self.loaded is not None
+        return find_session(self.loaded.codex_home, None if target.last else target.session_id)
+
+    async def _open(self, resume: Path | None) -> None:
+        from codex.engine import open_session
+
+        assert self.loaded is not None and self.pm is not None
+        self.starting = True
+        self.screen.request_redraw()
+        session = await open_session(self.pm, self.loaded, resume=resume)
+        self.session = session
+        for key, value in self.overrides.items():
+            session.submit(ev.OverrideTurnContext(**{key: value}))
+        self._pump_task = asyncio.create_task(self._pump(session))
+
+    async def _pump(self, session: Session) -> None:
+        while True:
+            event = await session.next_event()
+            try:
+                self.on_event(event)
+            except Exception as exc:  # a rendering bug must not take the session down with it
+                self.say([self.paint(f"codex: could not show a {event.msg.type} event: {exc!r}", "red")])
+            if isinstance(event.msg, ev.ShutdownComplete):
+                return
+
+    async def _close_session(self) -> None:
+        session, self.session = self.session, None
+        if session is None:
+            return
+        await session.close()
+        if self._pump_task is not None:
+            try:
+                await asyncio.wait_for(self._pump_task, 5)
+            except (TimeoutError, asyncio.CancelledError):
+                self._pump_task.cancel()
+            self._pump_task = None
+        self.turn_active = False
+        self.approvals.clear()
+
+    def request_exit(self, code: int = 0) -> None:
+        """Leave after closing the session."""
+        self.exit_code = code
+        if self.exit_event is not None:
+            self.exit_event.set()
+
+    def _stop_screen(self) -> None:
+        if isinstance(self.screen, TerminalScreen):
+            self.screen.stop()
+        self._release_stderr()
+
+    def restore_terminal(self) -> None:
+        """Cooked mode again whatever happened (also after an unexpected exception)."""
+        if isinstance(self.screen, TerminalScreen):
+            self.screen.restore_mode()
+        self._release_stderr()
+
+    def _install_signals(self) -> None:
+        assert self.loop is not None
+        for number, handler in (
+            (signal.SIGINT, lambda: self._action("interrupt")),
+            (signal.SIGTERM, lambda: self.request_exit(143)),
+            (signal.SIGHUP, lambda: self.request_exit(129)),
+        ):
+            try:
+                self.loop.add_signal_handler(number, handler)
+            except (ValueError, RuntimeError, AttributeError):
+                pass
+
+    def _capture_stderr(self) -> None:
+        """Library warnings on stderr would tear the live area: show them as lines instead."""
+        self._saved_stderr = sys.stderr
+        sys.stderr = _ScreenStream(self)
+
+    def _release_stderr(self) -> None:
+        if self._saved_stderr is not None:
+            sys.stderr = self._saved_stderr
+            self._saved_stderr = None
+
+    def spawn(self, coroutine: Any) -> None:
+        """Run a coroutine as a task whose failure is shown, not lost."""
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+
+        def done(finished: asyncio.Task[Any]) -> None:
+            self._tasks.discard(finished)
+            if not finished.cancelled() and finished.exception() is not None:
+                error = finished.exception()
+                self.say([self.paint(f"error: {error}", "red")])
+
+        task.add_done_callback(done)
+
+    # ================================================================== output
+
+    def say(self, lines: list[str]) -> None:
+        """Commit lines to the scrollback."""
+        self.screen.commit(lines)
+
+    def _notify(self, text: str) -> None:
+        self.notice = (text, time.monotonic() + NOTICE_SECONDS)
+        self.screen.request_redraw()
+
+    def _tick(self) -> None:
+        """Keep spinners and clocks moving while something runs."""
+        self._tick_handle = None
+        busy = self.starting or self.turn_active or self.transcript.commands or self.notice is not None
+        if self.notice is not None and self.notice[1] < time.monotonic():
+            self.notice = None
+        if not busy or self.loop is None:
+            return
+        self.screen.request_redraw()
+        self._tick_handle = self.loop.call_later(TICK_SECONDS, self._tick)
+
+    def _ensure_ticking(self) -> None:
+        if self._tick_handle is None and self.loop is not None:
+            self._tick()
+
+    def compose(self, width: int, height: int) -> Frame:
+        """The live area for this moment (called by the screen)."""
+        now = time.monotonic()
+        paint = self.paint
+        rows = self.transcript.live_rows(now)
+        if self.progress_row:
+            rows.append(fit(self.progress_row, width))
+        if self.confirm is not None:
+            question, default, _ = self.confirm
+            rows.append(fit(paint(question, "bold"), width))
+            keys = fit(paint("y yes · n no · Enter " + ("yes" if default else "no"), "dim"), width)
+            rows.append(keys)
+            return Frame(rows, len(rows) - 1, visible_len(keys))
+        approval = self.approvals[0] if self.approvals else None
+        if approval is not None and approval.feedback is None:
+            question = "Apply these changes?" if approval.is_patch else "Run this command?"
+            rows.append(fit(paint("▲ ", "yellow") + paint(question, "bold"), width))
+            keys = fit(paint(APPROVAL_KEYS, "cyan"), width)
+            rows.append(keys)
+            return Frame(rows, len(rows) - 1, visible_len(keys))
+        status = self._status_row(now, width)
+        if status:
+            rows.append(status)
+        editor, prompt = self.editor, paint(PROMPT, "bold", "cyan")
+        prompt_width = visible_len(PROMPT)
+        if approval is not None and approval.feedback is not None:
+            rows.append(fit(paint("Tell codex what to do instead (Enter sends, empty just says no):", "yellow"), width))
+            editor = approval.feedback
+        elif self.picker is not None:
+            rows.append(fit(paint("Resume which session? Type its number and Enter (Esc cancels).", "bold"), width))
+            editor = self.picker[1]
+            prompt, prompt_width = paint("# ", "bold", "cyan"), 2
+        shape = layout(editor.buffer.text, editor.buffer.cursor, width, prompt, prompt_width)
+        cursor_row = len(rows) + shape.cursor_row
+        rows += shape.rows
+        if not editor.buffer.text and editor is self.editor:
+            placeholder = "Ask codex to do anything" if not self.turn_active else "Type to queue a message"
+            rows[cursor_row] = prompt + paint(fit(placeholder, width - prompt_width), "dim")
+        suggestions = editor.suggestions
+        if suggestions is not None and suggestions.items:
+            for number, (name, description) in enumerate(suggestions.items[:8]):
+                text = f"  {name:<14} {description}" if description else f"  {name}"
+                rows.append(fit(paint(text, "reverse") if number == 0 else paint(text, "dim"), width))
+        elif editor is self.editor and not self.turn_active and not self.starting:
+            rows.append(fit(paint("  ⏎ send · ^J newline · /help commands · @ files · ^C quit", "dim"), width))
+        return Frame(rows, cursor_row, shape.cursor_col)
+
+    def _status_row(self, now: float, width: int) -> str | None:
+        paint = self.paint
+        if self.notice is not None and self.notice[1] >= now:
+            return fit(paint(self.notice[0], "yellow"), width)
+        if self.starting:
+            return fit(f"{paint(spinner_frame(now), 'cyan')} {paint('starting codex…', 'dim')}", width)
+        if self.turn_active:
+            elapsed = format_duration(now - self.turn_started) if now - self.turn_started >= 1 else "0s"
+            what = "interrupting…" if self.interrupting else "Working"
+            return fit(f"{paint(spinner_frame(now), 'cyan')} {paint(what, 'bold')} "
+                       f"{paint(f'({elapsed} · Ctrl-C to interrupt)', 'dim')}", width)
+        return None
+
+    # ================================================================== session events
+
+    def on_event(self, event: ev.Event) -> None:
+        """Show one event and track the turn."""
+        msg = event.msg
+        if isinstance(msg, ev.SessionConfigured):
+            self._configured(msg)
+        elif isinstance(msg, ev.TaskStarted):
+            self.turn_active = True
+            self.turn_started = time.monotonic()
+            self._ensure_ticking()
+        elif isinstance(msg, ev.ExecApprovalRequest | ev.PatchApprovalRequest):
+            self.transcript.finish_message()
+            self._show_request(msg)
+            self.approvals.append(ApprovalRequest(msg))
+            self._plain_next()
+        elif isinstance(msg, ev.TaskComplete | ev.TurnAborted | ev.Error):
+            self.turn_active = False
+            self.interrupting = False
+            self.approvals.clear()  # the engine cancelled whatever was still asked
+            self.transcript.handle(msg)
+            if self.compact_turn == event.id:
+                self.compact_turn = None
+                summary = msg.last_agent_message if isinstance(msg, ev.TaskComplete) else None
+                if summary:
+                    self.spawn(self._finish_compact(summary))
+                else:
+                    self.say([self.paint("compaction did not finish; the conversation is unchanged", "yellow")])
+            self._plain_next()
+        elif isinstance(msg, ev.ExecCommandOutputDelta):
+            self.transcript.handle(ev.ExecCommandOutputDelta(msg.call_id, msg.stream, sanitize(msg.chunk)))
+        elif isinstance(msg, ev.ExecCommandEnd):
+            self.transcript.handle(
+                ev.ExecCommandEnd(msg.call_id, msg.exit_code, msg.duration_seconds, msg.stdout, msg.stderr,
+                                  sanitize(msg.aggregated_output))
+            )
+        elif isinstance(msg, ev.ShutdownComplete):
+            pass
+        else:
+            self.transcript.handle(msg)
+            if isinstance(msg, ev.ExecCommandBegin):
+                self._ensure_ticking()
+        self.screen.request_redraw(STREAM_REDRAW_SECONDS)
+
+    def _configured(self, msg: ev.SessionConfigured) -> None:
+        self.info = msg
+        self.starting = False
+        width = self.screen.width
+        lines = header_lines(msg, self.paint, __version__, width)
+        if msg.history:
+            lines += history_lines(msg.history, self.paint, lambda text: self.markdown.render(text, width)
+                                   if self.terminal else text.splitlines(), width)
+            lines.append(self.paint("── resumed ──", "dim"))
+        self.say(lines)
+        pending, self.pending_inputs = self.pending_inputs, []
+        for text in pending:
+            self._submit(text)
+        self._plain_next()
+
+    def _show_request(self, msg: ev.ExecApprovalRequest | ev.PatchApprovalRequest) -> None:
+        paint, width = self.paint, self.screen.width
+        if isinstance(msg, ev.ExecApprovalRequest):
+            lines = [paint("▲ ", "yellow") + paint("codex wants to run a command", "bold")]
+            lines += [paint("  $ ", "dim") + paint(row, "bold") for row in command_text(msg.command).splitlines()]
+            lines.append(paint(f"  in {msg.cwd}", "dim"))
+        else:
+            lines = [paint("▲ ", "yellow") + paint("codex wants to change files", "bold")]
+            lines += diff_lines(msg.diff, paint) if msg.diff else [f"  {path}" for path in msg.changes]
+        if msg.reason:
+            lines.append(fit(paint("  reason: ", "dim") + msg.reason, max(width, 20)))
+        if not self.terminal:
+            lines.append("answer: y (yes), a (yes for this session), n [message] (no), q (abort the turn)")
+        self.say(lines)
+
+    # ================================================================== input from the terminal
+
+    def on_bytes(self, data: bytes) -> None:
+        """Bytes from the terminal (reader callback)."""
+        if not data:
+            self.request_exit()  # the terminal went away
+            return
+        if self._esc_handle is not None:
+            self._esc_handle.cancel()
+            self._esc_handle = None
+        for key in self.decoder.feed(data):
+            self.on_key(key)
+        if self.decoder.waiting and self.loop is not None:
+            self._esc_handle = self.loop.call_later(ESC_TIMEOUT, self._flush_escape)
+        self.screen.draw()
+
+    def _flush_escape(self) -> None:
+        self._esc_handle = None
+        for key in self.decoder.flush():
+            self.on_key(key)
+        self.screen.draw()
+
+    def on_key(self, key: Key) -> None:
+        """Route a key to whatever is asking: a provider question, an approval, a picker, the input."""
+        if self.confirm is not None:
+            self._confirm_key(key)
+        elif self.approvals:
+            self._approval_key(key)
+        elif self.picker is not None:
+            self._picker_key(key)
+        else:
+            action = self.editor.handle(key)
+            if action is not None:
+                self._action(action)
+
+    def _action(self, action: str) -> None:
+        if action == "submit":
+            text = self.editor.take()
+            if text.strip():
+                self._entered(text)
+        elif action == "interrupt":
+            self._ctrl_c()
+        elif action == "eof":
+            self.request_exit()
+        elif action == "esc":
+            if self.turn_active and not self.interrupting:
+                self._interrupt()
+        elif action == "redraw" and isinstance(self.screen, TerminalScreen):
+            self.screen.commit([])
+        self.screen.request_redraw()
+
+    def _ctrl_c(self) -> None:
+        if self.confirm is not None:
+            self._answer_confirm(False)
+        elif self.approvals:
+            self._answer(ev.ReviewDecision.ABORT)
+        elif self.picker is not None:
+            self._cancel_picker()
+        elif self.turn_active:
+            self._interrupt()
+        elif self.editor.text:
+            self.editor.take()
+        elif time.monotonic() - self.last_ctrl_c < QUIT_WINDOW_SECONDS:
+            self.request_exit()
+        else:
+            self.last_ctrl_c = time.monotonic()
+            self._notify("Press Ctrl-C again to quit")
+            self._ensure_ticking()
+
+    def _interrupt(self) -> None:
+        if self.session is not None:
+            self.interrupting = True
+            self.session.submit(ev.Interrupt())
+
+    def _entered(self, text: str) -> None:
+        command = slash.parse(text)
+        if command is not None:
+            self.say(["", self.paint(text.strip(), "bold", "cyan")])
+            self.spawn(slash.run(self, *command))
+            return
+        self.send_text(text)
+
+    def send_text(self, text: str) -> None:
+        """Send a message to the model (or keep it until the session is ready)."""
+        self.history.add(text)
+        self._remember(text)
+        self.say(["", *user_lines(text, self.paint, self.screen.width)])
+        if self.session is None or self.info is None:
+            self.pending_inputs.append(text)
+            return
+        self._submit(text)
+
+    def _submit(self, text: str) -> None:
+        assert self.session is not None
+        self.session.submit(ev.UserInput(text))
+        if not self.turn_active:
+            self.turn_active = True  # TaskStarted follows; show "Working" right away
+            self.turn_started = time.monotonic()
+            self._ensure_ticking()
+
+    def _remember(self, text: str) -> None:
+        history = self.prompt_history
+        if history is None or self.loop is None:
+            return
+        session_id = self.info.session_id if self.info else ""
+
+        def write() -> None:
+            try:
+                history.append(session_id, text)
+            except OSError as exc:
+                message = f"could not save the prompt history: {exc}"
+                self.post(lambda: self.say([self.paint(message, "yellow")]))
+
+        self.loop.run_in_executor(None, write)
+
+    def post(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` on the loop thread (from any thread)."""
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(callback)
+
+    # ================================================================== approvals
+
+    def _approval_key(self, key: Key) -> None:
+        request = self.approvals[0]
+        if request.feedback is not None:
+            action = request.feedback.handle(key)
+            if action == "submit":
+                text = request.feedback.take().strip()
+                self._answer(ev.ReviewDecision.DENIED, text or None)
+            elif action == "interrupt":
+                self._answer(ev.ReviewDecision.ABORT)
+            elif action == "esc":
+                request.feedback = None
+            return
+        if key.name == "paste" or key.alt:
+            return  # a paste is never an answer
+        choice = key.text.lower() if key.name == "char" else key.name
+        if choice == "y":
+            self._answer(ev.ReviewDecision.APPROVED)
+        elif choice == "a":
+            self._answer(ev.ReviewDecision.APPROVED_FOR_SESSION)
+        elif choice == "n":
+            request.feedback = Editor()
+        elif choice in ("q", "esc", "ctrl-c"):
+            self._answer(ev.ReviewDecision.ABORT)
+
+    def _answer(self, decision: ev.ReviewDecision, feedback: str | None = None) -> None:
+        request = self.approvals.popleft()
+        if self.session is not None:
+            self.session.submit(ev.ApprovalAnswer(request.msg.request_id, decision, feedback))
+        paint = self.paint
+        what = "the changes" if request.is_patch else "the command"
+        if decision is ev.ReviewDecision.APPROVED:
+            line = paint("✔ ", "green") + f"approved {what}"
+        elif decision is ev.ReviewDecision.APPROVED_FOR_SESSION:
+            line = paint("✔ ", "green") + f"approved {what}, and the same again for this session"
+        elif decision is ev.ReviewDecision.DENIED:
+            line = paint("✗ ", "red") + f"denied {what}" + (f"; told codex: {feedback}" if feedback else "")
+        else:
+            line = paint("■ ", "red") + f"aborted the turn instead of running {what}"
+        self.say([line])
+        self._plain_next()
+
+    # ================================================================== provider start-up questions
+
+    def ask_confirm(self, question: str, default: bool, answer: concurrent.futures.Future[bool]) -> None:
+        """Show a yes/no question from a provider's start-up (on the loop thread)."""
+        self.confirm = (question, default, answer)
+        if not self.terminal:
+            self.say([f"{question} [{'Y/n' if default else 'y/N'}]"])
+            self._plain_next()
+        self.screen.request_redraw()
+
+    def _confirm_key(self, key: Key) -> None:
+        assert self.confirm is not None
+        choice = key.text.lower() if key.name == "char" else key.name
+        if choice == "y":
+            self._answer_confirm(True)
+        elif choice in ("n", "esc", "ctrl-c"):
+            self._answer_confirm(False)
+        elif choice == "enter":
+            self._answer_confirm(self.confirm[1])
+
+    def _answer_confirm(self, value: bool) -> None:
+        assert self.confirm is not None
+        question, _, future = self.confirm
+        self.confirm = None
+        self.say([f"{question} {self.paint('yes' if value else 'no', 'bold')}"])
+        if not future.done():
+            future.set_result(value)
+
+    # ================================================================== slash command support
+
+    def current_model(self) -> str:
+        """The model the next turn uses."""
+        if "model" in self.overrides:
+            return self.overrides["model"]
+        if self.info is not None:
+            return self.info.model
+        return self.loaded.config.model if self.loaded else "?"
+
+    def current_approval_policy(self) -> str:
+        """The approval policy in force."""
+        if "approval_policy" in self.overrides:
+            return self.overrides["approval_policy"]
+        if self.info is not None:
+            return self.info.approval_policy
+        return self.loaded.config.approval_policy if self.loaded else "?"
+
+    def approval_policy_names(self) -> list[str]:
+        """Policies /approvals can switch to (the engine switches between its built-in ones)."""
+        from codex.approval.policy import builtin_policies
+
+        return list(builtin_policies())
+
+    def override(self, **settings: str) -> None:
+        """Change model or approval policy for the next turns (kept across /new and /resume)."""
+        self.overrides.update(settings)
+        if self.session is not None:
+            self.session.submit(ev.OverrideTurnContext(**settings))
+
+    def cwd(self) -> Path:
+        """The session's working directory."""
+        return self.loaded.cwd if self.loaded else Path.cwd()
+
+    def status_rows(self) -> list[tuple[str, str]]:
+        """What /status shows."""
+        rows: list[tuple[str, str]] = []
+        loaded, info = self.loaded, self.info
+        origins = loaded.origins if loaded else {}
+
+        def origin(key: str) -> str:
+            where = origins.get(key)
+            return self.paint(f"  (from {where})", "dim") if where and key not in self.overrides else ""
+
+        rows.append(("model", self.current_model() + origin("model")))
+        if info is not None:
+            rows.append(("provider", info.provider))
+        rows.append(("directory", str(self.cwd())))
+        rows.append(("approval", self.current_approval_policy() + origin("approval_policy")))
+        if info is not None:
+            backend = info.sandbox_backend
+            rows.append(("sandbox", info.sandbox + (f" [{backend}]" if backend not in ("", "none") else "")))
+            rows.append(("session", info.session_id))
+            if info.rollout_path:
+                rows.append(("recorded in", info.rollout_path))
+        if loaded is not None:
+            rows.append(("config", str(loaded.config_path)))
+        total = self.transcript.total
+        rows.append(("tokens", f"{total.total_tokens:,} this session (in {total.input_tokens:,}, "
+                               f"cached {total.cached_input_tokens:,}, out {total.output_tokens:,})"))
+        return rows
+
+    def refuse_while_busy(self, name: str) -> bool:
+        """True (and say why) when a turn runs or the session is not ready."""
+        if self.turn_active or self.session is None:
+            self.say([self.paint(f"{name} has to wait for the running turn; press Ctrl-C to interrupt it", "yellow")])
+            return True
+        return False
+
+    async def switch_session(self, resume: Path | None) -> None:
+        """Close the current session and open a new one (or a recorded one)."""
+        await self._close_session()
+        self.info = None
+        self.transcript.total = type(self.transcript.total)()
+        await self._open(resume)
+
+    async def resume_by_id(self, session_id: str) -> None:
+        """``/resume ID``."""
+        from codex.rollout import find_session
+
+        assert self.loaded is not None
+        try:
+            path = find_session(self.loaded.codex_home, session_id)
+        except CodexError as exc:
+            self.say([self.paint(str(exc), "red")])
+            return
+        await self.switch_session(path)
+
+    async def pick_session(self) -> None:
+        """List recent sessions and let the person choose one by number."""
+        from codex.cli.resume_cmd import list_sessions
+
+        assert self.loaded is not None
+        sessions = await asyncio.to_thread(list_sessions, self.loaded.codex_home)
+        current = self.info.session_id if self.info else None
+        sessions = [s for s in sessions if s.session_id != current]
+        if not sessions:
+            self.say([self.paint("no recorded sessions to resume", "yellow")])
+            if self.session is None:
+                await self._open(None)
+            return
+        width = self.screen.width
+        lines = [self.paint("Recorded sessions", "bold")]
+        for number, summary in enumerate(sessions, 1):
+            when = summary.timestamp.replace("T", " ").rstrip("Z")
+            lines.append(fit(f"  {number:>2}. {self.paint(when, 'dim')}  {summary.preview or '(no message)'}", width))
+            lines.append(fit(self.paint(f"      {summary.session_id}  {summary.cwd}", "dim"), width))
+        self.say(lines)
+        self.starting = False
+        self.picker = (sessions, Editor())
+        self.screen.request_redraw()
+        self._plain_next()
+
+    def _picker_key(self, key: Key) -> None:
+        assert self.picker is not None
+        editor = self.picker[1]
+        action = editor.handle(key)
+        if action in ("esc", "interrupt"):
+            self._cancel_picker()
+        elif action == "submit":
+            self._pick(editor.take())
+
+    def _pick(self, text: str) -> None:
+        assert self.picker is not None
+        sessions = self.picker[0]
+        choice = text.strip()
+        if not choice.isdigit() or not 1 <= int(choice) <= len(sessions):
+            self.say([self.paint(f"type a number from 1 to {len(sessions)}", "yellow")])
+            self._plain_next()
+            return
+        self.picker = None
+        self.spawn(self.switch_session(sessions[int(choice) - 1].path))
+
+    def _cancel_picker(self) -> None:
+        self.picker = None
+        self.say([self.paint("resume cancelled", "dim")])
+        if self.session is None:
+            self.spawn(self._open(None))
+
+    def start_compact(self, prompt: str) -> None:
+        """Ask the model for a summary; when it arrives, continue in a new session seeded with it."""
+        assert self.session is not None
+        self.say([self.paint("• compacting: asking codex for a summary of the conversation…", "dim")])
+        self.compact_turn = self.session.submit(ev.UserInput(prompt))
+        self.turn_active = True
+        self.turn_started = time.monotonic()
+        self._ensure_ticking()
+
+    async def _finish_compact(self, summary: str) -> None:
+        from codex.protocol import Message
+
+        old_id = self.info.session_id if self.info else "?"
+        await self.switch_session(None)
+        session = self.session
+        assert session is not None
+        bridge = Message("user", slash.SUMMARY_BRIDGE.format(summary=summary))
+        # The summary opens the new history; recorded too, so resuming this session keeps it.
+        session.history.append(bridge)
+        if session.rollout is not None:
+            session.rollout.record_item(bridge)
+        self.say([self.paint(f"✓ conversation compacted: this session continues {old_id} from its summary",
+                             "green")])
+
+    # ================================================================== @file completion
+
+    def _workspace_files(self) -> list[str]:
+        if self._files is None and not self._files_loading and self.loop is not None:
+            self._files_loading = True
+            cwd = self.cwd()
+
+            def collect() -> None:
+                files = list_workspace_files(cwd)
+
+                def store() -> None:
+                    self._files = files
+                    self._files_loading = False
+                    if self.editor.suggestions is not None:
+                        self.editor.suggestions = self.editor.completer.suggest(  # type: ignore[union-attr]
+                            self.editor.buffer.text, self.editor.buffer.cursor)
+                    self.screen.request_redraw()
+
+                self.post(store)
+
+            threading.Thread(target=collect, daemon=True, name="codex-files").start()
+        return self._files or []
+
+    # ================================================================== plain (non-terminal) input
+
+    def _start_plain_reader(self) -> None:
+        """Read stdin line by line in a thread; lines are used when the app wants input."""
+
+        def reader() -> None:
+            stream = sys.stdin
+            while True:
+                try:
+                    line = stream.readline() if stream is not None else ""
+                except (OSError, ValueError):
+                    line = ""
+                if not line:
+                    self.post(self._plain_closed)
+                    return
+                text = line.rstrip("\n")
+                self.post(lambda text=text: self._plain_line(text))  # type: ignore[misc]
+
+        threading.Thread(target=reader, daemon=True, name="codex-stdin").start()
+
+    def _plain_line(self, text: str) -> None:
+        self._plain_lines.append(text)
+        self._plain_next()
+
+    def _plain_closed(self) -> None:
+        self._plain_eof = True
+        self._plain_next()
+
+    def _plain_next(self) -> None:
+        """Use the next stdin line if something is waiting for one (plain mode only)."""
+        if self.terminal:
+            return
+        while self._plain_lines:
+            if self.confirm is not None:
+                answer = self._plain_lines.popleft().strip().lower()
+                self._answer_confirm(answer in ("y", "yes") if answer else self.confirm[1])
+            elif self.approvals:
+                self._plain_approval(self._plain_lines.popleft())
+            elif self.picker is not None:
+                self._pick(self._plain_lines.popleft())
+            elif not self.turn_active and self.info is not None and self.compact_turn is None:
+                text = self._plain_lines.popleft()
+                if text.strip():
+                    self._entered(text)
+            else:
+                return
+        if self._plain_eof and not self.turn_active and not self.approvals and self.session is not None and (
+            self.info is not None
+        ):
+            self.request_exit()
+
+    def _plain_approval(self, line: str) -> None:
+        choice, _, message = line.strip().partition(" ")
+        choice = choice.lower()
+        if choice in ("y", "yes"):
+            self._answer(ev.ReviewDecision.APPROVED)
+        elif choice in ("a", "always"):
+            self._answer(ev.ReviewDecision.APPROVED_FOR_SESSION)
+        elif choice in ("n", "no"):
+            self._answer(ev.ReviewDecision.DENIED, message.strip() or None)
+        else:
+            self._answer(ev.ReviewDecision.ABORT)
+
+
+def list_workspace_files(cwd: Path, limit: int = 20000) -> list[str]:
+    """Files under ``cwd`` for @-completion: git's view when it is a repository, else a walk."""
+    import subprocess
+
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+            cwd=cwd, capture_output=True, timeout=10, stdin=subprocess.DEVNULL,
+        )
+        if listed.returncode == 0:
+            return sorted(p for p in listed.stdout.decode("utf-8", "replace").split("\0") if p)[:limit]
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    found: list[str] = []
+    for root, directories, files in os.walk(cwd):
+        directories[:] = sorted(d for d in directories if not d.startswith(".") and d not in ("node_modules",
+                                                                                               "__pycache__"))
+        for name in sorted(files):
+            found.append(os.path.relpath(os.path.join(root, name), cwd))
+            if len(found) >= limit:
+                return found
+    return found
+
+
+class _ScreenStream(io.TextIOBase):
+    """sys.stderr while the terminal is in raw mode: complete lines become dim scrollback lines."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self._partial = ""
+
+    def write(self, text: str) -> int:
+        self._partial += text
+        if "\n" in self._partial:
+            *lines, self._partial = self._partial.split("\n")
+            shown = [self.app.paint(sanitize(line), "yellow") for line in lines if line.strip()]
+            if shown:
+                if threading.current_thread() is threading.main_thread():
+                    self.app.say(shown)
+                else:
+                    self.app.post(lambda: self.app.say(shown))
+        return len(text)
+
+    def isatty(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return True
+
+
+class TuiProviderUI:
+    """``ProviderUI`` for start-up hooks (``--oss``): messages, questions and a progress row.
+
+    The hooks run in a worker thread, so every method hands its work to the loop thread; a
+    question blocks the worker until the person answers.
+    """
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.interactive = True
+        self.assume_yes = False
+
+    def info(self, message: str) -> None:
+        """A line in the scrollback."""
+        self.app.post(lambda: self.app.say([message]))
+
+    def warn(self, message: str) -> None:
+        """A warning line."""
+        self.app.post(lambda: self.app.say([self.app.paint(f"warning: {message}", "yellow")]))
+
+    def confirm(self, question: str, default: bool = False) -> bool:
+        """Ask yes/no and wait for the answer."""
+        answer: concurrent.futures.Future[bool] = concurrent.futures.Future()
+        self.app.post(lambda: self.app.ask_confirm(question, default, answer))
+        return answer.result()
+
+    def progress(self, description: str) -> _TuiProgress:
+        """A progress row in the live area."""
+        return _TuiProgress(self.app, description)
+
+
+class _TuiProgress:
+    def __init__(self, app: App, description: str) -> None:
+        self.app = app
+        self.description = description
+        self.started = time.monotonic()
+        self.last_status = ""
+
+    def update(self, completed: int, total: int | None, status: str = "") -> None:
+        from codex.ui import format_progress
+
+        row = format_progress(self.description, completed, total, time.monotonic() - self.started, status)
+        app = self.app
+        if not app.terminal and status and status != self.last_status:
+            app.post(lambda: app.say([f"{self.description}: {status}"]))
+        self.last_status = status or self.last_status
+
+        def show() -> None:
+            app.progress_row = row
+            app.screen.request_redraw()
+
+        app.post(show)
+
+    def close(self, final: str = "") -> None:
+        app = self.app
+
+        def done() -> None:
+            app.progress_row = None
+            if final:
+                app.say([final])
+            app.screen.request_redraw()
+
+        app.post(done)

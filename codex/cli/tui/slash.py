@@ -1,0 +1,202 @@
+"""Slash commands: typed at the prompt, handled by the face, never sent to the model.
+
+Each command is a small async function of the app; ``COMMANDS`` is also what Tab completion and
+``/help`` show. Commands that replace the session (``/new``, ``/resume``, ``/compact``) wait for
+the running turn: Ctrl-C first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from codex.cli.tui.render import diff_lines, format_duration
+
+if TYPE_CHECKING:
+    from codex.cli.tui.app import App
+
+COMMANDS: list[tuple[str, str]] = [
+    ("/model", "use another model from the next turn: /model NAME"),
+    ("/approvals", "change when codex asks before running commands: /approvals POLICY"),
+    ("/status", "model, sandbox, approval policy, session and token usage"),
+    ("/diff", "show the git diff of the workspace, untracked files included"),
+    ("/new", "start a new session in this directory"),
+    ("/resume", "reopen a recorded session"),
+    ("/compact", "summarise the conversation into a new session to save context"),
+    ("/help", "commands and keys"),
+    ("/quit", "leave codex (also /exit, Ctrl-D)"),
+]
+
+KEYS_HELP = [
+    ("Enter", "send"),
+    ("Ctrl-J / Alt-Enter", "new line"),
+    ("Up / Down", "history (on the first or last line)"),
+    ("Tab", "complete /commands and @file paths"),
+    ("Ctrl-C", "interrupt the turn; twice on an empty prompt to quit"),
+    ("Ctrl-D", "quit on an empty prompt"),
+    ("y a n q", "answer an approval: yes, yes for this session, no (+ message), abort"),
+]
+
+COMPACT_PROMPT = (
+    "Summarise our conversation so far so that it can continue in a fresh context. Include: the task "
+    "and its goal, decisions made and why, the files created or changed (with paths), commands that "
+    "mattered and their results, what is finished, what remains, and any open questions. Write it "
+    "as a handover note in Markdown; do not call any tools."
+)
+
+SUMMARY_BRIDGE = (
+    "<summary_of_earlier_conversation>\nThe conversation so far was summarised to save context; "
+    "continue from this summary.\n\n{summary}\n</summary_of_earlier_conversation>"
+)
+
+Handler = Callable[["App", str], Awaitable[None]]
+
+
+def parse(text: str) -> tuple[str, str] | None:
+    """``("/name", "argument")`` for a slash command line, None for ordinary text."""
+    stripped = text.strip()
+    if not stripped.startswith("/") or stripped.startswith("//"):
+        return None
+    name, _, argument = stripped.partition(" ")
+    if "/" in name[1:] or "\n" in name:
+        return None  # a path such as /etc/hosts is text for the model
+    return name.lower(), argument.strip()
+
+
+async def run(app: App, name: str, argument: str) -> None:
+    """Run the command ``name`` (with its ``/``); unknown names get a hint."""
+    handler = HANDLERS.get(name)
+    if handler is None:
+        app.say([app.paint(f"unknown command {name}; /help lists the commands", "red")])
+        return
+    await handler(app, argument)
+
+
+async def _model(app: App, argument: str) -> None:
+    if not argument:
+        current = app.current_model()
+        app.say([f"model: {app.paint(current, 'bold')}", app.paint("switch with /model NAME", "dim")])
+        return
+    app.override(model=argument)
+    app.say([app.paint("✓ ", "green") + f"model set to {app.paint(argument, 'bold')} from the next turn"])
+
+
+async def _approvals(app: App, argument: str) -> None:
+    names = app.approval_policy_names()
+    current = app.current_approval_policy()
+    if not argument:
+        lines = ["approval policies (" + app.paint("/approvals NAME", "bold") + " to switch):"]
+        lines += [f"  {'●' if name == current else '○'} {name}" for name in names]
+        app.say(lines)
+        return
+    if argument not in names:
+        app.say([app.paint(f"unknown approval policy {argument!r}; choose one of: {', '.join(names)}", "red")])
+        return
+    app.override(approval_policy=argument)
+    app.say([app.paint("✓ ", "green") + f"approval policy set to {app.paint(argument, 'bold')}"])
+
+
+async def _status(app: App, _argument: str) -> None:
+    paint = app.paint
+    rows = app.status_rows()
+    lines = [paint("Status", "bold")]
+    for label, value in rows:
+        lines.append(f"  {paint(f'{label:<11}', 'dim')}{value}")
+    app.say(lines)
+
+
+async def _diff(app: App, _argument: str) -> None:
+    cwd = app.cwd()
+    text = await asyncio.to_thread(workspace_diff, cwd)
+    if text is None:
+        app.say([app.paint(f"{cwd} is not inside a git repository; /diff needs git", "yellow")])
+        return
+    if not text.strip():
+        app.say([app.paint("no changes in the workspace", "dim")])
+        return
+    app.say(diff_lines(text, app.paint))
+
+
+def workspace_diff(cwd: Path) -> str | None:
+    """Tracked changes against HEAD plus untracked files as additions; None outside a git repo."""
+
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["git", "--no-pager", "-c", "core.quotepath=off", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=20,
+            stdin=subprocess.DEVNULL,
+        )
+
+    try:
+        inside = git("rev-parse", "--is-inside-work-tree")
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if inside.returncode != 0 or inside.stdout.strip() != "true":
+        return None
+    has_head = git("rev-parse", "--verify", "-q", "HEAD").returncode == 0
+    tracked = git("diff", "--no-color", "--no-ext-diff", *(["HEAD"] if has_head else ["--cached"])).stdout
+    untracked = git("ls-files", "--others", "--exclude-standard", "-z").stdout.split("\0")
+    parts = [tracked]
+    for path in filter(None, untracked):
+        added = git("diff", "--no-color", "--no-index", "--", "/dev/null", path).stdout
+        parts.append(added)
+    return "".join(parts)
+
+
+async def _new(app: App, _argument: str) -> None:
+    if app.refuse_while_busy("/new"):
+        return
+    await app.switch_session(None)
+
+
+async def _resume(app: App, argument: str) -> None:
+    if app.refuse_while_busy("/resume"):
+        return
+    if argument:
+        await app.resume_by_id(argument)
+    else:
+        await app.pick_session()
+
+
+async def _compact(app: App, _argument: str) -> None:
+    if app.refuse_while_busy("/compact"):
+        return
+    app.start_compact(COMPACT_PROMPT)
+
+
+async def _help(app: App, _argument: str) -> None:
+    paint = app.paint
+    lines = [paint("Commands", "bold")]
+    lines += [f"  {paint(f'{name:<12}', 'cyan')}{text}" for name, text in COMMANDS]
+    lines.append(paint("Keys", "bold"))
+    lines += [f"  {paint(f'{key:<20}', 'cyan')}{text}" for key, text in KEYS_HELP]
+    app.say(lines)
+
+
+async def _quit(app: App, _argument: str) -> None:
+    app.request_exit()
+
+
+def elapsed_text(seconds: float) -> str:
+    """How long something has been running, for the status row."""
+    return format_duration(seconds) if seconds >= 1 else "0s"
+
+
+HANDLERS: dict[str, Handler] = {
+    "/model": _model,
+    "/approvals": _approvals,
+    "/status": _status,
+    "/diff": _diff,
+    "/new": _new,
+    "/resume": _resume,
+    "/compact": _compact,
+    "/help": _help,
+    "/quit": _quit,
+    "/exit": _quit,
+}

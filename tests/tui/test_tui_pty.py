@@ -1,0 +1,298 @@
+"""The interactive terminal, driven like a person would: keys into a pty, assertions on the screen.
+
+Each test runs the real ``codex`` (``python -m codex``) against the mock model server on
+127.0.0.1, in a git workspace, with a private CODEX_HOME.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.mock_model import Call, MockModelServer
+from tests.tui.pty_harness import PtyCodex, process_gone
+
+READY = "⏎ send"  # the hint under the prompt: the session is ready and idle
+StartCodex = Callable[..., PtyCodex]
+
+
+def shell(script: str) -> Call:
+    """The model asks to run ``bash -c SCRIPT`` (not a login shell: profiles here may be slow)."""
+    return Call("shell", {"command": ["bash", "-c", script]})
+
+
+def function_outputs(mock: MockModelServer, request: int) -> list[str]:
+    """The tool outputs codex sent to the model in request number ``request`` (0-based)."""
+    items = mock.requests[request].json["input"]
+    return [str(item.get("output")) for item in items if item.get("type") == "function_call_output"]
+
+
+def test_streaming_answer_is_rendered_with_header_and_token_usage(
+    start_codex: StartCodex, mock_model: MockModelServer, workspace: Path
+) -> None:
+    mock_model.responses_text("Here is **the plan**:\n\n- first step\n- second step\n\n```python\nprint('hi')\n```\n")
+    term = start_codex()
+    screen = term.wait_for(READY)
+    for expected in ("mock-model (mock)", "on-request", "read-only"):
+        assert expected in screen
+    assert str(workspace) in screen.replace("\n", "")  # a long path wraps at 80 columns
+    session_id = re.search(r"session\s+([0-9a-f-]{36})", screen)
+    assert session_id is not None
+
+    term.send("make a plan\r")
+    screen = term.wait_for("tokens: 19 this turn")
+    assert "› make a plan" in screen
+    assert "Here is the plan:" in screen  # Markdown rendered: no asterisks left
+    assert "**" not in screen
+    assert "• first step" in screen
+    assert "print('hi')" in screen and "```" not in screen
+    assert b"\x1b[1m" in term.raw  # bold, for the **strong** text
+    assert mock_model.requests[0].json["input"][-1]["content"][0]["text"] == "make a plan"
+
+    term.send("\x04")  # Ctrl-D on the empty prompt leaves
+    assert term.wait_exit() == 0
+    assert f"codex resume {session_id.group(1)}" in term.text()
+
+
+def test_command_needing_approval_runs_only_after_yes(
+    start_codex: StartCodex, mock_model: MockModelServer, workspace: Path
+) -> None:
+    mock_model.responses_calls(shell("touch approved.txt && echo made-it"))
+    mock_model.responses_text("The file is there.")
+    term = start_codex("-a", "untrusted", "-s", "danger-full-access")
+    term.wait_for(READY)
+    term.send("create the file\r")
+    screen = term.wait_for("Run this command?")
+    assert "codex wants to run a command" in screen
+    assert "$ touch approved.txt && echo made-it" in screen
+    assert "y yes · a yes, always this session · n no, tell codex why · q abort" in screen
+    term.settle()
+    assert not (workspace / "approved.txt").exists()  # nothing runs before the answer
+
+    term.send("y")
+    screen = term.wait_for("The file is there.")
+    assert "approved the command" in screen
+    assert re.search(r"✓ touch approved\.txt && echo made-it · \d", screen)
+    assert "│ made-it" in screen
+    assert (workspace / "approved.txt").exists()
+    assert "made-it" in function_outputs(mock_model, 1)[0]
+
+
+def test_command_denied_with_feedback_tells_the_model(
+    start_codex: StartCodex, mock_model: MockModelServer, workspace: Path
+) -> None:
+    mock_model.responses_calls(shell("rm README.md"))
+    mock_model.responses_text("Understood, I will leave it.")
+    term = start_codex("-a", "untrusted", "-s", "danger-full-access")
+    term.wait_for(READY)
+    term.send("clean up\r")
+    term.wait_for("Run this command?")
+    term.send("n")
+    term.wait_for("Tell codex what to do instead")
+    term.send("keep the readme, it is documentation\r")
+    screen = term.wait_for("Understood, I will leave it.")
+    assert "denied the command; told codex: keep the readme, it is documentation" in screen
+    assert (workspace / "README.md").exists()
+    outputs = function_outputs(mock_model, 1)
+    assert len(outputs) == 1
+    assert "denied" in outputs[0]
+    assert "keep the readme, it is documentation" in outputs[0]
+
+
+def test_ctrl_c_kills_a_long_command_and_the_session_goes_on(
+    start_codex: StartCodex, mock_model: MockModelServer, workspace: Path
+) -> None:
+    mock_model.responses_calls(shell("echo $$ > pid.txt; echo long-job-'started'; exec sleep 60"))
+    mock_model.responses_text("Still here.")
+    term = start_codex("-a", "never", "-s", "danger-full-access")
+    term.wait_for(READY)
+    term.send("run the long job\r")
+    term.wait_for("│ long-job-started")  # its output, live under the spinner
+    pid = int((workspace / "pid.txt").read_text().strip())
+    assert not process_gone(pid, timeout=0.2)
+
+    term.send("\x03")
+    screen = term.wait_for("■ turn interrupted")
+    assert "(stopped)" in screen
+    assert process_gone(pid), "the command survived the interrupt"
+
+    term.send("are you there?\r")
+    term.wait_for("Still here.")
+    assert len(mock_model.requests) == 2
+    assert mock_model.requests[1].json["input"][-1]["content"][0]["text"] == "are you there?"
+
+
+def test_ctrl_c_twice_on_an_empty_prompt_quits(start_codex: StartCodex) -> None:
+    term = start_codex()
+    term.wait_for(READY)
+    term.send("\x03")
+    term.wait_for("Press Ctrl-C again to quit")
+    term.send("\x03")
+    assert term.wait_exit() == 0
+
+
+def test_slash_model_switches_the_model_of_the_next_request(
+    start_codex: StartCodex, mock_model: MockModelServer
+) -> None:
+    mock_model.responses_text("answered by the other model")
+    term = start_codex()
+    term.wait_for(READY)
+    term.send("/model other-model\r")
+    term.wait_for("model set to other-model from the next turn")
+    term.send("/status\r")
+    screen = term.wait_for("tokens")
+    assert re.search(r"model\s+other-model", screen)
+    assert re.search(r"approval\s+on-request", screen)
+    term.send("hello\r")
+    term.wait_for("answered by the other model")
+    assert mock_model.requests[0].json["model"] == "other-model"
+
+
+def test_slash_diff_shows_workspace_changes_and_help_lists_commands(
+    start_codex: StartCodex, workspace: Path
+) -> None:
+    (workspace / "README.md").write_text("# demo\nchanged line\n", encoding="utf-8")
+    (workspace / "new.txt").write_text("brand new\n", encoding="utf-8")
+    term = start_codex()
+    term.wait_for(READY)
+    term.send("/diff\r")
+    screen = term.wait_for("+brand new")
+    assert "+changed line" in screen
+    term.send("/help\r")
+    screen = term.wait_for("/compact")
+    assert "/resume" in screen and "/approvals" in screen
+
+
+def test_resume_shows_the_transcript_and_continues_the_conversation(
+    start_codex: StartCodex, mock_model: MockModelServer
+) -> None:
+    mock_model.responses_text("The first answer.")
+    first = start_codex()
+    first.wait_for(READY)
+    first.send("remember the number 42\r")
+    first.wait_for("The first answer.")
+    first.send("\x04")
+    assert first.wait_exit() == 0
+    session_id = re.search(r"codex resume ([0-9a-f-]{36})", first.text())
+    assert session_id is not None
+
+    mock_model.responses_text("It was 42.")
+    second = start_codex("resume", "--last")
+    screen = second.wait_for(READY)
+    assert session_id.group(1) in screen
+    assert "› remember the number 42" in screen
+    assert "The first answer." in screen
+    assert "── resumed ──" in screen
+    second.send("which number?\r")
+    second.wait_for("It was 42.")
+    texts = json.dumps(mock_model.requests[1].json["input"])
+    assert "remember the number 42" in texts and "The first answer." in texts and "which number?" in texts
+
+
+def test_prompt_history_is_saved_privately_and_recalled_with_up(
+    start_codex: StartCodex, mock_model: MockModelServer, codex_home: Path
+) -> None:
+    mock_model.responses_text("ok")
+    first = start_codex()
+    first.wait_for(READY)
+    first.send("a prompt worth repeating\r")
+    first.wait_for("tokens:")
+    first.send("\x04")
+    first.wait_exit()
+    history = codex_home / "history.jsonl"
+    assert stat.S_IMODE(history.stat().st_mode) == 0o600
+    entry = json.loads(history.read_text().splitlines()[-1])
+    assert entry["text"] == "a prompt worth repeating"
+
+    second = start_codex()
+    second.wait_for(READY)
+    second.send("\x1b[A")  # Up
+    second.wait_until(lambda _text: "› a prompt worth repeating" in second.visible(), "the recalled prompt")
+
+
+def test_history_persistence_none_writes_nothing(
+    start_codex: StartCodex, mock_model: MockModelServer, codex_home: Path
+) -> None:
+    mock_model.responses_text("ok")
+    term = start_codex("-c", 'history.persistence="none"')
+    term.wait_for(READY)
+    term.send("secret prompt\r")
+    term.wait_for("tokens:")
+    term.send("\x04")
+    term.wait_exit()
+    assert not (codex_home / "history.jsonl").exists()
+
+
+def test_no_color_means_no_colour_codes(start_codex: StartCodex, mock_model: MockModelServer) -> None:
+    mock_model.responses_text("plain **bold** words")
+    term = start_codex(env={"NO_COLOR": "1"})
+    term.wait_for(READY)
+    term.send("hi\r")
+    screen = term.wait_for("plain bold words")
+    assert "mock-model" in screen
+    assert not re.search(rb"\x1b\[[0-9;]*m", bytes(term.raw))
+
+
+def test_plain_lines_when_stdout_is_not_a_terminal(
+    tui_env: dict[str, str], mock_model: MockModelServer, workspace: Path
+) -> None:
+    mock_model.responses_text("A plain **answer**.")
+    completed = subprocess.run(
+        [sys.executable, "-m", "codex"],
+        input="what is this?\n",
+        env=tui_env,
+        cwd=workspace,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "\x1b" not in completed.stdout
+    assert "model     mock-model (mock)" in completed.stdout
+    assert "› what is this?" in completed.stdout
+    assert "A plain **answer**." in completed.stdout  # the Markdown source, line by line
+    assert "tokens: 19 this turn" in completed.stdout
+
+
+def test_plain_mode_answers_approvals_from_stdin(
+    tui_env: dict[str, str], mock_model: MockModelServer, workspace: Path
+) -> None:
+    mock_model.responses_calls(shell("touch piped.txt"))
+    mock_model.responses_text("made it")
+    completed = subprocess.run(
+        [sys.executable, "-m", "codex", "-a", "untrusted", "-s", "danger-full-access"],
+        input="make the file\ny\n",
+        env=tui_env,
+        cwd=workspace,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "codex wants to run a command" in completed.stdout
+    assert "approved the command" in completed.stdout
+    assert "made it" in completed.stdout
+    assert (workspace / "piped.txt").exists()
+
+
+def test_every_row_fits_80_columns(start_codex: StartCodex, mock_model: MockModelServer) -> None:
+    long_word = "x" * 150
+    mock_model.responses_calls(shell(f"echo {long_word}"))
+    mock_model.responses_text("done " + "word " * 60)
+    term = start_codex("-a", "never", "-s", "danger-full-access")
+    term.wait_for(READY)
+    term.send("go\r")
+    term.wait_for("tokens:")
+    term.wait_for(READY)
+    # A row that overflowed would have been wrapped by the terminal and torn the redraw: the
+    # prompt must appear exactly once on the visible screen, at the bottom.
+    visible = term.visible()
+    assert visible.count("Ask codex to do anything") == 1
+    assert re.search(r"│ x{70,}…", term.text())  # the long output line was cut at the edge
