@@ -269,8 +269,8 @@ def test_usage_errors_exit_2(run_codex: RunCodex) -> None:
     assert bad_override.returncode == 1 and "expected key.path=value" in bad_override.stderr
     conflict = run_codex("--full-auto", "config", "show", "--dangerously-bypass-approvals-and-sandbox")
     assert conflict.returncode == 2 and "cannot be used together" in conflict.stderr
-    unknown = run_codex("frobnicate")
-    assert unknown.returncode == 2 and "No such command 'frobnicate'" in unknown.stderr
+    unknown_option = run_codex("config", "show", "--frobnicate")
+    assert unknown_option.returncode == 2 and "No such option '--frobnicate'" in unknown_option.stderr
 
 
 def test_missing_cd_directory_is_a_usage_error(run_codex: RunCodex, tmp_path: Path) -> None:

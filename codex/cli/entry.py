@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import sys
-import zlib
 
 from codex import __version__
 
@@ -151,6 +150,9 @@ def _help_cache_key() -> str:
 
 
 def _help_cache_path() -> str:
+    import zlib
+
+    # One file per environment (sys.prefix): several virtualenvs share the user cache directory.
     return os.path.join(cache_dir(), f"help-{zlib.crc32(sys.prefix.encode()):08x}.txt")
 
 
