@@ -454,3 +454,10 @@ def test_codex_home_comes_from_the_environment(tmp_path: Path) -> None:
 def test_config_text_replaces_the_file(codex_home: Path, write_config: WriteConfig) -> None:
     write_config('model = "on-disk"\n')
     assert load(codex_home, config_text='model = "candidate"\n').config.model == "candidate"
+
+
+def test_an_empty_new_provider_table_points_at_its_header(codex_home: Path, write_config: WriteConfig) -> None:
+    path = write_config('model = "x"\n[model_providers.acme]\n')
+    with pytest.raises(ConfigError) as raised:
+        load(codex_home)
+    assert str(raised.value).startswith(f"{path}:2:1: model_providers.acme: base_url is required")

@@ -140,3 +140,21 @@ def test_third_party_tool_runs(tmp_path: Path) -> None:
     assert (result.output, result.success) == ("8", True)
     missing = asyncio.run(word_count.handler(word_count.parameters(path="nope.txt"), SimpleNamespace(cwd=tmp_path)))
     assert missing.success is False and "cannot read nope.txt" in missing.output
+
+
+def test_a_plugin_returning_the_wrong_shape_is_reported(run_codex: RunCodex, plugin_site: PluginSite) -> None:
+    plugin_site.add(
+        "shapeless",
+        """\
+        import pluggy
+        hookimpl = pluggy.HookimplMarker("codex")
+
+        @hookimpl
+        def codex_model_providers():
+            return {"odd": 42}
+        """,
+    )
+    shown = run_codex("config", "show", env=plugin_site.env)
+    assert shown.returncode == 0
+    assert "plugin 'shapeless' returned an unusable entry for model provider 'odd'" in shown.stderr
+    assert "[model_providers.odd]" not in shown.stdout

@@ -16,7 +16,7 @@ click is imported inside the functions so that ``codex --version`` never pays fo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -177,7 +177,10 @@ def plugin_providers(ctx: click.Context) -> tuple[dict[str, dict[str, Any]], dic
     providers: dict[str, dict[str, Any]] = {}
     owners: dict[str, str] = {}
     for plugin, value in pm.call_each("codex_model_providers"):
-        for provider_id, entry in dict(value).items():
+        if not isinstance(value, Mapping):
+            warn(ctx, f"plugin {plugin!r}: codex_model_providers must return a dict of provider entries")
+            continue
+        for provider_id, entry in value.items():
             if provider_id in owners:
                 warn(
                     ctx,
@@ -185,7 +188,12 @@ def plugin_providers(ctx: click.Context) -> tuple[dict[str, dict[str, Any]], dic
                     f"and {plugin!r}; using {owners[provider_id]!r}'s",
                 )
                 continue
-            as_dict = entry.model_dump(exclude_unset=True) if hasattr(entry, "model_dump") else dict(entry)
+            try:
+                as_dict = entry.model_dump(exclude_unset=True) if hasattr(entry, "model_dump") else dict(entry)
+            except (TypeError, ValueError):
+                warn(ctx, f"plugin {plugin!r} returned an unusable entry for model provider {provider_id!r}; "
+                     f"expected a table of provider settings, got {type(entry).__name__}")
+                continue
             providers[provider_id] = as_dict
             owners[provider_id] = plugin
     return providers, owners

@@ -288,7 +288,7 @@ def _merge_providers(
         if provider_id not in plugin_providers and "base_url" not in entry:
             under = [s for p, s in layers.sources.items() if p[:2] == ("model_providers", provider_id)]
             from_file = any(s.label.startswith(CONFIG_FILE) for s in under)
-            where = file_source(("model_providers", provider_id)).where if from_file else under[0].where
+            where = under[0].where if under and not from_file else file_source(("model_providers", provider_id)).where
             known = ", ".join(sorted(plugin_providers)) or "none"
             raise ConfigError(
                 f"{where}: model_providers.{format_key_path((provider_id,))}: base_url is required "
