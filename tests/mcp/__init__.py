@@ -1,0 +1,1 @@
+"""Tests of codex's MCP server (`codex mcp`) and MCP client (`[mcp_servers]`)."""
