@@ -6,8 +6,8 @@ falls back to it for a restrictive policy (the engine refuses instead of running
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from codex.hookspecs import hookimpl
 from codex.sandbox import Availability, SandboxBackend, SandboxedCommand, SandboxPolicy

@@ -7,7 +7,11 @@ import click
 from codex.cli.options import agent_options, loaded_config
 
 
-@click.group("debug")
+@click.group("debug", epilog="""\b
+Examples:
+  codex debug safe-command -- git status
+  codex debug safe-command -- bash -lc 'ls > files.txt'
+""")
 def debug_group() -> None:
     """Inspect codex's decisions (safe-command classification, ...)."""
 

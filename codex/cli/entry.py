@@ -37,8 +37,29 @@ def _debug_requested(args: list[str]) -> bool:
     return "--debug" in args or os.environ.get("CODEX_DEBUG", "") not in ("", "0")
 
 
+def _skip_httpx_cli() -> None:
+    """Keep httpx's own command-line module out of this process.
+
+    ``import httpx`` imports ``httpx._main`` (its CLI), which pulls in rich and pygments when they
+    are installed: ~50 ms on every model request's first import, for code we never call.
+    """
+    if "httpx" in sys.modules or "httpx._main" in sys.modules:
+        return
+    import types
+
+    stub = types.ModuleType("httpx._main")
+
+    def main(*_args: object, **_kwargs: object) -> None:
+        raise SystemExit("httpx's command line is not available inside codex")
+
+    stub.main = main  # type: ignore[attr-defined]
+    sys.modules["httpx._main"] = stub
+
+
 def _run_click(args: list[str]) -> int:
     import click
+
+    _skip_httpx_cli()
 
     from codex.errors import CodexError
 

@@ -81,7 +81,7 @@ _make_runner("macos", "seatbelt", "macOS")
 _make_runner("seatbelt", "seatbelt", "macOS")
 
 
-@sandbox_group.command("status")
+@sandbox_group.command("status", epilog="\b\nExamples:\n  codex sandbox status\n  codex doctor")
 @click.pass_context
 def status_command(ctx: click.Context) -> None:
     """Show each sandbox backend: available or why not, and what it enforces here."""
@@ -108,7 +108,7 @@ def sandbox_report(ctx: click.Context) -> str:
     return "\n".join(lines)
 
 
-@click.command("doctor")
+@click.command("doctor", epilog="\b\nExamples:\n  codex doctor\n  codex sandbox linux -- touch /etc/x   (see a denial for yourself)")
 @click.pass_context
 def doctor_command(ctx: click.Context) -> None:
     """Check this machine: sandbox backends and what they enforce (same as `codex sandbox status`)."""

@@ -1,0 +1,92 @@
+"""Shared helpers for the benchmarks: timing whole processes, medians, the Rust peer."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PEER_GLOBS = (
+    "benchmarks/.peer/node_modules/@openai/codex-linux-*/vendor/*/bin/codex",
+    "node_modules/@openai/codex-linux-*/vendor/*/bin/codex",
+    "../peer/node_modules/@openai/codex-linux-*/vendor/*/bin/codex",
+)
+
+
+def find_peer(explicit: str | None = None) -> str | None:
+    """The Rust peer's binary: --peer, $CODEX_PEER_BIN, or an npm install next to the project.
+
+    Install it with `npm install --prefix benchmarks/.peer @openai/codex@0.169.0`.
+    """
+    if explicit:
+        return explicit
+    if os.environ.get("CODEX_PEER_BIN"):
+        return os.environ["CODEX_PEER_BIN"]
+    for pattern in PEER_GLOBS:
+        found = sorted(glob.glob(str(ROOT / pattern)))
+        if found:
+            return found[-1]
+    return None
+
+
+def our_codex() -> list[str]:
+    """Our CLI as a user runs it, but with the interpreter called directly (no PATH shim)."""
+    script = shutil.which("codex", path=str(Path(sys.executable).parent))
+    if script is None:
+        return [sys.executable, "-m", "codex"]
+    return [sys.executable, script]
+
+
+def run_measured(
+    argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 120
+) -> tuple[float, int, int, str]:
+    """(wall seconds, peak RSS in KiB, exit status, stderr tail) of one whole process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        list(argv), env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = started + timeout
+    assert proc.stderr is not None
+    err = b""
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() > deadline:
+            proc.kill()
+            raise TimeoutError(f"{argv[0]} did not finish in {timeout} s")
+        time.sleep(0.0005)
+    wall = time.perf_counter() - started
+    err = proc.stderr.read()
+    proc.stderr.close()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_maxrss, proc.returncode, err.decode(errors="replace")[-2000:]
+
+
+def median_ms(values: Sequence[float]) -> float:
+    return statistics.median(values) * 1000
+
+
+def in_private_netns() -> bool:
+    """True inside the network namespace this module's `reexec_in_netns` made."""
+    return os.environ.get("CODEX_BENCH_NETNS") == "1"
+
+
+def reexec_in_netns() -> None:
+    """Re-run this benchmark in a new network namespace with only loopback up.
+
+    The peer looks up github.com at start; with no route it fails fast instead of stalling.
+    """
+    if in_private_netns() or os.geteuid() != 0 or shutil.which("unshare") is None:
+        return
+    script = "ip link set lo up && exec \"$@\""
+    env = {**os.environ, "CODEX_BENCH_NETNS": "1"}
+    argv = ["unshare", "-n", "sh", "-c", script, "sh", sys.executable, *sys.argv]
+    os.execvpe("unshare", argv, env)

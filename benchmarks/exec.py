@@ -1,0 +1,110 @@
+"""Whole-process `codex exec` against the mock model, side by side with the Rust peer.
+
+Scenarios: (a) one text answer; (b) ten `shell` calls of `true`, then an answer. Wall time and
+peak RSS, median of N runs, interpreter called directly. The peer (if installed, see
+`_common.find_peer`) gets the same mock through a provider entry, `[analytics] enabled = false`,
+and the whole run happens in a private network namespace with only loopback up.
+
+    python benchmarks/exec.py [--runs 10] [--peer PATH] [--sandbox read-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._common import find_peer, median_ms, our_codex, reexec_in_netns, run_measured
+from tests.mock_model import Call, MockModelServer, Text
+
+
+def write_config(home: Path, mock: MockModelServer) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text(
+        'model = "mock-model"\nmodel_provider = "mock"\n'
+        + mock.provider_toml("mock", "responses", request_max_retries=0, stream_max_retries=0)
+        + "\n[analytics]\nenabled = false\n"
+    )
+
+
+def shell_call(tool: str, index: int) -> Call:
+    """A call of `true` in whichever shell tool shape the program offers."""
+    call_id = f"call_{index}"
+    if tool == "shell":
+        return Call("shell", {"command": ["true"]}, call_id)
+    if tool == "shell_command":
+        return Call("shell_command", {"command": "true"}, call_id)
+    return Call("exec_command", {"cmd": "true"}, call_id)
+
+
+def detect_shell_tool(argv: list[str], env: dict[str, str], cwd: Path, mock: MockModelServer) -> str:
+    mock.responses_turn(Text("ok"))
+    before = len(mock.requests)
+    run_measured([*argv, "probe"], env=env, cwd=cwd)
+    names = {t.get("name") for t in mock.requests[before].json.get("tools", [])}
+    for candidate in ("shell", "shell_command", "exec_command"):
+        if candidate in names:
+            return candidate
+    raise SystemExit(f"no shell tool among {sorted(n for n in names if n)}")
+
+
+def scenario(
+    label: str, argv: list[str], env: dict[str, str], cwd: Path, mock: MockModelServer, runs: int, calls: int
+) -> dict[str, Any]:
+    tool = detect_shell_tool(argv, env, cwd, mock) if calls else ""
+    walls, rss = [], []
+    for _ in range(runs):
+        for i in range(calls):
+            mock.responses_turn(shell_call(tool, i))
+        mock.responses_turn(Text("done"))
+        wall, peak_kib, code, err = run_measured([*argv, "go"], env=env, cwd=cwd)
+        if code != 0:
+            raise SystemExit(f"{label} failed (exit {code}):\n{err}")
+        walls.append(wall)
+        rss.append(peak_kib / 1024)
+    return {"label": label, "wall_ms": median_ms(walls), "rss_mib": sorted(rss)[len(rss) // 2]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--peer", help="path of the Rust peer's codex binary")
+    parser.add_argument("--sandbox", default="read-only", help="sandbox mode for both programs")
+    args = parser.parse_args()
+    reexec_in_netns()
+    peer = find_peer(args.peer)
+    work = Path(tempfile.mkdtemp(prefix="codex-bench-"))
+    (work / "repo" / ".git").mkdir(parents=True)
+    cwd = work / "repo"
+    results = []
+    with MockModelServer() as mock:
+        programs: list[tuple[str, list[str], Path]] = [("python", our_codex(), work / "home-py")]
+        if peer:
+            programs.append(("rust", [peer], work / "home-rust"))
+        for name, base, home in programs:
+            write_config(home, mock)
+            env = {**os.environ, "CODEX_HOME": str(home), "OPENAI_API_KEY": "unused"}
+            argv = [*base, "exec", "--skip-git-repo-check", "-s", args.sandbox]
+            for label, calls in (("a) one answer", 0), ("b) 10 x shell true", 10)):
+                results.append((name, scenario(label, argv, env, cwd, mock, args.runs, calls)))
+    print(f"codex exec, median of {args.runs} runs, sandbox {args.sandbox}")
+    print(f"{'program':8} {'scenario':22} {'wall ms':>9} {'peak RSS MiB':>13}")
+    for name, row in results:
+        print(f"{name:8} {row['label']:22} {row['wall_ms']:9.1f} {row['rss_mib']:13.1f}")
+    if peer:
+        ours = {r["label"]: r for n, r in results if n == "python"}
+        theirs = {r["label"]: r for n, r in results if n == "rust"}
+        for label in ours:
+            ratio = ours[label]["wall_ms"] / theirs[label]["wall_ms"]
+            print(f"ratio python/rust {label}: wall {ratio:.2f}x")
+    else:
+        print("(Rust peer not found: npm install --prefix benchmarks/.peer @openai/codex@0.169.0)")
+
+
+if __name__ == "__main__":
+    main()
