@@ -73,7 +73,7 @@ class Context:
 
 async def call(tools: list[Tool], name: str, arguments: dict[str, Any], ctx: Context) -> ToolResult:
     """Dispatch like the session does (JSON arguments, schema validation)."""
-    return await ToolRegistry(tools).dispatch(name, json.dumps(arguments), ctx)  # type: ignore[arg-type]
+    return await ToolRegistry(tools).dispatch(name, json.dumps(arguments), ctx)
 
 
 async def connect(tmp_path: Path, **servers: McpServerConfig) -> McpConnections:
