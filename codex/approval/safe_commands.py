@@ -1,4 +1,4 @@
-"""Decide whether a shell command is known-safe: it cannot write, delete, run arbitrary code or
+r"""Decide whether a shell command is known-safe: it cannot write, delete, run arbitrary code or
 reach the network, so an approval policy may run it without asking.
 
     >>> classify(["git", "status"]).safe
@@ -14,14 +14,17 @@ What counts as safe
 
     `bash|sh|zsh|dash -c|-lc SCRIPT` is safe when SCRIPT is nothing but simple commands joined by
     `&&`, `||`, `;`, `|` or newlines, made of plain or quoted words, and every command is safe on
-    its own. Any redirection, here-document, expansion or substitution, subshell, group, control
-    flow, function, assignment, background `&`, comment, brace expansion, glob in a command
-    position, unquoted Unicode look-alike of an operator, or parse error makes it unsafe. An
+    its own. A newline between commands separates them exactly like `;` (so `ls<newline>rm x` is
+    judged by `rm`); a newline inside quotes is part of a word. Any redirection, here-document,
+    expansion or substitution, subshell, group, control flow, function, assignment, background
+    `&`, comment, brace expansion, glob in a command position, unquoted Unicode look-alike of an
+    operator, quote or blank (or invisible character), or parse error makes it unsafe. An
     unquoted glob argument is accepted only for programs whose every option is read-only (a file
-    named `--pre=sh` must not turn `rg x *` into a program launcher). Scripts over
-    `max_script_bytes` (64 KiB), nested more than `max_nesting` brackets deep, or taking longer
-    than `parse_deadline_seconds` to parse are unsafe without further work, so the time spent is
-    bounded.
+    named `--pre=sh` must not turn `rg x *` into a program launcher), or when it starts with a
+    literal that is not `-` (`rg x src/*.rs`); never for `sed` (a glob could shift its script).
+    Scripts over `max_script_bytes` (64 KiB), nested more than `max_nesting` brackets deep, or
+    taking longer than `parse_deadline_seconds` to parse are unsafe without further work, so the
+    time spent is bounded.
 
 Trusted commands (config key `approval.trusted_commands`)
     A list of strings, each a command prefix in shell-word syntax::
@@ -46,10 +49,13 @@ Why tree-sitter-bash (not bashlex)
     20 ms versus 145-190 ms. tree-sitter-bash is also the grammar the reference Rust Codex uses,
     it is maintained, and its progress callback lets us stop at the first syntax error, which
     bounds the pathological cases (one 64 KiB run of operators took 19 s to recover from without
-    it). Its error recovery never makes a script safe: any ERROR or MISSING node rejects it, and
-    the words and the gaps between them are re-read by our own strict decoder, so a grammar quirk
-    can only turn a safe script into an unsafe one. The parser is imported lazily, on the first
-    script, so importing this module stays cheap.
+    it). Its error recovery never makes a script safe: any ERROR or MISSING node rejects it. The
+    grammar only splits the script into commands; the text of every word and of every gap between
+    words is re-read by a strict decoder that follows bash's quoting rules, so a grammar quirk
+    (it reads `\ ` as a line continuation, splits `'a'\:` in two) cannot hide a character from
+    the checks. A differential test runs whatever we accept through real bash, with every command
+    replaced by a recorder, and checks that bash ran only the commands we saw. The parser is
+    imported lazily, on the first script, so importing this module stays cheap.
 """
 
 from __future__ import annotations
@@ -178,7 +184,7 @@ def classify(
     `SafeCommandRules.with_session`). Example::
 
         classify(["bash", "-lc", "pytest -q && git diff"], session_prefixes=[["pytest"]])
-        # Verdict(safe=True, reason='every command in the `bash -lc` script is safe: ...')
+        # Verdict(safe=True, reason='every command in the `bash -lc` script is allowed (pytest, git diff)')
     """
     active = rules if rules is not None else _default_rules()
     if session_prefixes or session_commands:
@@ -191,7 +197,7 @@ def matches_prefix(
 ) -> bool:
     """Whether the approved `prefix` covers `argv`.
 
-    A plain argv matches when it starts with the prefix words. A `bash -lc SCRIPT` argv matches
+    An argv matches when it starts with the prefix words. A `bash -lc SCRIPT` argv also matches
     when the script is plain, at least one of its commands starts with the prefix, and every other
     command is known-safe under `rules`. An empty prefix matches nothing.
     """
@@ -199,9 +205,11 @@ def matches_prefix(
     if not words:
         return False
     active = rules if rules is not None else _default_rules()
+    if _starts_with(tuple(_Word(arg) for arg in argv), words):
+        return True
     script = _shell_script(argv)
     if script is None:
-        return _starts_with(tuple(_Word(arg) for arg in argv), words)
+        return False
     try:
         commands = _script_commands(script[1], script[0], active)
     except NotPlainScript:
@@ -290,12 +298,15 @@ def _classify_shell(
             return Verdict(False, "in the script: " + inner)
         subjects[verdict.reason.split("`")[1] if "`" in verdict.reason else command[0].value] = None
     names = ", ".join(subjects)
-    return Verdict(True, f"every command in the `{program} {flag}` script is known-safe ({names})")
+    return Verdict(True, f"every command in the `{program} {flag}` script is allowed ({names})")
 
 
 def _check_rule(rule: CommandRule, args: tuple[_Word, ...]) -> Verdict:
     if rule.restricts_arguments:
         for arg in args:
+            if arg.glob and rule.checker == "sed":
+                # An expansion (or none, under nullglob) shifts which word sed reads as its script.
+                return Verdict(False, f"unquoted glob `{arg.value}` could change which word `sed` runs as a script")
             if arg.glob and (arg.glob_may_be_option or arg.value.startswith("-")):
                 return Verdict(
                     False,
@@ -485,6 +496,8 @@ def _check_git(args: tuple[_Word, ...]) -> Verdict:
     if forbidden is None:
         return Verdict(False, f"`git {subcommand}` is not a read-only git command")
     for arg in rest:
+        if arg.value.partition("=")[0] in data.GIT_EXACT_OPTIONS:
+            continue
         for option, why in forbidden.items():
             if _option_matches(arg.value, option):
                 return Verdict(False, f"`git {subcommand} {arg.value}` {why}")
@@ -605,21 +618,22 @@ def _walk_commands(root: Node, source: bytes, shell: str) -> list[tuple[_Word, .
 
 
 def _command_words(node: Node, source: bytes, shell: str) -> tuple[_Word, ...]:
-    words: list[_Word] = []
-    previous_end = node.start_byte
+    spans: list[list[int]] = []  # [start, end] byte span of each word
     for child in node.children:
         if child.type != "command_name" and child.type not in _WORD_NODES:
             raise NotPlainScript(_describe(child, source))
-        gap = _gap(source, previous_end, child.start_byte).replace("\\\n", "")
-        # A line continuation joins words (`a\<newline>b` is `ab`), so only a blank separates them.
-        if words and (not gap or "\n" in gap):
-            # The shell would split or join these words differently than the parser did.
-            raise NotPlainScript(f"ambiguous word boundary before `{_node_text(child, source)}`")
-        words.append(_decode_word(_node_text(child, source), shell))
-        previous_end = child.end_byte
-    if not words:
-        raise NotPlainScript(f"`{_node_text(node, source)}` is not a simple command")
-    return tuple(words)
+        gap = _gap(source, spans[-1][1] if spans else node.start_byte, child.start_byte).replace("\\\n", "")
+        if spans and not gap:
+            # Nothing but line continuations between two parts: the shell reads one word (`'a'\:`,
+            # `-dele\<newline>te`), whatever the grammar made of it.
+            spans[-1][1] = child.end_byte
+        elif spans and "\n" in gap:
+            raise NotPlainScript(f"ambiguous word boundary before `{_excerpt(_node_text(child, source))}`")
+        else:
+            spans.append([child.start_byte, child.end_byte])
+    if not spans:
+        raise NotPlainScript(f"`{_excerpt(_node_text(node, source))}` is not a simple command")
+    return tuple(_decode_word(source[start:end].decode("utf-8"), shell) for start, end in spans)
 
 
 def _gap(source: bytes, start: int, end: int) -> str:

@@ -125,6 +125,9 @@ GIT_SUBCOMMANDS: Final[dict[str, dict[str, str]]] = {
     "show": dict(_GIT_DIFF_LIKE),
 }
 
+# Real options that look like abbreviations of a forbidden one (`--text` is not `--textconv`).
+GIT_EXACT_OPTIONS: Final[frozenset[str]] = frozenset({"--text"})
+
 # `git branch` only lists: an allowlist, because most of its options create, move or delete.
 GIT_BRANCH_FLAGS: Final[frozenset[str]] = _words(
     "-a --all -r --remotes -l --list -v -vv --verbose -q --quiet --show-current --color "
