@@ -7,10 +7,11 @@ the peer's `{decision}` answer shape, progress tokens, and JSON-RPC errors for m
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
-from tests.mcp.harness import RawClient, SdkClient, config_toml, text_of
+from tests.mcp.harness import RawClient, SdkClient, config_toml, text_of, wait_until
 from tests.mock_model import MockModelServer
 
 
@@ -132,3 +133,29 @@ def test_malformed_input_gets_jsonrpc_errors_and_the_server_lives_on(tmp_path: P
         still_alive = client.request("tools/list")
         assert [tool["name"] for tool in still_alive["result"]["tools"]] == ["codex", "codex-reply"]
     assert client.process.returncode == 0
+
+
+def test_the_server_exits_when_the_client_goes_away_mid_call(mock_model: MockModelServer, tmp_path: Path,
+                                                              workspace: Path) -> None:
+    home = _home(tmp_path, mock_model, 'approval_policy = "never"\nsandbox_mode = "danger-full-access"\n')
+    mock_model.chat_call("shell", {"command": ["sh", "-c", "echo $$ > pid; exec sleep 60"]})
+    client = RawClient(home, workspace)
+    client.initialize()
+    client.send({"jsonrpc": "2.0", "id": 5, "method": "tools/call",
+                 "params": {"name": "codex", "arguments": {"prompt": "wait"}}})
+    pid_file = workspace / "pid"
+    wait_until(lambda: pid_file.exists() and pid_file.read_text().strip() != "", "the command to start")
+    pid = int(pid_file.read_text())
+
+    client.close()  # stdin closes: the client is gone
+
+    assert client.process.returncode == 0
+
+    def gone() -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")
+
+    wait_until(gone, "the command of the abandoned call to be killed")
