@@ -59,6 +59,7 @@ class PtyCodex:
         """Spawn ``codex ARGS`` in ``cwd`` with exactly ``env``."""
         command = argv(args)
         child = pexpect.spawn(command[0], command[1:], env=env, cwd=str(cwd), dimensions=(rows, columns))
+        child.delaybeforesend = None
         return cls(child, columns, rows)
 
     # ------------------------------------------------------------------ reading

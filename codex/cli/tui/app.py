@@ -40,7 +40,16 @@ from codex.cli.tui.render import (
     spinner_frame,
     user_lines,
 )
-from codex.cli.tui.screen import Frame, PlainScreen, Screen, TerminalScreen, sanitize
+from codex.cli.tui.screen import (
+    PLACEHOLDER,
+    PROMPT,
+    Frame,
+    PlainScreen,
+    Screen,
+    TerminalScreen,
+    prompt_row,
+    sanitize,
+)
 from codex.cli.tui.text import Palette, color_wanted, fit, visible_len
 from codex.errors import CodexError
 
@@ -57,7 +66,6 @@ QUIT_WINDOW_SECONDS = 2.0
 NOTICE_SECONDS = 3.0
 TICK_SECONDS = 0.1
 STREAM_REDRAW_SECONDS = 0.03
-PROMPT = "› "
 APPROVAL_KEYS = "y yes · a yes, always this session · n no, tell codex why · q abort"
 
 
@@ -68,11 +76,12 @@ class Launch:
     prompt: str | None
     resume: ResumeTarget | None
     load: Callable[[], tuple[LoadedConfig, CodexPluginManager]]
+    screen: TerminalScreen | None = None  # already showing the prompt, when stdout is a terminal
 
 
 def run(launch: Launch) -> int:
     """Run the face to the end and return the exit status."""
-    terminal = sys.stdin.isatty() and sys.stdout.isatty()
+    terminal = launch.screen is not None or (sys.stdin.isatty() and sys.stdout.isatty())
     app = App(launch, terminal=terminal)
     try:
         return asyncio.run(app.main())
@@ -101,7 +110,10 @@ class App:
         self.terminal = terminal
         self.paint = Palette(color_wanted(terminal))
         self.screen: Screen
-        if terminal:
+        if launch.screen is not None:
+            launch.screen.compose = self.compose
+            self.screen = launch.screen
+        elif terminal:
             self.screen = TerminalScreen(sys.stdin.fileno(), sys.stdout.fileno(), self.compose)
         else:
             self.screen = PlainScreen(sys.stdout)
@@ -140,6 +152,7 @@ class App:
         self._saved_stderr: Any = None
         self._plain_lines: deque[str] = deque()
         self._plain_eof = False
+        self._echoing = False
 
     # ================================================================== lifecycle
 
@@ -319,7 +332,7 @@ class App:
         """The live area for this moment (called by the screen)."""
         now = time.monotonic()
         paint = self.paint
-        rows = self.transcript.live_rows(now)
+        rows = self.transcript.live_rows(now, refresh=not self._echoing)
         if self.progress_row:
             rows.append(fit(self.progress_row, width))
         if self.confirm is not None:
@@ -351,8 +364,8 @@ class App:
         cursor_row = len(rows) + shape.cursor_row
         rows += shape.rows
         if not editor.buffer.text and editor is self.editor:
-            placeholder = "Ask codex to do anything" if not self.turn_active else "Type to queue a message"
-            rows[cursor_row] = prompt + paint(fit(placeholder, width - prompt_width), "dim")
+            placeholder = PLACEHOLDER if not self.turn_active else "Type to queue a message"
+            rows[cursor_row] = prompt_row(paint, width, placeholder)
         suggestions = editor.suggestions
         if suggestions is not None and suggestions.items:
             for number, (name, description) in enumerate(suggestions.items[:8]):
@@ -463,7 +476,11 @@ class App:
             self.on_key(key)
         if self.decoder.waiting and self.loop is not None:
             self._esc_handle = self.loop.call_later(ESC_TIMEOUT, self._flush_escape)
-        self.screen.draw()
+        self._echoing = True
+        try:
+            self.screen.draw()
+        finally:
+            self._echoing = False
 
     def _flush_escape(self) -> None:
         self._esc_handle = None

@@ -7,10 +7,14 @@ come in inside the callback, after the prompt is already on the screen.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import click
 
 from codex.cli.options import agent_options, loaded_config, plugin_manager
+
+if TYPE_CHECKING:
+    from codex.cli.tui.screen import TerminalScreen
 
 EPILOG = """\b
 Examples:
@@ -48,7 +52,34 @@ def interactive(ctx: click.Context, /, prompt: tuple[str, ...], **_flags: object
 
 def run_interactive(ctx: click.Context, prompt: str | None, resume: ResumeTarget | None) -> None:
     """Run the interactive face until the person leaves; exits the click context with its status."""
-    from codex.cli.tui.app import Launch, run
+    screen = show_prompt_early()
+    try:
+        from codex.cli.tui.app import Launch, run
 
-    code = run(Launch(prompt=prompt, resume=resume, load=lambda: (loaded_config(ctx), plugin_manager(ctx))))
+        load = lambda: (loaded_config(ctx), plugin_manager(ctx))  # noqa: E731
+        code = run(Launch(prompt=prompt, resume=resume, load=load, screen=screen))
+    finally:
+        if screen is not None:
+            screen.restore_mode()
     ctx.exit(code)
+
+
+def show_prompt_early() -> TerminalScreen | None:
+    """On a terminal: raw mode and the prompt on screen now, before asyncio and the app load.
+
+    Keys typed meanwhile wait in the terminal and are read as soon as the loop runs.
+    """
+    import sys
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return None
+    from codex.cli.tui.screen import TerminalScreen, starting_frame
+    from codex.cli.tui.text import Palette, color_wanted
+
+    paint = Palette(color_wanted(True))
+    screen = TerminalScreen(
+        sys.stdin.fileno(), sys.stdout.fileno(), lambda width, _height: starting_frame(paint, width)
+    )
+    screen.enter_raw_mode()
+    screen.draw()
+    return screen

@@ -93,30 +93,43 @@ def _rstrip_row(row: str) -> str:
     return stripped
 
 
+class BlockScanner:
+    """Finds where Markdown blocks end in a growing text, looking at each line once."""
+
+    def __init__(self, start: int = 0) -> None:
+        self.position = start  # start of the first line not yet seen whole
+        self.boundary = start  # end of the last complete block
+        self._fence: str | None = None
+
+    def scan(self, source: str) -> int:
+        """Read the complete lines added since the last call; the end of the last complete block."""
+        position = self.position
+        while True:
+            newline = source.find("\n", position)
+            if newline < 0:
+                break
+            line = source[position:newline]
+            if self._fence is None:
+                match = _FENCE_RE.match(line)
+                if match:
+                    self._fence = match.group(1)
+                elif not line.strip():
+                    self.boundary = newline + 1
+            elif _closes(line, self._fence):
+                self._fence = None
+                self.boundary = newline + 1
+            position = newline + 1
+        self.position = position
+        return self.boundary
+
+
 def block_boundary(source: str, start: int = 0) -> int:
     """The end of the last complete Markdown block in ``source[start:]`` (``start`` if none).
 
     ``start`` must be outside a code fence. A block ends after a blank line outside a fence or
     after a fence's closing line, each only once its newline has arrived.
     """
-    boundary = start
-    fence: str | None = None
-    position = start
-    while True:
-        newline = source.find("\n", position)
-        if newline < 0:
-            return boundary
-        line = source[position:newline]
-        match = _FENCE_RE.match(line)
-        if fence is None:
-            if match:
-                fence = match.group(1)
-            elif not line.strip():
-                boundary = newline + 1
-        elif _closes(line, fence):
-            fence = None
-            boundary = newline + 1
-        position = newline + 1
+    return BlockScanner(start).scan(source)
 
 
 def _closes(line: str, fence: str) -> bool:
@@ -131,6 +144,7 @@ class MarkdownStream:
         self._render = render
         self.source = ""
         self._committed = 0
+        self._scanner = BlockScanner()
         self.blocks = 0
 
     @property
@@ -141,7 +155,7 @@ class MarkdownStream:
     def push(self, delta: str) -> list[str]:
         """Add a delta; returns rows for the blocks it completed (possibly none)."""
         self.source += delta
-        cut = block_boundary(self.source, self._committed)
+        cut = self._scanner.scan(self.source)
         if cut <= self._committed:
             return []
         return self._commit(cut)

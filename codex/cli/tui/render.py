@@ -8,6 +8,7 @@ redrawn in place at the bottom of the screen. Nothing here touches the terminal.
 
 from __future__ import annotations
 
+import re
 import shlex
 import time
 from collections.abc import Callable, Sequence
@@ -22,6 +23,8 @@ from codex.protocol import FunctionCall, FunctionCallOutput, InputItem, Message,
 OUTPUT_TAIL_LINES = 5
 LIVE_OUTPUT_LINES = 2
 LIVE_MESSAGE_ROWS = 12
+LIVE_RENDER_SECONDS = 0.1
+_FENCE_OPEN_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 PLAN_MARKS = {"completed": "✔", "in_progress": "▸", "pending": "□"}
 # Messages the engine adds for the model's benefit, not typed by the person.
@@ -178,6 +181,7 @@ class Transcript:
         self._message: MarkdownStream | None = None
         self._reasoning = ""
         self._live_cache: tuple[str, int, list[str]] = ("", 0, [])
+        self._live_rendered_at = 0.0
 
     # ------------------------------------------------------------------ the message stream
 
@@ -323,8 +327,12 @@ class Transcript:
 
     # ------------------------------------------------------------------ the live area
 
-    def live_rows(self, now: float) -> list[str]:
-        """Rows that still change: plan, reasoning and message tails, running commands."""
+    def live_rows(self, now: float, refresh: bool = True) -> list[str]:
+        """Rows that still change: plan, reasoning and message tails, running commands.
+
+        ``refresh=False`` reuses the last rendering of the streaming message, so echoing a key
+        never waits for Markdown to be rendered.
+        """
         paint, width = self.paint, self.width()
         rows: list[str] = []
         if self.turn.plan:
@@ -333,7 +341,7 @@ class Transcript:
             tail = self._reasoning_rows(self._reasoning.strip())
             rows += [tail[0], *tail[1:][-3:]]
         if self._message is not None and self._message.tail.strip():
-            rows += self._live_message(self._message.tail, width)
+            rows += self._live_message(self._message.tail, width, now, refresh)
         for running in self.commands.values():
             elapsed = format_duration(now - running.started)
             title = command_text(running.command).splitlines()[0]
@@ -346,17 +354,42 @@ class Transcript:
                             f"{paint('· ' + format_duration(now - started), 'dim')}", width))
         return rows
 
-    def _live_message(self, tail: str, width: int) -> list[str]:
+    def _live_message(self, tail: str, width: int, now: float, refresh: bool) -> list[str]:
         cached_source, cached_width, cached_rows = self._live_cache
-        if cached_source != tail or cached_width != width:
+        stale = cached_source != tail or cached_width != width
+        # Rendering is throttled: deltas arrive far faster than anyone reads.
+        due = cached_width != width or now - self._live_rendered_at >= LIVE_RENDER_SECONDS
+        if stale and refresh and due:
             if self.plain:
                 cached_rows = []
             else:
-                cached_rows = [fit(row, width) for row in self._render_markdown(tail)]
+                cached_rows = [fit(row, width) for row in self._render_markdown(live_excerpt(tail))]
             self._live_cache = (tail, width, cached_rows)
+            self._live_rendered_at = now
         first = self._message is not None and self._message.blocks == 0
         label = [self.paint("codex", "bold", "magenta")] if first else []
         return label + cached_rows[-LIVE_MESSAGE_ROWS:]
+
+
+def live_excerpt(tail: str, max_lines: int = 2 * LIVE_MESSAGE_ROWS, max_chars: int = 4000) -> str:
+    """The end of an unfinished block, enough to fill the live rows, cheap to render.
+
+    Only the last rows are shown, so only the last lines are rendered; an open code fence is
+    kept in front so the excerpt still renders as code.
+    """
+    if len(tail) <= max_chars and tail.count("\n") <= max_lines:
+        return tail
+    lines = tail.split("\n")
+    fence = None
+    for line in lines[: max(0, len(lines) - max_lines)]:
+        match = _FENCE_OPEN_RE.match(line)
+        if match:
+            fence = None if fence is not None else line
+    excerpt = "\n".join(lines[-max_lines:])
+    if len(excerpt) > max_chars:
+        excerpt = excerpt[-max_chars:]
+        excerpt = excerpt[excerpt.find(" ") + 1 :] if " " in excerpt[:80] else excerpt
+    return f"{fence}\n{excerpt}" if fence is not None else excerpt
 
 
 def history_lines(items: Sequence[InputItem], paint: Palette, markdown: Callable[[str], list[str]],

@@ -10,15 +10,17 @@ no escape sequences, no live area.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
-from codex.cli.tui.text import ANSI_RE, strip_ansi, visible_len
+from codex.cli.tui.text import ANSI_RE, Palette, fit, strip_ansi, visible_len
+
+if TYPE_CHECKING:
+    import asyncio
 
 _BEGIN_SYNC = "\x1b[?2026h"  # terminals that know it paint the whole frame at once
 _END_SYNC = "\x1b[?2026l"
@@ -38,6 +40,20 @@ class Frame:
 
 
 Compose = Callable[[int, int], Frame]
+
+PROMPT = "› "
+PLACEHOLDER = "Ask codex to do anything"
+
+
+def prompt_row(paint: Palette, width: int, placeholder: str = PLACEHOLDER) -> str:
+    """The empty input row: the prompt and a dimmed hint."""
+    return paint(PROMPT, "bold", "cyan") + paint(fit(placeholder, width - visible_len(PROMPT)), "dim")
+
+
+def starting_frame(paint: Palette, width: int) -> Frame:
+    """What the screen shows while codex loads (the same rows the app draws in that state)."""
+    status = fit(f"{paint('⠋', 'cyan')} {paint('starting codex…', 'dim')}", width)
+    return Frame([status, prompt_row(paint, width)], 1, visible_len(PROMPT))
 
 
 class Screen(Protocol):
@@ -117,11 +133,16 @@ class TerminalScreen:
         except OSError:
             return 80, 24
 
-    def start(self, loop: asyncio.AbstractEventLoop, on_input: Callable[[bytes], None]) -> None:
-        """Raw mode (keys arrive one by one, Ctrl-C as a key), paste markers, resize and input."""
+    def enter_raw_mode(self) -> None:
+        """Keys arrive one by one (Ctrl-C as a key, not a signal); pastes come with markers.
+
+        Called before the event loop exists, so the prompt can be drawn as early as possible;
+        keys typed from here on wait in the terminal until ``start`` reads them.
+        """
         import termios
 
-        self._loop = loop
+        if self._saved_mode is not None:
+            return
         try:
             self._saved_mode = termios.tcgetattr(self.in_fd)
             mode = termios.tcgetattr(self.in_fd)
@@ -137,6 +158,11 @@ class TerminalScreen:
         except termios.error:
             self._saved_mode = None
         self._write(_PASTE_ON)
+
+    def start(self, loop: asyncio.AbstractEventLoop, on_input: Callable[[bytes], None]) -> None:
+        """Raw mode if not yet, then read keys and follow resizes on ``loop``."""
+        self.enter_raw_mode()
+        self._loop = loop
 
         def readable() -> None:
             try:
