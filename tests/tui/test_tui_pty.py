@@ -296,3 +296,159 @@ def test_every_row_fits_80_columns(start_codex: StartCodex, mock_model: MockMode
     visible = term.visible()
     assert visible.count("Ask codex to do anything") == 1
     assert re.search(r"│ x{70,}…", term.text())  # the long output line was cut at the edge
+
+
+def test_patch_approval_shows_the_diff_and_applies_only_after_yes(
+    start_codex: StartCodex, mock_model: MockModelServer, workspace: Path
+) -> None:
+    patch = "*** Begin Patch\n*** Update File: README.md\n@@\n-# demo\n+# demo project\n*** End Patch\n"
+    mock_model.responses_calls(Call("apply_patch", {"input": patch}))
+    mock_model.responses_text("Renamed.")
+    term = start_codex("-a", "untrusted")
+    term.wait_for(READY)
+    term.send("rename the project\r")
+    screen = term.wait_for("Apply these changes?")
+    assert "codex wants to change files" in screen
+    assert "-# demo" in screen and "+# demo project" in screen
+    term.settle()
+    assert (workspace / "README.md").read_text() == "# demo\n"
+    term.send("y")
+    term.wait_for("Renamed.")
+    assert (workspace / "README.md").read_text() == "# demo project\n"
+
+
+def test_yes_for_the_session_is_not_asked_twice_and_q_aborts(
+    start_codex: StartCodex, mock_model: MockModelServer, workspace: Path
+) -> None:
+    mock_model.responses_calls(shell("echo one >> log.txt"))
+    mock_model.responses_calls(shell("echo one >> log.txt"))
+    mock_model.responses_text("Appended twice.")
+    mock_model.responses_calls(shell("touch never.txt"))
+    term = start_codex("-a", "untrusted", "-s", "danger-full-access")
+    term.wait_for(READY)
+    term.send("append twice\r")
+    term.wait_for("Run this command?")
+    term.send("a")
+    screen = term.wait_for("Appended twice.")
+    assert screen.count("codex wants to run a command") == 1
+    assert (workspace / "log.txt").read_text() == "one\none\n"
+
+    term.send("now touch\r")
+    term.wait_for("$ touch never.txt")
+    term.wait_for("Run this command?")
+    term.send("q")
+    screen = term.wait_for("■ turn aborted")
+    assert "aborted the turn instead of running the command" in screen
+    assert not (workspace / "never.txt").exists()
+
+
+def test_plan_is_shown_as_a_checklist(start_codex: StartCodex, mock_model: MockModelServer) -> None:
+    plan = [{"step": "Read the code", "status": "completed"}, {"step": "Write the fix", "status": "in_progress"},
+            {"step": "Run the tests", "status": "pending"}]
+    mock_model.responses_calls(Call("update_plan", {"plan": plan}))
+    mock_model.responses_text("Working on it.")
+    term = start_codex()
+    term.wait_for(READY)
+    term.send("fix it\r")
+    screen = term.wait_for("Working on it.")
+    term.wait_for("tokens:")
+    screen = term.text()
+    assert "✔ Read the code" in screen and "▸ Write the fix" in screen and "□ Run the tests" in screen
+
+
+def test_at_completes_workspace_paths(start_codex: StartCodex) -> None:
+    term = start_codex()
+    term.wait_for(READY)
+    term.send("explain @READ")
+    term.wait_until(lambda _text: "@README.md" in term.visible().split("› explain @READ")[-1], "the suggestion")
+    term.send("\t")
+    term.wait_until(lambda _text: "› explain @README.md" in term.visible(), "the completed path")
+
+
+def test_compact_continues_in_a_new_session_from_the_summary(
+    start_codex: StartCodex, mock_model: MockModelServer
+) -> None:
+    mock_model.responses_text("Noted: 42.")
+    mock_model.responses_text("SUMMARY: the user asked to remember the number 42.")
+    mock_model.responses_text("You asked me to remember 42.")
+    term = start_codex()
+    first = re.search(r"session\s+([0-9a-f-]{36})", term.wait_for(READY))
+    assert first is not None
+    term.send("remember the number 42\r")
+    term.wait_for("Noted: 42.")
+    term.send("/compact\r")
+    term.wait_for("conversation compacted")
+    screen = term.wait_until(lambda text: len(set(re.findall(r"session\s+([0-9a-f-]{36})", text))) == 2,
+                             "a second session header")
+    assert re.findall(r"session\s+([0-9a-f-]{36})", screen)[0] == first.group(1)
+    term.wait_for(READY)
+    term.send("what did I ask?\r")
+    term.wait_for("You asked me to remember 42.")
+    sent = json.dumps(mock_model.requests[2].json["input"])
+    assert "SUMMARY: the user asked to remember the number 42." in sent
+    assert "remember the number 42\"" not in sent  # the old conversation itself is gone
+    assert "Summarise our conversation" in json.dumps(mock_model.requests[1].json["input"])
+
+
+def test_new_and_resume_picker_switch_sessions(start_codex: StartCodex, mock_model: MockModelServer) -> None:
+    mock_model.responses_text("First session answer.")
+    mock_model.responses_text("Fresh start.")
+    term = start_codex()
+    term.wait_for(READY)
+    term.send("the first question\r")
+    term.wait_for("First session answer.")
+    term.send("/new\r")
+    term.wait_for("session", count=2)
+    term.wait_for(READY)
+    term.send("a new topic\r")
+    term.wait_for("Fresh start.")
+    assert "the first question" not in json.dumps(mock_model.requests[1].json["input"])
+
+    term.send("/resume\r")
+    screen = term.wait_for("Resume which session?")
+    assert "1. " in screen and "the first question" in screen
+    term.send("1\r")
+    screen = term.wait_for("── resumed ──")
+    mock_model.responses_text("Back again.")
+    term.wait_for(READY)
+    term.send("continue\r")
+    term.wait_for("Back again.")
+    assert "the first question" in json.dumps(mock_model.requests[2].json["input"])
+
+
+def test_resume_without_id_offers_the_picker(start_codex: StartCodex, mock_model: MockModelServer) -> None:
+    mock_model.responses_text("Recorded.")
+    first = start_codex()
+    first.wait_for(READY)
+    first.send("pick me later\r")
+    first.wait_for("Recorded.")
+    first.send("\x04")
+    first.wait_exit()
+    second = start_codex("resume")
+    screen = second.wait_for("Resume which session?")
+    assert "pick me later" in screen
+    second.send("1\r")
+    screen = second.wait_for(READY)
+    assert "› pick me later" in screen and "Recorded." in screen
+
+
+def test_exec_and_mcp_do_not_import_the_terminal_libraries(
+    tui_env: dict[str, str], mock_model: MockModelServer, workspace: Path
+) -> None:
+    mock_model.responses_text("exec answer")
+    exec_run = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "codex", "exec", "say something"],
+        env=tui_env, cwd=workspace, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert exec_run.returncode == 0, exec_run.stderr[-2000:]
+    assert "exec answer" in exec_run.stdout
+    mcp_run = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "codex", "mcp"],
+        env=tui_env, cwd=workspace, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    for run in (exec_run, mcp_run):
+        imported = {line.split("|")[-1].strip() for line in run.stderr.splitlines() if line.startswith("import time")}
+        assert imported, run.stderr[-2000:]
+        assert not {name for name in imported if name.split(".")[0] in ("rich", "prompt_toolkit", "pygments")}
+        assert not {name for name in imported if name.startswith("codex.cli.tui")}

@@ -728,6 +728,8 @@ class App:
 
     async def switch_session(self, resume: Path | None) -> None:
         """Close the current session and open a new one (or a recorded one)."""
+        self.starting = True
+        self._ensure_ticking()
         await self._close_session()
         self.info = None
         self.transcript.total = type(self.transcript.total)()
@@ -788,6 +790,7 @@ class App:
             self._plain_next()
             return
         self.picker = None
+        self.starting = True
         self.spawn(self.switch_session(sessions[int(choice) - 1].path))
 
     def _cancel_picker(self) -> None:

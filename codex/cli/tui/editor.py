@@ -205,17 +205,6 @@ class Completer:
         return (prefix + by_name + rest)[:200]
 
 
-def common_prefix(words: Sequence[str]) -> str:
-    """The longest prefix every word shares."""
-    if not words:
-        return ""
-    shortest = min(words, key=len)
-    for index, char in enumerate(shortest):
-        if any(word[index] != char for word in words):
-            return shortest[:index]
-    return shortest
-
-
 class Editor:
     """The input box: buffer, history and completion behind one ``handle(key)``.
 
@@ -349,27 +338,18 @@ class Editor:
         self.buffer.set(text[:start] + replacement + text[end:], start + len(replacement))
 
     def _complete(self) -> None:
+        """Tab takes the highlighted candidate (Up/Down move the highlight)."""
         if self.completer is None:
             return
         found = self.completer.suggest(self.buffer.text, self.buffer.cursor)
         if found is None or not found.items:
             self.suggestions = found
             return
-        if self.suggestions and self.suggestions.items and len(found.items) > 1:
-            # A second Tab takes the highlighted (first) candidate.
-            choice = self.suggestions.items[0][0]
-            self._replace_word(found.start, found.end, choice + " ")
-            self.suggestions = None
-            return
-        names = [item[0] for item in found.items]
-        if len(names) == 1:
-            self._replace_word(found.start, found.end, names[0] + " ")
-            self.suggestions = None
-            return
-        prefix = common_prefix(names)
-        if len(prefix) > found.end - found.start:
-            self._replace_word(found.start, found.end, prefix)
-        self.suggestions = self.completer.suggest(self.buffer.text, self.buffer.cursor)
+        shown = self.suggestions
+        same_word = shown is not None and shown.items and (shown.start, shown.end) == (found.start, found.end)
+        choice = shown.items[0][0] if same_word and shown is not None else found.items[0][0]
+        self._replace_word(found.start, found.end, choice + " ")
+        self.suggestions = None
 
     def _accept_suggestion_on_enter(self) -> bool:
         """Enter on an ``@path`` word completes it first; a command name is simply sent."""
