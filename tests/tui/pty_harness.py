@@ -125,6 +125,12 @@ class PtyCodex:
         """Type ``keys`` (``\\r`` is Enter, ``\\x03`` Ctrl-C, ``\\x04`` Ctrl-D)."""
         self.child.send(keys)
 
+    def resize(self, columns: int, rows: int) -> None:
+        """Change the terminal's size (the program gets SIGWINCH), as dragging a window does."""
+        self.screen.resize(rows, columns)
+        self.columns = columns
+        self.child.setwinsize(rows, columns)
+
     def wait_exit(self, timeout: float = WAIT_SECONDS) -> int:
         """Wait for the process to end; its exit status."""
         deadline = time.monotonic() + timeout

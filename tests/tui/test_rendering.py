@@ -135,3 +135,18 @@ def test_fit_and_wrap_respect_cell_widths_and_escapes() -> None:
 
 def test_sanitize_removes_terminal_control_from_command_output() -> None:
     assert sanitize("\x1b[31mred\x1b[0m\tx\r\n50%\r100%\x07") == "red x\n100%"
+
+
+def test_streamed_reasoning_is_not_repeated_when_the_item_completes() -> None:
+    transcript, committed = plain_transcript()
+    transcript.handle(ev.AgentReasoningDelta("Looking at"))
+    transcript.handle(ev.AgentReasoningDelta(" the tests"))
+    assert transcript.live_rows(0.0) == ["thinking", "  Looking at the tests"]
+    transcript.handle(ev.AgentMessageDelta("Done.\n\n"))  # the answer starts: reasoning is committed
+    transcript.handle(ev.AgentMessage("Done."))
+    transcript.handle(ev.AgentReasoning("Looking at the tests"))
+    assert committed == ["thinking", "  Looking at the tests", "codex", "Done."]
+
+    transcript, committed = plain_transcript()
+    transcript.handle(ev.AgentReasoning("Only at the end"))
+    assert committed == ["thinking", "  Only at the end"]

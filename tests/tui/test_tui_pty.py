@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.mock_model import Call, MockModelServer
+from tests.mock_model import Call, MockModelServer, Text, Thinking
 from tests.tui.pty_harness import PtyCodex, process_gone
 
 READY = "⏎ send"  # the hint under the prompt: the session is ready and idle
@@ -452,3 +452,108 @@ def test_exec_and_mcp_do_not_import_the_terminal_libraries(
         assert imported, run.stderr[-2000:]
         assert not {name for name in imported if name.split(".")[0] in ("rich", "prompt_toolkit", "pygments")}
         assert not {name for name in imported if name.startswith("codex.cli.tui")}
+
+
+def test_reasoning_is_shown_once_and_hidden_by_hide_agent_reasoning(
+    start_codex: StartCodex, mock_model: MockModelServer
+) -> None:
+    mock_model.responses_turn(Thinking(summary=["Considering the options"]), Text("Decided."))
+    mock_model.responses_turn(Thinking(summary=["Secret musings"]), Text("Hidden thoughts."))
+    term = start_codex()
+    term.wait_for(READY)
+    term.send("think\r")
+    screen = term.wait_for("tokens:")
+    assert screen.count("Considering the options") == 1 and "Decided." in screen
+    term.send("\x04")
+    term.wait_exit()
+
+    hidden = start_codex("-c", "hide_agent_reasoning=true")
+    hidden.wait_for(READY)
+    hidden.send("think quietly\r")
+    screen = hidden.wait_for("Hidden thoughts.")
+    hidden.wait_for("tokens:")
+    assert "Secret musings" not in hidden.text() and "thinking" not in hidden.text()
+
+
+def test_oss_downloads_the_model_with_progress_then_answers(
+    start_codex: StartCodex, tmp_path: Path
+) -> None:
+    from tests.ollama.fake_ollama import FakeOllama
+
+    with FakeOllama() as fake:
+        fake.answer("Local answer.", thinking="thinking locally")
+        env = {"CODEX_OSS_BASE_URL": fake.base_url, "XDG_STATE_HOME": str(tmp_path / "state")}
+        term = start_codex("--oss", env=env)
+        screen = term.wait_for(READY)
+        assert "gpt-oss:20b is not in Ollama yet; downloading it" in screen
+        assert "pulled gpt-oss:20b" in screen
+        assert "gpt-oss:20b (oss)" in screen
+        term.send("hello local\r")
+        screen = term.wait_for("Local answer.")
+        assert screen.count("thinking locally") == 1
+        assert fake.chat_requests()[0]["model"] == "gpt-oss:20b"
+
+
+def test_ctrl_c_stops_a_streaming_answer(start_codex: StartCodex, mock_model: MockModelServer) -> None:
+    from tests.mock_model import responses_frames, sse_body
+
+    words = " ".join(f"word{n}" for n in range(3000))
+    slow = sse_body(responses_frames([Text(words)]))
+    mock_model.enqueue(slow.apply_faults(split_at=slow.event_ends))  # one event per write, 2 ms apart
+    mock_model.responses_text("Short answer.")
+    term = start_codex()
+    term.wait_for(READY)
+    term.send("talk a lot\r")
+    term.wait_for("word20")
+    term.send("\x03")
+    screen = term.wait_for("■ turn interrupted")
+    assert "word2999" not in screen
+    term.send("briefly please\r")
+    term.wait_for("Short answer.")
+
+
+def test_resizing_the_terminal_redraws_the_prompt_to_fit(start_codex: StartCodex) -> None:
+    term = start_codex()
+    term.wait_for(READY)
+    term.send("some text typed before the window shrinks")
+    term.wait_for("shrinks")
+    term.resize(50, 40)
+    term.send("!")
+    term.wait_until(lambda _text: "shrinks!" in term.visible(), "the redrawn input")
+    rows = [row for row in term.visible().splitlines() if "some text" in row]
+    assert len(rows) == 1 and rows[0].startswith("› some text typed before the window")
+
+
+def test_a_bad_config_is_reported_and_the_terminal_restored(
+    start_codex: StartCodex, codex_home: Path
+) -> None:
+    (codex_home / "config.toml").write_text('sandbox_mode = "workspace"\n', encoding="utf-8")
+    term = start_codex()
+    assert term.wait_exit() != 0
+    screen = term.text()
+    assert "codex: error:" in screen and "sandbox_mode" in screen
+    assert "starting codex" not in term.visible()  # the live area was erased on the way out
+
+
+def test_a_failing_model_request_ends_the_turn_and_the_session_goes_on(
+    start_codex: StartCodex, mock_model: MockModelServer
+) -> None:
+    mock_model.error(500, message="the model is on fire")
+    mock_model.responses_text("Recovered.")
+    term = start_codex()
+    term.wait_for(READY)
+    term.send("first try\r")
+    screen = term.wait_for("■ error:")
+    assert "500" in screen or "on fire" in screen
+    term.wait_for(READY)
+    term.send("second try\r")
+    term.wait_for("Recovered.")
+
+
+def test_a_prompt_on_the_command_line_is_sent_first(start_codex: StartCodex, mock_model: MockModelServer) -> None:
+    mock_model.responses_text("Answered the argument.")
+    term = start_codex("-m", "arg-model", "explain", "this repo")
+    screen = term.wait_for("Answered the argument.")
+    assert "› explain this repo" in screen
+    assert mock_model.requests[0].json["model"] == "arg-model"
+    assert mock_model.requests[0].json["input"][-1]["content"][0]["text"] == "explain this repo"

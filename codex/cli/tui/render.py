@@ -180,6 +180,7 @@ class Transcript:
         self.mcp_calls: dict[str, tuple[str, float]] = {}
         self._message: MarkdownStream | None = None
         self._reasoning = ""
+        self._reasoning_shown: list[str] = []  # streamed reasoning already committed, by content
         self._live_cache: tuple[str, int, list[str]] = ("", 0, [])
         self._live_rendered_at = 0.0
 
@@ -222,6 +223,7 @@ class Transcript:
         text = self._reasoning.strip()
         self._reasoning = ""
         if text:
+            self._reasoning_shown.append(_squeeze(text))
             self.commit(self._reasoning_rows(text))
 
     def _reasoning_rows(self, text: str) -> list[str]:
@@ -241,8 +243,13 @@ class Transcript:
         elif isinstance(msg, ev.AgentReasoningDelta):
             self._reasoning += msg.delta
         elif isinstance(msg, ev.AgentReasoning):
+            # The finished item repeats what its deltas said; show it only if they were not shown.
             self._reasoning = ""
-            self.commit(self._reasoning_rows(msg.text))
+            finished = _squeeze(msg.text)
+            if finished in self._reasoning_shown:
+                self._reasoning_shown.remove(finished)
+            elif finished:
+                self.commit(self._reasoning_rows(msg.text))
         elif isinstance(msg, ev.ExecCommandBegin):
             self.finish_message()
             self._flush_reasoning()
@@ -317,6 +324,7 @@ class Transcript:
         """Commit what the turn left in the live area (the message tail, reasoning, the plan)."""
         self.finish_message()
         self._flush_reasoning()
+        self._reasoning_shown.clear()
         for call_id in list(self.commands):
             running = self.commands.pop(call_id)
             self.commit([self.paint(f"■ {command_text(running.command)} (stopped)", "red")])
@@ -390,6 +398,10 @@ def live_excerpt(tail: str, max_lines: int = 2 * LIVE_MESSAGE_ROWS, max_chars: i
         excerpt = excerpt[-max_chars:]
         excerpt = excerpt[excerpt.find(" ") + 1 :] if " " in excerpt[:80] else excerpt
     return f"{fence}\n{excerpt}" if fence is not None else excerpt
+
+
+def _squeeze(text: str) -> str:
+    return "".join(text.split())
 
 
 def history_lines(items: Sequence[InputItem], paint: Palette, markdown: Callable[[str], list[str]],
