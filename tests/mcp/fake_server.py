@@ -3,7 +3,7 @@
 Run as ``python fake_server.py [--hang-at-startup | --crash-at-startup] [--http PORT]``.
 Tools: ``echo`` (read-only), ``add`` (structured output), ``write_note`` (writes a file, not
 read-only), ``picture`` (an image), ``fail`` (an error result), ``slow`` (sleeps), ``crash``
-(the process exits mid-call) and, over HTTP, ``whoami`` (echoes the Authorization header).
+(the process exits mid-call) and, over HTTP, ``whoami`` (echoes the Authorization and X-Team headers).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ TOOLS = [
     _tool("fail", "Always fails.", {}, read_only=True),
     _tool("slow", "Sleep for a while.", {"seconds": {"type": "number"}}, read_only=True),
     _tool("crash", "Exit the server process in the middle of the call.", {}, read_only=True),
-    _tool("whoami", "The Authorization header of the request (HTTP only).", {}, read_only=True),
+    _tool("whoami", "The Authorization and X-Team headers of the request (HTTP only).", {}, read_only=True),
 ]
 
 
@@ -84,8 +84,8 @@ async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.Call
         os._exit(3)
     if name == "whoami":
         request = getattr(ctx, "request", None)
-        header = request.headers.get("authorization", "") if request is not None else ""
-        return _text(header or "(no Authorization header)")
+        headers = request.headers if request is not None else {}
+        return _text(f"{headers.get('authorization', '-')} | {headers.get('x-team', '-')}")
     return _text(f"unknown tool {name}", error=True)
 
 

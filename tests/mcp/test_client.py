@@ -63,6 +63,9 @@ class Context:
     def emit(self, msg: Any) -> None:
         self.events.append(msg)
 
+    def confined_spawner(self) -> None:
+        return None
+
     async def ask_exec_approval(self, command: list[str], cwd: Path, reason: str) -> ev.ApprovalAnswer:
         self.asked.append((command, reason))
         return ev.ApprovalAnswer("approval-1", self.answers.pop(0))
@@ -284,7 +287,7 @@ def http_server() -> Iterator[str]:
         process.wait(30)
 
 
-def test_streamable_http_server_with_bearer_token(http_server: str, tmp_path: Path,
+def test_streamable_http_server_with_bearer_token_and_headers(http_server: str, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CODEX_TEST_MCP_TOKEN", "s3cret")
     monkeypatch.delenv("CODEX_TEST_MCP_MISSING", raising=False)
@@ -293,7 +296,9 @@ def test_streamable_http_server_with_bearer_token(http_server: str, tmp_path: Pa
     async def scenario() -> tuple[McpConnections, ToolResult, ToolResult]:
         connections = await connect(
             tmp_path,
-            remote=McpServerConfig(url=http_server, bearer_token_env_var="CODEX_TEST_MCP_TOKEN"),
+            remote=McpServerConfig(
+                url=http_server, bearer_token_env_var="CODEX_TEST_MCP_TOKEN", http_headers={"X-Team": "blue"}
+            ),
             locked=McpServerConfig(url=http_server, bearer_token_env_var="CODEX_TEST_MCP_MISSING"),
         )
         try:
@@ -305,7 +310,7 @@ def test_streamable_http_server_with_bearer_token(http_server: str, tmp_path: Pa
 
     connections, whoami, echo = asyncio.run(scenario())
 
-    assert whoami.output == "Bearer s3cret"
+    assert whoami.output == "Bearer s3cret | blue"
     assert echo.output == "over http"
     assert "CODEX_TEST_MCP_MISSING, which is not set" in connections.failures["locked"]
 

@@ -63,12 +63,16 @@ def test_seed_scenario_approve_git_init_then_reply(shared_server: SdkClient, moc
     assert "git init" in question.message and str(workspace) in question.message
     decision = question.requested_schema["properties"]["decision"]
     assert decision["enum"] == ["approved", "approved_for_session", "denied", "abort"]
-    # Every event reaches the client once, as the peer's codex/event notification.
+    # Every event reaches the client once, as the peer's codex/event notification. The SDK hands
+    # notifications to the binding asynchronously, so the last ones may trail the result.
+    wait_until(lambda: any(e["msg"]["type"] == "task_complete" for e in shared_server.events[before:]),
+               "the task_complete notification")
     kinds = [e["msg"]["type"] for e in shared_server.events[before:]]
-    assert kinds[0] == "session_configured"
+    assert kinds.count("session_configured") == 1
     for once in ("task_started", "exec_approval_request", "exec_command_begin", "exec_command_end", "task_complete"):
         assert kinds.count(once) == 1, (once, kinds)
-    assert shared_server.events[-1]["msg"]["last_agent_message"] == "I initialised the repository."
+    complete = next(e["msg"] for e in shared_server.events[before:] if e["msg"]["type"] == "task_complete")
+    assert complete["last_agent_message"] == "I initialised the repository."
     assert all("requestId" in e["_meta"] for e in shared_server.events[before:])
 
     mock_model.chat_text("It is still a git repository.")
@@ -199,10 +203,13 @@ def test_progress_notifications_when_the_client_asks(shared_server: SdkClient, m
     result = call.result()
 
     assert text_of(result) == "All done."
+    # Progress callbacks run in their own tasks; the last ones may trail the result.
+    wait_until(lambda: any(m == "task complete" for _, m in updates), "the last progress notification")
     messages = [message for _, message in updates]
     assert "task started" in messages and "All done." in messages
     values = [value for value, _ in updates]
-    assert values == sorted(values) and len(set(values)) == len(values)
+    # The server numbers its updates 1, 2, 3...; the SDK may hand them over in another order.
+    assert sorted(values) == [float(n) for n in range(1, len(values) + 1)]
 
 
 def test_two_calls_run_at_once(shared_server: SdkClient, mock_model: MockModelServer, tmp_path: Path) -> None:
@@ -221,6 +228,16 @@ def test_two_calls_run_at_once(shared_server: SdkClient, mock_model: MockModelSe
     mock_model.chat_call("shell", {"command": ["git", "init"]})
     first = shared_server.start("codex", codex_call(mock_model, first_dir, "first task"))
     shared_server.run(asyncio.wait_for(waiting.wait(), 60))
+    def first_session() -> list[str]:
+        configured = shared_server.events_of("session_configured")
+        return [e["session_id"] for e in configured if e["cwd"] == str(first_dir)]
+
+    wait_until(lambda: bool(first_session()), "the first call's session_configured notification")
+    (first_thread,) = first_session()
+
+    # A reply to a session that is mid-turn is refused instead of being mixed into that turn.
+    busy = shared_server.call("codex-reply", {"prompt": "hurry up", "threadId": first_thread})
+    assert busy.is_error and "already running a turn" in text_of(busy)
 
     # The first call is blocked on its approval; the second must still run to the end.
     mock_model.chat_text("second finished")
@@ -231,7 +248,7 @@ def test_two_calls_run_at_once(shared_server: SdkClient, mock_model: MockModelSe
 
     assert text_of(second) == "second finished"
     assert text_of(first_result) == "first finished"
-    assert first_result.structured_content["threadId"] != second.structured_content["threadId"]
+    assert first_result.structured_content["threadId"] == first_thread != second.structured_content["threadId"]
     assert (first_dir / ".git").is_dir() and not (second_dir / ".git").exists()
 
 
@@ -258,9 +275,13 @@ def test_cancelled_call_interrupts_the_turn_and_the_session_goes_on(
     )
     wait_until(lambda: (workspace / "pid").exists() and (workspace / "pid").read_text().strip() != "", "the command")
     pid = int((workspace / "pid").read_text())
-    thread_id = next(
-        e["msg"]["session_id"] for e in shared_server.events[before:] if e["msg"]["type"] == "session_configured"
-    )
+
+    def configured() -> list[str]:
+        events = shared_server.events[before:]
+        return [e["msg"]["session_id"] for e in events if e["msg"]["type"] == "session_configured"]
+
+    wait_until(lambda: bool(configured()), "the session_configured notification")
+    (thread_id,) = configured()
 
     call.cancel()
 
