@@ -150,3 +150,20 @@ def test_streamed_reasoning_is_not_repeated_when_the_item_completes() -> None:
     transcript, committed = plain_transcript()
     transcript.handle(ev.AgentReasoning("Only at the end"))
     assert committed == ["thinking", "  Only at the end"]
+
+
+def test_events_reaching_the_screen_carry_no_escape_sequences() -> None:
+    from codex.cli.tui.app import clean_event
+
+    hostile = "\x1b]0;pwned\x07\x1b[2Jtext"
+    begin = clean_event(ev.ExecCommandBegin("c", ["echo", hostile], "/w"))
+    assert isinstance(begin, ev.ExecCommandBegin) and begin.command == ["echo", "text"]
+    request = clean_event(ev.PatchApprovalRequest("r", "c", {"a.txt": {"unified_diff": "+\x1b[31mx"}}, "+\x1b[1my"))
+    assert isinstance(request, ev.PatchApprovalRequest)
+    assert request.changes["a.txt"]["unified_diff"] == "+x" and request.diff == "+y"
+    delta = ev.AgentMessageDelta("plain")
+    assert clean_event(delta) is delta  # nothing to clean: no copy
+
+
+def test_sanitize_keeps_text_before_a_trailing_carriage_return() -> None:
+    assert sanitize("streamed delta\r") == "streamed delta"

@@ -557,3 +557,22 @@ def test_a_prompt_on_the_command_line_is_sent_first(start_codex: StartCodex, moc
     assert "› explain this repo" in screen
     assert mock_model.requests[0].json["model"] == "arg-model"
     assert mock_model.requests[0].json["input"][-1]["content"][0]["text"] == "explain this repo"
+
+
+def test_ctrl_z_suspends_to_the_shell_and_fg_resumes(tui_env: dict[str, str], workspace: Path) -> None:
+    # Stopping needs a job-control shell to come back to, as in a person's terminal.
+    shell_env = {**tui_env, "PS1": "shell$ "}
+    term = PtyCodex.start([], env=shell_env, cwd=workspace, argv=lambda _args: ["bash", "--norc", "--noprofile", "-i"])
+    try:
+        term.wait_for("shell$")
+        term.send(f"{sys.executable} -m codex\r")
+        term.wait_for(READY)
+        term.send("\x1a")
+        term.wait_for("Stopped")
+        term.wait_for("shell$", count=2)
+        term.send("fg\r")
+        term.wait_until(lambda _text: READY in term.visible(), "the prompt redrawn after fg")
+        term.send("back")
+        term.wait_until(lambda _text: "› back" in term.visible(), "keys read again after fg")
+    finally:
+        term.close()

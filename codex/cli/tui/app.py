@@ -392,7 +392,7 @@ class App:
 
     def on_event(self, event: ev.Event) -> None:
         """Show one event and track the turn."""
-        msg = event.msg
+        msg = event.msg if isinstance(event.msg, ev.SessionConfigured) else clean_event(event.msg)
         if isinstance(msg, ev.SessionConfigured):
             self._configured(msg)
         elif isinstance(msg, ev.TaskStarted):
@@ -417,13 +417,6 @@ class App:
                 else:
                     self.say([self.paint("compaction did not finish; the conversation is unchanged", "yellow")])
             self._plain_next()
-        elif isinstance(msg, ev.ExecCommandOutputDelta):
-            self.transcript.handle(ev.ExecCommandOutputDelta(msg.call_id, msg.stream, sanitize(msg.chunk)))
-        elif isinstance(msg, ev.ExecCommandEnd):
-            self.transcript.handle(
-                ev.ExecCommandEnd(msg.call_id, msg.exit_code, msg.duration_seconds, msg.stdout, msg.stderr,
-                                  sanitize(msg.aggregated_output))
-            )
         elif isinstance(msg, ev.ShutdownComplete):
             pass
         else:
@@ -490,7 +483,9 @@ class App:
 
     def on_key(self, key: Key) -> None:
         """Route a key to whatever is asking: a provider question, an approval, a picker, the input."""
-        if self.confirm is not None:
+        if key.name == "ctrl-z" and isinstance(self.screen, TerminalScreen):
+            self.screen.suspend()
+        elif self.confirm is not None:
             self._confirm_key(key)
         elif self.approvals:
             self._approval_key(key)
@@ -908,6 +903,36 @@ class App:
             self._answer(ev.ReviewDecision.DENIED, message.strip() or None)
         else:
             self._answer(ev.ReviewDecision.ABORT)
+
+
+def clean_event(msg: ev.EventMsg) -> ev.EventMsg:
+    """The event with every text field stripped of escape and control sequences.
+
+    Model output, command output and file contents reach the terminal through here, and none
+    of them may move the cursor, change the title or reprogram the terminal.
+    """
+    import dataclasses
+
+    changes: dict[str, Any] = {}
+    for spec in dataclasses.fields(msg):
+        value = getattr(msg, spec.name)
+        cleaned = _clean_value(value)
+        if cleaned is not value:
+            changes[spec.name] = cleaned
+    return dataclasses.replace(msg, **changes) if changes else msg
+
+
+def _clean_value(value: Any) -> Any:
+    if isinstance(value, str):
+        cleaned = sanitize(value)
+        return value if cleaned == value else cleaned
+    if isinstance(value, list):
+        items = [_clean_value(item) for item in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if isinstance(value, dict):
+        pairs = {key: _clean_value(item) for key, item in value.items()}
+        return value if all(pairs[key] is value[key] for key in value) else pairs
+    return value
 
 
 def list_workspace_files(cwd: Path, limit: int = 20000) -> list[str]:

@@ -409,17 +409,20 @@ def history_lines(items: Sequence[InputItem], paint: Palette, markdown: Callable
     """A resumed session's transcript: what was asked, what ran, what codex answered."""
     lines: list[str] = []
     calls: dict[str, Any] = {}
+    from codex.cli.tui.screen import sanitize
+
     for item in items:
         if isinstance(item, Message):
-            if item.role == "user" and not item.text.lstrip().startswith(_CONTEXT_PREFIXES):
-                lines += ["", *user_lines(item.text, paint, width)]
-            elif item.role == "assistant" and item.text.strip():
-                lines += ["", paint("codex", "bold", "magenta"), *markdown(item.text)]
+            text = sanitize(item.text)
+            if item.role == "user" and not text.lstrip().startswith(_CONTEXT_PREFIXES):
+                lines += ["", *user_lines(text, paint, width)]
+            elif item.role == "assistant" and text.strip():
+                lines += ["", paint("codex", "bold", "magenta"), *markdown(text)]
         elif isinstance(item, FunctionCall):
             calls[item.call_id] = item
-            lines.append(paint("• ", "magenta") + paint(_call_summary(item), "bold"))
+            lines.append(paint("• ", "magenta") + paint(sanitize(_call_summary(item)), "bold"))
         elif isinstance(item, FunctionCallOutput) and item.success is False:
-            lines.append(paint("  │ " + (item.output.splitlines() or [""])[0][: width - 4], "dim"))
+            lines.append(paint("  │ " + (sanitize(item.output).splitlines() or [""])[0][: width - 4], "dim"))
     return lines
 
 

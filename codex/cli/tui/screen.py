@@ -78,7 +78,7 @@ def sanitize(text: str) -> str:
     """
     text = ANSI_RE.sub("", text).replace("\r\n", "\n")
     if "\r" in text:
-        text = "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
+        text = "\n".join(([part for part in line.split("\r") if part] or [""])[-1] for line in text.split("\n"))
     text = text.expandtabs(4)
     if text.replace("\n", "").isprintable():
         return text
@@ -193,6 +193,17 @@ class TerminalScreen:
         self._write(self._erase() + _PASTE_OFF + _SHOW_CURSOR)
         self._drawn = Frame()
         self.restore_mode()
+
+    def suspend(self) -> None:
+        """Ctrl-Z: give the terminal back to the shell, stop, and take it again after ``fg``."""
+        self._write(self._erase() + _PASTE_OFF + _SHOW_CURSOR)
+        self._drawn = Frame()
+        self.restore_mode()
+        self._saved_mode = None
+        os.kill(os.getpid(), signal.SIGTSTP)  # returns once the shell continues us
+        self.enter_raw_mode()
+        self._size = self._query_size()
+        self.draw()
 
     def restore_mode(self) -> None:
         """Cooked mode again (also called on the way out after an unexpected error)."""
