@@ -521,7 +521,7 @@ def test_resizing_the_terminal_redraws_the_prompt_to_fit(start_codex: StartCodex
     term.send("!")
     term.wait_until(lambda _text: "shrinks!" in term.visible(), "the redrawn input")
     rows = [row for row in term.visible().splitlines() if "some text" in row]
-    assert len(rows) == 1 and rows[0].startswith("› some text typed before the window")
+    assert len(rows) == 1 and rows[0].startswith("› some text typed before the window"), term.visible()
 
 
 def test_a_bad_config_is_reported_and_the_terminal_restored(

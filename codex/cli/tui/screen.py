@@ -216,11 +216,6 @@ class TerminalScreen:
                 pass
 
     def _resized(self) -> None:
-        old_width = self.width
-        self._size = self._query_size()
-        if self.width < old_width:
-            # The terminal may have re-wrapped what we drew; count the rows it now takes.
-            self._drawn = self._rewrapped(self._drawn, self.width)
         self.draw()
 
     @staticmethod
@@ -255,7 +250,12 @@ class TerminalScreen:
 
     def draw(self, commits: list[str] | None = None) -> None:
         """Redraw the live area now (after printing ``commits`` above it)."""
+        # Asked every time (one ioctl): a key can arrive before the SIGWINCH of a resize.
+        self._size = self._query_size()
         width, height = self.width, self.height
+        if self._drawn_width and width < self._drawn_width:
+            # The terminal may have re-wrapped what we drew; count the rows it now takes.
+            self._drawn = self._rewrapped(self._drawn, width)
         frame = self.compose(width, height)
         rows = frame.rows[-(height - 1) :] if len(frame.rows) >= height else frame.rows
         cursor_row = min(max(0, frame.cursor_row - (len(frame.rows) - len(rows))), max(0, len(rows) - 1))
