@@ -8,10 +8,12 @@ process group, so a shell's children die with it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
 import os
 import signal
 import time
+from functools import partial
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from codex.config.model import ShellEnvironmentPolicy
+    from codex.sandbox import ConfinedSpawner, SandboxPolicy
 
 DEFAULT_TIMEOUT_MS = 120_000
 # Per stream, what the model sees: the first and last bytes, with an explicit marker between.
@@ -130,34 +133,37 @@ async def run_command(
     env: Mapping[str, str],
     timeout_ms: int | None = None,
     on_output: OutputCallback | None = None,
+    spawner: tuple[ConfinedSpawner, SandboxPolicy] | None = None,
 ) -> ExecResult:
     """Run ``argv`` in its own process group and wait for it, streaming output to ``on_output``.
 
-    Cancellation (an interrupted turn) kills the process group and re-raises.
+    With ``spawner`` the command is started (and confined) by the backend's fork server instead
+    of being spawned here. Cancellation (an interrupted turn) kills the process group and re-raises.
     """
     started = time.monotonic()
+    starting = asyncio.ensure_future(
+        _spawn_here(argv, cwd, env) if spawner is None else _spawn_by(spawner, argv, cwd, env)
+    )
     try:
-        proc = await asyncio.create_subprocess_exec(
-            *argv,
-            cwd=str(cwd),
-            env=dict(env),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            start_new_session=True,
-        )
+        # Shielded: a cancel that lands while asyncio is still wiring up the pipes would leave a
+        # half-made transport that never reports the exit; let the start finish, then kill.
+        pid, out, err, wait = await asyncio.shield(starting)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            pid, _, _, wait = await starting
+            kill_process_group(pid)
+            await wait
+        raise
     except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:
-        err = CappedBuffer()
-        err.write(f"could not start {argv[0]!r}: {exc.strerror or exc}\n".encode())
-        result = ExecResult(127, time.monotonic() - started, CappedBuffer(), err)
-        result.aggregated.write(bytes(err.head))
+        failed = CappedBuffer()
+        failed.write(f"could not start {argv[0]!r}: {exc.strerror or exc}\n".encode())
+        result = ExecResult(127, time.monotonic() - started, CappedBuffer(), failed)
+        result.aggregated.write(bytes(failed.head))
         return result
 
     stdout, stderr, aggregated = CappedBuffer(), CappedBuffer(), CappedBuffer(16 * 1024, 16 * 1024)
 
-    async def pump(stream: asyncio.StreamReader | None, name: str, buffer: CappedBuffer) -> None:
-        if stream is None:
-            return
+    async def pump(stream: asyncio.StreamReader, name: str, buffer: CappedBuffer) -> None:
         while True:
             chunk = await stream.read(READ_CHUNK)
             if not chunk:
@@ -168,30 +174,77 @@ async def run_command(
                 on_output(name, chunk)
 
     timeout = (timeout_ms if timeout_ms is not None else DEFAULT_TIMEOUT_MS) / 1000
-    pumps = asyncio.gather(pump(proc.stdout, "stdout", stdout), pump(proc.stderr, "stderr", stderr))
+    pumps = asyncio.gather(pump(out, "stdout", stdout), pump(err, "stderr", stderr))
     timed_out = False
     try:
         try:
             await asyncio.wait_for(asyncio.shield(pumps), timeout)
         except TimeoutError:
             timed_out = True
-            kill_process_group(proc.pid)
+            kill_process_group(pid)
         # Pipes can stay open after the child exits (a daemonised grandchild): bound the wait.
         try:
             await asyncio.wait_for(pumps, 5)
         except TimeoutError:
-            kill_process_group(proc.pid)
-        code = await proc.wait()
+            kill_process_group(pid)
+        code = await asyncio.shield(wait)
     except asyncio.CancelledError:
-        kill_process_group(proc.pid)
+        kill_process_group(pid)
         pumps.cancel()
-        await asyncio.shield(proc.wait())
+        with contextlib.suppress(asyncio.CancelledError):
+            await pumps  # retrieve the cancellation so asyncio does not log it as lost
+        await asyncio.shield(wait)
         raise
     if timed_out:
         code = TIMEOUT_EXIT_CODE
     elif code < 0:
         code = 128 - code  # died by signal N: report 128+N, as shells do
     return ExecResult(code, time.monotonic() - started, stdout, stderr, timed_out, aggregated)
+
+
+Started = tuple[int, asyncio.StreamReader, asyncio.StreamReader, "asyncio.Future[int]"]
+
+
+async def _spawn_here(argv: list[str], cwd: Path, env: Mapping[str, str]) -> Started:
+    proc = await asyncio.create_subprocess_exec(
+        *argv,
+        cwd=str(cwd),
+        env=dict(env),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    return proc.pid, proc.stdout, proc.stderr, asyncio.ensure_future(proc.wait())
+
+
+async def _spawn_by(
+    spawner: tuple[ConfinedSpawner, SandboxPolicy], argv: list[str], cwd: Path, env: Mapping[str, str]
+) -> Started:
+    """Hand our pipe ends to the fork server; the child writes straight into them."""
+    server, policy = spawner
+    loop = asyncio.get_running_loop()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    try:
+        pid = await asyncio.to_thread(server.spawn, argv, policy, cwd, dict(env), devnull, out_w, err_w)
+    except BaseException:
+        os.close(out_r)
+        os.close(err_r)
+        raise
+    finally:
+        for fd in (out_w, err_w, devnull):
+            os.close(fd)
+    readers = []
+    for fd in (out_r, err_r):
+        reader = asyncio.StreamReader(limit=READ_CHUNK * 4)
+        await loop.connect_read_pipe(partial(asyncio.StreamReaderProtocol, reader), os.fdopen(fd, "rb", 0))
+        readers.append(reader)
+    # The server is not ours to waitpid on: its answer arrives on the socket, read in a thread.
+    wait = asyncio.ensure_future(asyncio.to_thread(server.wait, pid, None))
+    return pid, readers[0], readers[1], wait
 
 
 def kill_process_group(pid: int) -> None:

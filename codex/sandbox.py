@@ -141,6 +141,30 @@ class SandboxBackend(Protocol):
         ...
 
 
+class ConfinedSpawner(Protocol):
+    """An optional fast path a backend may offer through ``fork_server()``: a pre-started process
+    that forks confined children on request, saving an interpreter start per command.
+
+    ``spawn`` returns the child's pid (its own process group); ``wait`` blocks until it ends and
+    returns its status (negative: killed by that signal). One spawner serves one session.
+    """
+
+    def spawn(
+        self,
+        argv: list[str],
+        policy: SandboxPolicy,
+        cwd: Path,
+        env: dict[str, str],
+        stdin: int,
+        stdout: int,
+        stderr: int,
+    ) -> int: ...
+
+    def wait(self, pid: int, timeout: float | None = None) -> int: ...
+
+    def close(self) -> None: ...
+
+
 def sandbox_env(backend_name: str, policy: SandboxPolicy) -> dict[str, str]:
     """Variables every sandboxed child sees, so tools can adapt (the peer sets the same)."""
     env = {"CODEX_SANDBOX": backend_name}

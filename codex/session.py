@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from codex.config.loader import LoadedConfig
     from codex.config.model import Config
     from codex.rollout import RolloutRecorder
-    from codex.sandbox import SandboxBackend, SandboxPolicy
+    from codex.sandbox import ConfinedSpawner, SandboxBackend, SandboxPolicy
     from codex.services import SessionServices
 
 
@@ -78,6 +78,8 @@ class Session:
         self._turn: asyncio.Task[None] | None = None
         self._loop_task: asyncio.Task[None] | None = None
         self._queued_inputs: list[tuple[str, str]] = []
+        self._spawner: ConfinedSpawner | None = None
+        self._spawner_failed = False
 
     # ------------------------------------------------------------------ the face's side
 
@@ -122,6 +124,9 @@ class Session:
                 self._loop_task.cancel()
         if self.rollout is not None:
             self.rollout.close()
+        if self._spawner is not None:
+            self._spawner.close()
+            self._spawner = None
         aclose = getattr(self.services.wire, "aclose", None)
         if aclose is not None:
             # Pooled HTTP connections belong to this loop; close them before it ends.
@@ -304,6 +309,19 @@ class Session:
         self._emit(sub_id, make_event(request_id))
         return await future
 
+    def confined_spawner(self) -> ConfinedSpawner | None:
+        """The backend's fork server for this session, started on first use (None: not offered)."""
+        backend = self.services.sandbox_backend
+        if self._spawner is None and not self._spawner_failed and backend is not None:
+            make = getattr(backend, "fork_server", None)
+            if make is not None and self.config.sandbox_fork_server:
+                try:
+                    self._spawner = make()
+                except Exception as exc:  # the per-command helper still works; say why we slowed down
+                    self._spawner_failed = True
+                    self._emit("0", ev.BackgroundEvent(f"warning: sandbox fork server unavailable ({exc})"))
+        return self._spawner
+
     def _cancel_pending_approvals(self) -> None:
         for future in self._approvals.values():
             future.cancel()
@@ -358,6 +376,9 @@ class CallContext:
 
     def emit(self, msg: ev.EventMsg) -> None:
         self.session._emit(self.sub_id, msg)
+
+    def confined_spawner(self) -> ConfinedSpawner | None:
+        return self.session.confined_spawner()
 
     async def ask_exec_approval(self, command: list[str], cwd: Path, reason: str) -> ev.ApprovalAnswer:
         return await self.session.ask(

@@ -140,6 +140,8 @@ class Config(_Section):
     sandbox_mode: SandboxModeName = "read-only"
     sandbox_workspace_write: SandboxWorkspaceWrite = Field(default_factory=SandboxWorkspaceWrite)
     sandbox_backend: str = "auto"
+    # Ours: let a backend that offers one start confined commands from a per-session fork server.
+    sandbox_fork_server: bool = True
     shell_environment_policy: ShellEnvironmentPolicy = Field(default_factory=ShellEnvironmentPolicy)
     mcp_servers: dict[str, McpServerConfig] = Field(default_factory=dict)
     profiles: dict[str, Profile] = Field(default_factory=dict)

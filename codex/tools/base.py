@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from codex.approval.policy import ApprovalPolicy
     from codex.config.model import Config
     from codex.events import ApprovalAnswer, EventMsg
-    from codex.sandbox import SandboxBackend, SandboxPolicy
+    from codex.sandbox import ConfinedSpawner, SandboxBackend, SandboxPolicy
 
 
 @dataclass
@@ -64,6 +64,10 @@ class ToolContext(Protocol):
 
     def emit(self, msg: EventMsg) -> None:
         """Send an event to the face."""
+        ...
+
+    def confined_spawner(self) -> ConfinedSpawner | None:
+        """The sandbox backend's fork server for this session, if it offers one."""
         ...
 
     async def ask_exec_approval(self, command: list[str], cwd: Path, reason: str) -> ApprovalAnswer:

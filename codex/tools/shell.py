@@ -20,7 +20,7 @@ from codex.events import (
     ReviewDecision,
 )
 from codex.execution import ExecResult, build_env, run_command
-from codex.sandbox import SandboxMode, sandbox_denial
+from codex.sandbox import SandboxMode, sandbox_denial, sandbox_env
 from codex.tools.base import ToolContext, ToolResult, TurnAborted
 
 
@@ -121,17 +121,24 @@ async def execute(
     """Spawn the command (wrapped by the backend when sandboxed), emitting begin/delta/end."""
     env = build_env(ctx.config.shell_environment_policy)
     argv = list(command)
-    if sandboxed and ctx.sandbox_backend is not None:
-        wrapped = ctx.sandbox_backend.prepare(argv, ctx.sandbox_policy, cwd)
-        argv = wrapped.argv
-        env.update(wrapped.env)
+    spawner = None
+    backend = ctx.sandbox_backend
+    if sandboxed and backend is not None:
+        fork_server = ctx.confined_spawner() if ctx.sandbox_policy.is_restrictive else None
+        if fork_server is not None:
+            spawner = (fork_server, ctx.sandbox_policy)
+            env.update(sandbox_env(backend.name, ctx.sandbox_policy))
+        else:
+            wrapped = backend.prepare(argv, ctx.sandbox_policy, cwd)
+            argv = wrapped.argv
+            env.update(wrapped.env)
     ctx.emit(ExecCommandBegin(ctx.call_id, list(command), str(cwd), sandboxed))
     call_id = ctx.call_id
 
     def on_output(stream: str, chunk: bytes) -> None:
         ctx.emit(ExecCommandOutputDelta(call_id, stream, chunk.decode("utf-8", "replace")))
 
-    result = await run_command(argv, cwd, env, timeout_ms, on_output)
+    result = await run_command(argv, cwd, env, timeout_ms, on_output, spawner)
     ctx.emit(
         ExecCommandEnd(
             call_id,

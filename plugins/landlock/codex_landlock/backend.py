@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from codex.sandbox import (
     PROTECTED_SUBDIRS,
@@ -17,6 +18,9 @@ from codex.sandbox import (
     SandboxPolicy,
     sandbox_env,
 )
+
+if TYPE_CHECKING:
+    from codex_landlock.forkserver import ForkServer
 
 HELPER_PATH = Path(__file__).resolve().with_name("helper.py")
 PROBE_TIMEOUT_SECONDS = 10.0
@@ -81,6 +85,12 @@ class LandlockBackend:
         policy_json = json.dumps(policy_payload(policy, cwd), separators=(",", ":"))
         argv_out = [self._python, "-I", "-S", self.helper_program(), "--policy", policy_json, "--"]
         return SandboxedCommand([*argv_out, *argv], sandbox_env(self.name, policy))
+
+    def fork_server(self) -> ForkServer:
+        """A per-session server that forks confined commands (~5 ms instead of ~20 ms each)."""
+        from codex_landlock.forkserver import ForkServer
+
+        return ForkServer(self._python)
 
     def helper_program(self) -> str:
         """The helper to run: its up-to-date bytecode when available, else its source.
