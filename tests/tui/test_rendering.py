@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from codex import events as ev
 from codex.cli.tui.markdown import MarkdownRenderer, MarkdownStream, block_boundary
-from codex.cli.tui.render import Transcript, command_text, diff_lines, live_excerpt, plan_lines
-from codex.cli.tui.screen import sanitize
-from codex.cli.tui.text import Palette, fit, strip_ansi, visible_len, wrap
+from codex.cli.tui.render import Transcript, clean_event, command_text, diff_lines, live_excerpt, plan_lines
+from codex.cli.tui.text import Palette, fit, sanitize, strip_ansi, visible_len, wrap
 from codex.protocol import TokenUsage
 
 
@@ -153,8 +152,6 @@ def test_streamed_reasoning_is_not_repeated_when_the_item_completes() -> None:
 
 
 def test_events_reaching_the_screen_carry_no_escape_sequences() -> None:
-    from codex.cli.tui.app import clean_event
-
     hostile = "\x1b]0;pwned\x07\x1b[2Jtext"
     begin = clean_event(ev.ExecCommandBegin("c", ["echo", hostile], "/w"))
     assert isinstance(begin, ev.ExecCommandBegin) and begin.command == ["echo", "text"]

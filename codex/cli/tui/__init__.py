@@ -9,8 +9,12 @@ lazily, the first time Markdown or code has to be rendered.
 - ``editor``: the input line (multi-line editing, history, completion) and its layout
 - ``text``: cell widths, ANSI-aware fitting, the palette (NO_COLOR aware)
 - ``markdown``: rich-rendered Markdown, committed block by block while a message streams
-- ``render``: events -> lines (header, commands, diffs, plan, approvals, token usage)
+- ``render``: events -> lines (header, commands, diffs, plan, token usage); escape stripping
+- ``approvals``: the approval question, its keys, and the line recording the answer
 - ``screen``: the terminal: raw mode, scrollback above, a redrawn live area at the bottom
 - ``slash``: ``/model`` ``/approvals`` ``/status`` ``/diff`` ``/new`` ``/resume`` ``/compact`` ...
+- ``workspace``: files for @-completion, the git diff for /diff
+- ``bridges``: provider start-up (``--oss``) questions and progress, stray stderr, into the loop
 - ``app``: the loop that ties keys, the session's events and the screen together
+- ``command``: the click command; draws the first frame before anything heavy is imported
 """

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import io
-import os
 import signal
 import sys
 import threading
@@ -27,13 +25,22 @@ from typing import TYPE_CHECKING, Any
 from codex import __version__
 from codex import events as ev
 from codex.cli.tui import slash
+from codex.cli.tui.approvals import (
+    APPROVAL_KEYS,
+    FEEDBACK,
+    ApprovalRequest,
+    decision_line,
+    key_choice,
+    plain_answer,
+    request_lines,
+)
+from codex.cli.tui.bridges import ScreenStream, TuiProviderUI
 from codex.cli.tui.editor import Completer, Editor, History, layout
 from codex.cli.tui.keys import Key, KeyDecoder
 from codex.cli.tui.markdown import MarkdownRenderer
 from codex.cli.tui.render import (
     Transcript,
-    command_text,
-    diff_lines,
+    clean_event,
     format_duration,
     header_lines,
     history_lines,
@@ -48,7 +55,6 @@ from codex.cli.tui.screen import (
     Screen,
     TerminalScreen,
     prompt_row,
-    sanitize,
 )
 from codex.cli.tui.text import Palette, color_wanted, fit, visible_len
 from codex.errors import CodexError
@@ -66,7 +72,6 @@ QUIT_WINDOW_SECONDS = 2.0
 NOTICE_SECONDS = 3.0
 TICK_SECONDS = 0.1
 STREAM_REDRAW_SECONDS = 0.03
-APPROVAL_KEYS = "y yes · a yes, always this session · n no, tell codex why · q abort"
 
 
 @dataclass
@@ -87,19 +92,6 @@ def run(launch: Launch) -> int:
         return asyncio.run(app.main())
     finally:
         app.restore_terminal()
-
-
-class ApprovalRequest:
-    """An approval question waiting for the person's key."""
-
-    def __init__(self, msg: ev.ExecApprovalRequest | ev.PatchApprovalRequest) -> None:
-        self.msg = msg
-        self.feedback: Editor | None = None
-
-    @property
-    def is_patch(self) -> bool:
-        """True for a patch, False for a command."""
-        return isinstance(self.msg, ev.PatchApprovalRequest)
 
 
 class App:
@@ -283,7 +275,7 @@ class App:
     def _capture_stderr(self) -> None:
         """Library warnings on stderr would tear the live area: show them as lines instead."""
         self._saved_stderr = sys.stderr
-        sys.stderr = _ScreenStream(self)
+        sys.stderr = ScreenStream(self)
 
     def _release_stderr(self) -> None:
         if self._saved_stderr is not None:
@@ -343,8 +335,7 @@ class App:
             return Frame(rows, len(rows) - 1, visible_len(keys))
         approval = self.approvals[0] if self.approvals else None
         if approval is not None and approval.feedback is None:
-            question = "Apply these changes?" if approval.is_patch else "Run this command?"
-            rows.append(fit(paint("▲ ", "yellow") + paint(question, "bold"), width))
+            rows.append(fit(paint("▲ ", "yellow") + paint(approval.question, "bold"), width))
             keys = fit(paint(APPROVAL_KEYS, "cyan"), width)
             rows.append(keys)
             return Frame(rows, len(rows) - 1, visible_len(keys))
@@ -401,7 +392,7 @@ class App:
             self._ensure_ticking()
         elif isinstance(msg, ev.ExecApprovalRequest | ev.PatchApprovalRequest):
             self.transcript.finish_message()
-            self._show_request(msg)
+            self.say(request_lines(msg, self.paint, self.screen.width, plain=not self.terminal))
             self.approvals.append(ApprovalRequest(msg))
             self._plain_next()
         elif isinstance(msg, ev.TaskComplete | ev.TurnAborted | ev.Error):
@@ -439,21 +430,6 @@ class App:
         for text in pending:
             self._submit(text)
         self._plain_next()
-
-    def _show_request(self, msg: ev.ExecApprovalRequest | ev.PatchApprovalRequest) -> None:
-        paint, width = self.paint, self.screen.width
-        if isinstance(msg, ev.ExecApprovalRequest):
-            lines = [paint("▲ ", "yellow") + paint("codex wants to run a command", "bold")]
-            lines += [paint("  $ ", "dim") + paint(row, "bold") for row in command_text(msg.command).splitlines()]
-            lines.append(paint(f"  in {msg.cwd}", "dim"))
-        else:
-            lines = [paint("▲ ", "yellow") + paint("codex wants to change files", "bold")]
-            lines += diff_lines(msg.diff, paint) if msg.diff else [f"  {path}" for path in msg.changes]
-        if msg.reason:
-            lines.append(fit(paint("  reason: ", "dim") + msg.reason, max(width, 20)))
-        if not self.terminal:
-            lines.append("answer: y (yes), a (yes for this session), n [message] (no), q (abort the turn)")
-        self.say(lines)
 
     # ================================================================== input from the terminal
 
@@ -595,33 +571,17 @@ class App:
             elif action == "esc":
                 request.feedback = None
             return
-        if key.name == "paste" or key.alt:
-            return  # a paste is never an answer
-        choice = key.text.lower() if key.name == "char" else key.name
-        if choice == "y":
-            self._answer(ev.ReviewDecision.APPROVED)
-        elif choice == "a":
-            self._answer(ev.ReviewDecision.APPROVED_FOR_SESSION)
-        elif choice == "n":
+        choice = key_choice(key)
+        if choice == FEEDBACK:
             request.feedback = Editor()
-        elif choice in ("q", "esc", "ctrl-c"):
-            self._answer(ev.ReviewDecision.ABORT)
+        elif isinstance(choice, ev.ReviewDecision):
+            self._answer(choice)
 
     def _answer(self, decision: ev.ReviewDecision, feedback: str | None = None) -> None:
         request = self.approvals.popleft()
         if self.session is not None:
             self.session.submit(ev.ApprovalAnswer(request.msg.request_id, decision, feedback))
-        paint = self.paint
-        what = "the changes" if request.is_patch else "the command"
-        if decision is ev.ReviewDecision.APPROVED:
-            line = paint("✔ ", "green") + f"approved {what}"
-        elif decision is ev.ReviewDecision.APPROVED_FOR_SESSION:
-            line = paint("✔ ", "green") + f"approved {what}, and the same again for this session"
-        elif decision is ev.ReviewDecision.DENIED:
-            line = paint("✗ ", "red") + f"denied {what}" + (f"; told codex: {feedback}" if feedback else "")
-        else:
-            line = paint("■ ", "red") + f"aborted the turn instead of running {what}"
-        self.say([line])
+        self.say([decision_line(request, decision, feedback, self.paint)])
         self._plain_next()
 
     # ================================================================== provider start-up questions
@@ -686,33 +646,6 @@ class App:
         """The session's working directory."""
         return self.loaded.cwd if self.loaded else Path.cwd()
 
-    def status_rows(self) -> list[tuple[str, str]]:
-        """What /status shows."""
-        rows: list[tuple[str, str]] = []
-        loaded, info = self.loaded, self.info
-        origins = loaded.origins if loaded else {}
-
-        def origin(key: str) -> str:
-            where = origins.get(key)
-            return self.paint(f"  (from {where})", "dim") if where and key not in self.overrides else ""
-
-        rows.append(("model", self.current_model() + origin("model")))
-        if info is not None:
-            rows.append(("provider", info.provider))
-        rows.append(("directory", str(self.cwd())))
-        rows.append(("approval", self.current_approval_policy() + origin("approval_policy")))
-        if info is not None:
-            backend = info.sandbox_backend
-            rows.append(("sandbox", info.sandbox + (f" [{backend}]" if backend not in ("", "none") else "")))
-            rows.append(("session", info.session_id))
-            if info.rollout_path:
-                rows.append(("recorded in", info.rollout_path))
-        if loaded is not None:
-            rows.append(("config", str(loaded.config_path)))
-        total = self.transcript.total
-        rows.append(("tokens", f"{total.total_tokens:,} this session (in {total.input_tokens:,}, "
-                               f"cached {total.cached_input_tokens:,}, out {total.output_tokens:,})"))
-        return rows
 
     def refuse_while_busy(self, name: str) -> bool:
         """True (and say why) when a turn runs or the session is not ready."""
@@ -826,6 +759,8 @@ class App:
             cwd = self.cwd()
 
             def collect() -> None:
+                from codex.cli.tui.workspace import list_workspace_files
+
                 files = list_workspace_files(cwd)
 
                 def store() -> None:
@@ -878,7 +813,7 @@ class App:
                 answer = self._plain_lines.popleft().strip().lower()
                 self._answer_confirm(answer in ("y", "yes") if answer else self.confirm[1])
             elif self.approvals:
-                self._plain_approval(self._plain_lines.popleft())
+                self._answer(*plain_answer(self._plain_lines.popleft()))
             elif self.picker is not None:
                 self._pick(self._plain_lines.popleft())
             elif not self.turn_active and self.info is not None and self.compact_turn is None:
@@ -891,160 +826,3 @@ class App:
             self.info is not None
         ):
             self.request_exit()
-
-    def _plain_approval(self, line: str) -> None:
-        choice, _, message = line.strip().partition(" ")
-        choice = choice.lower()
-        if choice in ("y", "yes"):
-            self._answer(ev.ReviewDecision.APPROVED)
-        elif choice in ("a", "always"):
-            self._answer(ev.ReviewDecision.APPROVED_FOR_SESSION)
-        elif choice in ("n", "no"):
-            self._answer(ev.ReviewDecision.DENIED, message.strip() or None)
-        else:
-            self._answer(ev.ReviewDecision.ABORT)
-
-
-def clean_event(msg: ev.EventMsg) -> ev.EventMsg:
-    """The event with every text field stripped of escape and control sequences.
-
-    Model output, command output and file contents reach the terminal through here, and none
-    of them may move the cursor, change the title or reprogram the terminal.
-    """
-    import dataclasses
-
-    changes: dict[str, Any] = {}
-    for spec in dataclasses.fields(msg):
-        value = getattr(msg, spec.name)
-        cleaned = _clean_value(value)
-        if cleaned is not value:
-            changes[spec.name] = cleaned
-    return dataclasses.replace(msg, **changes) if changes else msg
-
-
-def _clean_value(value: Any) -> Any:
-    if isinstance(value, str):
-        cleaned = sanitize(value)
-        return value if cleaned == value else cleaned
-    if isinstance(value, list):
-        items = [_clean_value(item) for item in value]
-        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
-    if isinstance(value, dict):
-        pairs = {key: _clean_value(item) for key, item in value.items()}
-        return value if all(pairs[key] is value[key] for key in value) else pairs
-    return value
-
-
-def list_workspace_files(cwd: Path, limit: int = 20000) -> list[str]:
-    """Files under ``cwd`` for @-completion: git's view when it is a repository, else a walk."""
-    import subprocess
-
-    try:
-        listed = subprocess.run(
-            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-            cwd=cwd, capture_output=True, timeout=10, stdin=subprocess.DEVNULL,
-        )
-        if listed.returncode == 0:
-            return sorted(p for p in listed.stdout.decode("utf-8", "replace").split("\0") if p)[:limit]
-    except (OSError, subprocess.TimeoutExpired):
-        pass
-    found: list[str] = []
-    for root, directories, files in os.walk(cwd):
-        directories[:] = sorted(d for d in directories if not d.startswith(".") and d not in ("node_modules",
-                                                                                               "__pycache__"))
-        for name in sorted(files):
-            found.append(os.path.relpath(os.path.join(root, name), cwd))
-            if len(found) >= limit:
-                return found
-    return found
-
-
-class _ScreenStream(io.TextIOBase):
-    """sys.stderr while the terminal is in raw mode: complete lines become dim scrollback lines."""
-
-    def __init__(self, app: App) -> None:
-        self.app = app
-        self._partial = ""
-
-    def write(self, text: str) -> int:
-        self._partial += text
-        if "\n" in self._partial:
-            *lines, self._partial = self._partial.split("\n")
-            shown = [self.app.paint(sanitize(line), "yellow") for line in lines if line.strip()]
-            if shown:
-                if threading.current_thread() is threading.main_thread():
-                    self.app.say(shown)
-                else:
-                    self.app.post(lambda: self.app.say(shown))
-        return len(text)
-
-    def isatty(self) -> bool:
-        return False
-
-    def writable(self) -> bool:
-        return True
-
-
-class TuiProviderUI:
-    """``ProviderUI`` for start-up hooks (``--oss``): messages, questions and a progress row.
-
-    The hooks run in a worker thread, so every method hands its work to the loop thread; a
-    question blocks the worker until the person answers.
-    """
-
-    def __init__(self, app: App) -> None:
-        self.app = app
-        self.interactive = True
-        self.assume_yes = False
-
-    def info(self, message: str) -> None:
-        """A line in the scrollback."""
-        self.app.post(lambda: self.app.say([message]))
-
-    def warn(self, message: str) -> None:
-        """A warning line."""
-        self.app.post(lambda: self.app.say([self.app.paint(f"warning: {message}", "yellow")]))
-
-    def confirm(self, question: str, default: bool = False) -> bool:
-        """Ask yes/no and wait for the answer."""
-        answer: concurrent.futures.Future[bool] = concurrent.futures.Future()
-        self.app.post(lambda: self.app.ask_confirm(question, default, answer))
-        return answer.result()
-
-    def progress(self, description: str) -> _TuiProgress:
-        """A progress row in the live area."""
-        return _TuiProgress(self.app, description)
-
-
-class _TuiProgress:
-    def __init__(self, app: App, description: str) -> None:
-        self.app = app
-        self.description = description
-        self.started = time.monotonic()
-        self.last_status = ""
-
-    def update(self, completed: int, total: int | None, status: str = "") -> None:
-        from codex.ui import format_progress
-
-        row = format_progress(self.description, completed, total, time.monotonic() - self.started, status)
-        app = self.app
-        if not app.terminal and status and status != self.last_status:
-            app.post(lambda: app.say([f"{self.description}: {status}"]))
-        self.last_status = status or self.last_status
-
-        def show() -> None:
-            app.progress_row = row
-            app.screen.request_redraw()
-
-        app.post(show)
-
-    def close(self, final: str = "") -> None:
-        app = self.app
-
-        def done() -> None:
-            app.progress_row = None
-            if final:
-                app.say([final])
-            app.screen.request_redraw()
-
-        app.post(done)

@@ -8,6 +8,7 @@ redrawn in place at the bottom of the screen. Nothing here touches the terminal.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shlex
 import time
@@ -17,7 +18,7 @@ from typing import Any
 
 from codex import events as ev
 from codex.cli.tui.markdown import MarkdownRenderer, MarkdownStream
-from codex.cli.tui.text import Palette, fit, wrap
+from codex.cli.tui.text import Palette, fit, sanitize, wrap
 from codex.protocol import FunctionCall, FunctionCallOutput, InputItem, Message, TokenUsage
 
 OUTPUT_TAIL_LINES = 5
@@ -400,6 +401,34 @@ def live_excerpt(tail: str, max_lines: int = 2 * LIVE_MESSAGE_ROWS, max_chars: i
     return f"{fence}\n{excerpt}" if fence is not None else excerpt
 
 
+def clean_event(msg: ev.EventMsg) -> ev.EventMsg:
+    """The event with every text field stripped of escape and control sequences.
+
+    Model output, command output and file contents reach the terminal through here, and none
+    of them may move the cursor, change the title or reprogram the terminal.
+    """
+    changes: dict[str, Any] = {}
+    for spec in dataclasses.fields(msg):
+        value = getattr(msg, spec.name)
+        cleaned = _clean_value(value)
+        if cleaned is not value:
+            changes[spec.name] = cleaned
+    return dataclasses.replace(msg, **changes) if changes else msg
+
+
+def _clean_value(value: Any) -> Any:
+    if isinstance(value, str):
+        cleaned = sanitize(value)
+        return value if cleaned == value else cleaned
+    if isinstance(value, list):
+        items = [_clean_value(item) for item in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if isinstance(value, dict):
+        pairs = {key: _clean_value(item) for key, item in value.items()}
+        return value if all(pairs[key] is value[key] for key in value) else pairs
+    return value
+
+
 def _squeeze(text: str) -> str:
     return "".join(text.split())
 
@@ -409,7 +438,7 @@ def history_lines(items: Sequence[InputItem], paint: Palette, markdown: Callable
     """A resumed session's transcript: what was asked, what ran, what codex answered."""
     lines: list[str] = []
     calls: dict[str, Any] = {}
-    from codex.cli.tui.screen import sanitize
+    from codex.cli.tui.text import sanitize
 
     for item in items:
         if isinstance(item, Message):

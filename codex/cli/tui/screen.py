@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
-from codex.cli.tui.text import ANSI_RE, Palette, fit, strip_ansi, visible_len
+from codex.cli.tui.text import Palette, fit, strip_ansi, visible_len
 
 if TYPE_CHECKING:
     import asyncio
@@ -69,20 +69,6 @@ class Screen(Protocol):
     def request_redraw(self, delay: float = 0.0) -> None: ...
 
     def draw(self) -> None: ...
-
-
-def sanitize(text: str) -> str:
-    """Text from outside (command output) without escape sequences or control characters.
-
-    A carriage return inside a line (a progress bar redrawing itself) keeps what came after it.
-    """
-    text = ANSI_RE.sub("", text).replace("\r\n", "\n")
-    if "\r" in text:
-        text = "\n".join(([part for part in line.split("\r") if part] or [""])[-1] for line in text.split("\n"))
-    text = text.expandtabs(4)
-    if text.replace("\n", "").isprintable():
-        return text
-    return "".join(c for c in text if c == "\n" or (c >= " " and c != "\x7f"))
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -8,12 +8,10 @@ the running turn: Ctrl-C first.
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from codex.cli.tui.render import diff_lines, format_duration
+from codex.cli.tui.render import diff_lines
 
 if TYPE_CHECKING:
     from codex.cli.tui.app import App
@@ -101,15 +99,46 @@ async def _approvals(app: App, argument: str) -> None:
 
 async def _status(app: App, _argument: str) -> None:
     paint = app.paint
-    rows = app.status_rows()
+    rows = status_rows(app)
     lines = [paint("Status", "bold")]
     for label, value in rows:
         lines.append(f"  {paint(f'{label:<11}', 'dim')}{value}")
     app.say(lines)
 
 
+def status_rows(app: App) -> list[tuple[str, str]]:
+    """What /status shows."""
+    rows: list[tuple[str, str]] = []
+    loaded, info = app.loaded, app.info
+    origins = loaded.origins if loaded else {}
+
+    def origin(key: str) -> str:
+        where = origins.get(key)
+        return app.paint(f"  (from {where})", "dim") if where and key not in app.overrides else ""
+
+    rows.append(("model", app.current_model() + origin("model")))
+    if info is not None:
+        rows.append(("provider", info.provider))
+    rows.append(("directory", str(app.cwd())))
+    rows.append(("approval", app.current_approval_policy() + origin("approval_policy")))
+    if info is not None:
+        backend = info.sandbox_backend
+        rows.append(("sandbox", info.sandbox + (f" [{backend}]" if backend not in ("", "none") else "")))
+        rows.append(("session", info.session_id))
+        if info.rollout_path:
+            rows.append(("recorded in", info.rollout_path))
+    if loaded is not None:
+        rows.append(("config", str(loaded.config_path)))
+    total = app.transcript.total
+    rows.append(("tokens", f"{total.total_tokens:,} this session (in {total.input_tokens:,}, "
+                           f"cached {total.cached_input_tokens:,}, out {total.output_tokens:,})"))
+    return rows
+
+
 async def _diff(app: App, _argument: str) -> None:
     cwd = app.cwd()
+    from codex.cli.tui.workspace import workspace_diff
+
     text = await asyncio.to_thread(workspace_diff, cwd)
     if text is None:
         app.say([app.paint(f"{cwd} is not inside a git repository; /diff needs git", "yellow")])
@@ -118,35 +147,6 @@ async def _diff(app: App, _argument: str) -> None:
         app.say([app.paint("no changes in the workspace", "dim")])
         return
     app.say(diff_lines(text, app.paint))
-
-
-def workspace_diff(cwd: Path) -> str | None:
-    """Tracked changes against HEAD plus untracked files as additions; None outside a git repo."""
-
-    def git(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["git", "--no-pager", "-c", "core.quotepath=off", *args],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=20,
-            stdin=subprocess.DEVNULL,
-        )
-
-    try:
-        inside = git("rev-parse", "--is-inside-work-tree")
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if inside.returncode != 0 or inside.stdout.strip() != "true":
-        return None
-    has_head = git("rev-parse", "--verify", "-q", "HEAD").returncode == 0
-    tracked = git("diff", "--no-color", "--no-ext-diff", *(["HEAD"] if has_head else ["--cached"])).stdout
-    untracked = git("ls-files", "--others", "--exclude-standard", "-z").stdout.split("\0")
-    parts = [tracked]
-    for path in filter(None, untracked):
-        added = git("diff", "--no-color", "--no-index", "--", "/dev/null", path).stdout
-        parts.append(added)
-    return "".join(parts)
 
 
 async def _new(app: App, _argument: str) -> None:
@@ -181,11 +181,6 @@ async def _help(app: App, _argument: str) -> None:
 
 async def _quit(app: App, _argument: str) -> None:
     app.request_exit()
-
-
-def elapsed_text(seconds: float) -> str:
-    """How long something has been running, for the status row."""
-    return format_duration(seconds) if seconds >= 1 else "0s"
 
 
 HANDLERS: dict[str, Handler] = {

@@ -124,6 +124,20 @@ def _split_cells(text: str, width: int) -> tuple[str, str]:
     return text, ""
 
 
+def sanitize(text: str) -> str:
+    """Text from outside (command output) without escape sequences or control characters.
+
+    A carriage return inside a line (a progress bar redrawing itself) keeps what came after it.
+    """
+    text = ANSI_RE.sub("", text).replace("\r\n", "\n")
+    if "\r" in text:
+        text = "\n".join(([part for part in line.split("\r") if part] or [""])[-1] for line in text.split("\n"))
+    text = text.expandtabs(4)
+    if text.replace("\n", "").isprintable():
+        return text
+    return "".join(c for c in text if c == "\n" or (c >= " " and c != "\x7f"))
+
+
 def color_wanted(is_tty: bool, env: Mapping[str, str] | None = None) -> bool:
     """Colour only on a terminal, never with ``NO_COLOR`` set (any value) or ``TERM=dumb``."""
     env = os.environ if env is None else env
