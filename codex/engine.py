@@ -36,6 +36,12 @@ async def open_session(
     from codex import __version__
 
     services = resolve_services(pm, loaded)
+    mcp = None
+    if loaded.config.mcp_servers:  # the MCP SDK is imported only when servers are configured
+        from codex.mcp.client import start_mcp_servers
+
+        mcp = await start_mcp_servers(loaded.config, cwd=loaded.cwd)
+        services.tools.extend(mcp.tools)
     if resume is not None:
         saved = read_session(resume)
         rollout = RolloutRecorder.reopen(resume) if record else None
@@ -56,5 +62,8 @@ async def open_session(
                 },
             )
         session.rollout = rollout
+    if mcp is not None:
+        session.closers.append(mcp.aclose)
+        session.notices.extend(mcp.startup_messages())
     await session.start()
     return session

@@ -11,6 +11,7 @@ import asyncio
 import itertools
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,6 +80,9 @@ class Session:
         self._loop_task: asyncio.Task[None] | None = None
         self._queued_inputs: list[tuple[str, str]] = []
         self._spawner: ConfinedSpawner | None = None
+        # Resources opened for the session (MCP connections) and what they had to say at start.
+        self.closers: list[Callable[[], Awaitable[None]]] = []
+        self.notices: list[str] = []
         self._spawner_failed = False
 
     # ------------------------------------------------------------------ the face's side
@@ -103,6 +107,8 @@ class Session:
                 list(self.history) if resumed else [],
             ),
         )
+        for notice in self.notices:
+            self._emit("0", ev.BackgroundEvent(f"warning: {notice}"))
         self._loop_task = asyncio.create_task(self._serve_ops())
 
     def submit(self, op: ev.Op) -> str:
@@ -124,6 +130,12 @@ class Session:
                 self._loop_task.cancel()
         if self.rollout is not None:
             self.rollout.close()
+        for closer in self.closers:
+            try:
+                await asyncio.wait_for(closer(), 10)
+            except Exception as exc:  # closing must not hide the turn's result
+                self._emit("0", ev.BackgroundEvent(f"warning: closing a session resource failed: {exc}"))
+        self.closers.clear()
         if self._spawner is not None:
             self._spawner.close()
             self._spawner = None

@@ -15,9 +15,12 @@ def command_trust(argv: Sequence[str], ctx: ToolContext) -> tuple[bool, str]:
 
     if tuple(argv) in ctx.approved_commands:
         return True, "approved for this session"
-    for prefix in ctx.approved_prefixes:
-        if tuple(argv[: len(prefix)]) == prefix:
-            return True, f"matches the session rule `{' '.join(prefix)} ...`"
     rules = SafeCommandRules.builtin(ctx.config.approval.trusted_commands)
-    verdict = classify(list(argv), rules)
+    # Session approvals apply inside `bash -lc` scripts too: each command is judged on its own.
+    verdict = classify(
+        list(argv),
+        rules,
+        session_prefixes=[list(p) for p in ctx.approved_prefixes],
+        session_commands=[list(c) for c in ctx.approved_commands],
+    )
     return verdict.safe, verdict.reason
