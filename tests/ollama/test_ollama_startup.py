@@ -52,7 +52,7 @@ def test_running_server_with_the_model_is_used_as_is(fake_ollama: FakeOllama, tm
     assert ui.infos == [f"Ollama 0.12.3 at {fake_ollama.root}"]
     assert fake_ollama.paths() == ["GET /api/version", "GET /api/tags"]
     # The window is fixed on the provider entry, where the wire API reads it for every request.
-    assert config.provider("oss").model_extra == {"context_window": 65536}
+    assert config.provider("oss").context_window == 65536
 
 
 def test_missing_model_is_pulled(fake_ollama: FakeOllama, tmp_path: Path) -> None:
@@ -72,7 +72,7 @@ def test_a_user_window_on_the_provider_entry_wins(fake_ollama: FakeOllama, tmp_p
         id="oss", base_url=fake_ollama.base_url, wire_api="ollama", context_window=8192
     )
     prepare_local_provider(config.provider("oss"), config, RecordingUI(), startup_env(tmp_path, None))
-    assert config.provider("oss").model_extra == {"context_window": 8192}
+    assert config.provider("oss").context_window == 8192
 
 
 def test_chat_wire_against_ollama_is_warned_about(fake_ollama: FakeOllama, tmp_path: Path) -> None:

@@ -131,9 +131,8 @@ def _check_port_variable(env: Mapping[str, str]) -> None:
 
 def _set_context_window(provider: ModelProviderInfo, config: Config, ui: ProviderUI) -> None:
     """Fix the session's window on the provider entry, where the ``ollama`` wire API reads it."""
-    extra = provider.model_extra if provider.model_extra is not None else {}
-    if "context_window" not in extra:
-        setattr(provider, "context_window", config.oss.context_window)  # noqa: B010 - an extra field
+    if provider.context_window is None:  # a user's [model_providers.oss] context_window wins
+        provider.context_window = config.oss.context_window
     if provider.wire_api != "ollama":
         ui.warn(
             f"provider {provider.id!r} uses wire_api {provider.wire_api!r}: Ollama then runs the model with "

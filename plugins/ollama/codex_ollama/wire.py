@@ -61,12 +61,7 @@ logger = logging.getLogger("codex.ollama")
 
 def context_window(provider: ModelProviderInfo) -> int:
     """The session's fixed ``num_ctx``: the provider entry's ``context_window`` or 32768."""
-    value = provider.model_extra.get("context_window") if provider.model_extra else None
-    try:
-        window = int(value) if value is not None else DEFAULT_CONTEXT_WINDOW
-    except (TypeError, ValueError):
-        window = DEFAULT_CONTEXT_WINDOW
-    return max(2048, window)
+    return max(2048, provider.context_window or DEFAULT_CONTEXT_WINDOW)
 
 
 def build_messages(prompt: Prompt) -> list[dict[str, Any]]:
