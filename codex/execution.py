@@ -13,9 +13,9 @@ import fnmatch
 import os
 import signal
 import time
-from functools import partial
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 

@@ -70,7 +70,7 @@ HISTORY = [
 ]
 
 
-def test_request_messages_tools_and_headers(mock_model: MockModelServer, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+def test_request_messages_tools_and_headers(mock_model: MockModelServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOCAL_KEY", "local-secret")
     mock_model.chat_text("ok")
     run(mock_model, prompt_for(*HISTORY, tools=[SHELL, APPLY_PATCH]), env_key="LOCAL_KEY",
@@ -114,7 +114,7 @@ def test_request_messages_tools_and_headers(mock_model: MockModelServer, monkeyp
     assert set(body) == {"model", "messages", "stream", "stream_options", "tools", "tool_choice"}
 
 
-def test_reasoning_is_dropped_when_the_provider_option_is_off(mock_model: MockModelServer) -> None:  # noqa: F811
+def test_reasoning_is_dropped_when_the_provider_option_is_off(mock_model: MockModelServer) -> None:
     mock_model.chat_text("ok")
     run(mock_model, prompt_for(*HISTORY[:4]), chat_send_reasoning=False, chat_include_usage=False)
     body = mock_model.requests[0].json
@@ -135,7 +135,7 @@ def test_reasoning_is_not_sent_to_remote_servers_by_default() -> None:
     assert build_body(prompt, local)["messages"][2]["reasoning"] == "I should run ls."
 
 
-def test_text_streams_as_deltas_then_a_message(mock_model: MockModelServer) -> None:  # noqa: F811
+def test_text_streams_as_deltas_then_a_message(mock_model: MockModelServer) -> None:
     mock_model.chat_text("Hello from chat.")
     turn = run(mock_model)
     deltas = [e.delta for e in turn.events if type(e).__name__ == "OutputTextDelta"]
@@ -147,7 +147,7 @@ def test_text_streams_as_deltas_then_a_message(mock_model: MockModelServer) -> N
                                     reasoning_output_tokens=3, total_tokens=19)
 
 
-def test_one_tool_call(mock_model: MockModelServer) -> None:  # noqa: F811
+def test_one_tool_call(mock_model: MockModelServer) -> None:
     mock_model.chat_call("shell", {"command": ["ls", "-la"]})
     turn = run(mock_model)
     assert turn.calls == [FunctionCall(call_id="call_1", name="shell", arguments='{"command": ["ls", "-la"]}')]
@@ -155,7 +155,7 @@ def test_one_tool_call(mock_model: MockModelServer) -> None:  # noqa: F811
 
 
 @pytest.mark.parametrize("interleave", [False, True])
-def test_several_tool_calls_aggregate_by_index(mock_model: MockModelServer, interleave: bool) -> None:  # noqa: F811
+def test_several_tool_calls_aggregate_by_index(mock_model: MockModelServer, interleave: bool) -> None:
     mock_model.chat_turn(
         Text("Three things."),
         Call("shell", {"command": ["ls"]}),
@@ -173,7 +173,7 @@ def test_several_tool_calls_aggregate_by_index(mock_model: MockModelServer, inte
 
 
 @pytest.mark.parametrize("field", ["reasoning", "reasoning_content"])
-def test_reasoning_deltas_from_open_model_servers(mock_model: MockModelServer, field: str) -> None:  # noqa: F811
+def test_reasoning_deltas_from_open_model_servers(mock_model: MockModelServer, field: str) -> None:
     mock_model.chat_turn(Thinking(content=["Let me think step by step."]), Text("42"), reasoning_field=field)
     turn = run(mock_model)
     assert turn.reasoning_content == "Let me think step by step."
@@ -183,7 +183,7 @@ def test_reasoning_deltas_from_open_model_servers(mock_model: MockModelServer, f
     assert [item.type for item in turn.items] == ["reasoning", "message"]
 
 
-def test_missing_call_ids_are_generated_and_distinct(mock_model: MockModelServer) -> None:  # noqa: F811
+def test_missing_call_ids_are_generated_and_distinct(mock_model: MockModelServer) -> None:
     chunk = {"id": "c", "choices": [{"index": 0, "delta": {}, "finish_reason": None}]}
 
     def frame(delta: dict[str, Any], finish: str | None = None) -> tuple[None, str]:
@@ -204,20 +204,20 @@ def test_missing_call_ids_are_generated_and_distinct(mock_model: MockModelServer
     assert turn.usage is None and turn.completed
 
 
-def test_freeform_tool_calls_come_back_as_custom_calls(mock_model: MockModelServer) -> None:  # noqa: F811
+def test_freeform_tool_calls_come_back_as_custom_calls(mock_model: MockModelServer) -> None:
     mock_model.chat_turn(CustomCall("apply_patch", "*** Begin Patch\n*** End Patch"))
     turn = run(mock_model, prompt_for(Message("user", "patch"), tools=[APPLY_PATCH]))
     assert turn.calls == [CustomToolCall(call_id="call_1", name="apply_patch", input="*** Begin Patch\n*** End Patch")]
 
 
-def test_finish_reason_without_done_still_completes(mock_model: MockModelServer) -> None:  # noqa: F811
+def test_finish_reason_without_done_still_completes(mock_model: MockModelServer) -> None:
     mock_model.chat_text("no done marker", done=False)
     turn = run(mock_model)
     assert turn.messages == ["no done marker"]
     assert turn.retries == []
 
 
-def test_stream_ending_before_finish_is_retried(mock_model: MockModelServer) -> None:  # noqa: F811
+def test_stream_ending_before_finish_is_retried(mock_model: MockModelServer) -> None:
     reply = mock_model.chat_text("cut short answer")
     # Cut after the second text delta: the stream ends cleanly, but without finish_reason.
     reply.body = reply.body[: reply.event_ends[2]] + b""
@@ -229,7 +229,7 @@ def test_stream_ending_before_finish_is_retried(mock_model: MockModelServer) -> 
     assert "ended before the answer finished" in turn.retries[0].reason
 
 
-def test_error_chunk_surfaces_the_message(mock_model: MockModelServer) -> None:  # noqa: F811
+def test_error_chunk_surfaces_the_message(mock_model: MockModelServer) -> None:
     mock_model.sse([(None, '{"error": {"message": "model \'nope\' not found", "code": "model_not_found"}}')])
     with pytest.raises(ProviderError, match="model 'nope' not found"):
         run(mock_model)

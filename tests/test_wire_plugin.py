@@ -59,7 +59,7 @@ def test_importing_the_plugin_does_not_import_httpx() -> None:
     assert out.strip() == "False"
 
 
-def test_another_process_can_use_the_mock_server(mock_model: MockModelServer) -> None:  # noqa: F811
+def test_another_process_can_use_the_mock_server(mock_model: MockModelServer) -> None:
     mock_model.chat_text("hello from the other side")
     script = textwrap.dedent(f"""
         import asyncio
@@ -84,7 +84,7 @@ def test_another_process_can_use_the_mock_server(mock_model: MockModelServer) ->
     assert mock_model.requests[0].json["messages"] == [{"role": "user", "content": "hi"}]
 
 
-def test_provider_toml_points_at_the_server(mock_model: MockModelServer) -> None:  # noqa: F811
+def test_provider_toml_points_at_the_server(mock_model: MockModelServer) -> None:
     import tomllib
 
     table = tomllib.loads(mock_model.provider_toml("local", wire_api="chat", stream_max_retries=0))

@@ -55,7 +55,7 @@ def run(mock: MockModelServer, prompt: Prompt | None = None, **provider_fields: 
     return asyncio.run(run_turn(ResponsesApi(), prompt or prompt_for(), provider_for(mock, **provider_fields)))
 
 
-def test_request_fields_and_headers(mock_model: MockModelServer, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+def test_request_fields_and_headers(mock_model: MockModelServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MOCK_API_KEY", "sk-test-123")
     monkeypatch.setenv("MOCK_ORG", "org-7")
     monkeypatch.delenv("MOCK_UNSET", raising=False)
@@ -129,7 +129,7 @@ def test_request_fields_and_headers(mock_model: MockModelServer, monkeypatch: py
     }
 
 
-def test_models_without_reasoning_get_no_reasoning_parameter(mock_model: MockModelServer) -> None:  # noqa: F811
+def test_models_without_reasoning_get_no_reasoning_parameter(mock_model: MockModelServer) -> None:
     mock_model.responses_text("ok")
     run(mock_model, prompt_for("gpt-4.1", reasoning_effort="high"))
     body = mock_model.requests[0].json
@@ -141,7 +141,7 @@ def test_models_without_reasoning_get_no_reasoning_parameter(mock_model: MockMod
     assert "authorization" not in mock_model.requests[0].headers
 
 
-def test_stored_conversations_keep_ids_and_skip_encrypted_reasoning(mock_model: MockModelServer) -> None:  # noqa: F811
+def test_stored_conversations_keep_ids_and_skip_encrypted_reasoning(mock_model: MockModelServer) -> None:
     mock_model.responses_text("ok")
     prompt = prompt_for("o3", store=True)
     prompt.input.append(Message("assistant", "hello", id="msg_9"))
@@ -163,7 +163,7 @@ def test_supports_reasoning(model: str, expected: bool) -> None:
     assert supports_reasoning(model) is expected
 
 
-def test_text_streams_as_deltas_then_a_message(mock_model: MockModelServer) -> None:  # noqa: F811
+def test_text_streams_as_deltas_then_a_message(mock_model: MockModelServer) -> None:
     mock_model.responses_text("The answer is 42.", response_id="resp_abc")
     turn = run(mock_model)
     deltas = [e.delta for e in turn.events if type(e).__name__ == "OutputTextDelta"]
@@ -175,7 +175,7 @@ def test_text_streams_as_deltas_then_a_message(mock_model: MockModelServer) -> N
     assert turn.retries == []
 
 
-def test_one_tool_call(mock_model: MockModelServer) -> None:  # noqa: F811
+def test_one_tool_call(mock_model: MockModelServer) -> None:
     mock_model.responses_call("shell", {"command": ["ls", "-la"]}, call_id="call_A")
     turn = run(mock_model)
     assert turn.calls == [FunctionCall(call_id="call_A", name="shell", arguments='{"command": ["ls", "-la"]}',
@@ -183,7 +183,7 @@ def test_one_tool_call(mock_model: MockModelServer) -> None:  # noqa: F811
     assert turn.text == ""
 
 
-def test_several_tool_calls_in_one_turn(mock_model: MockModelServer) -> None:  # noqa: F811
+def test_several_tool_calls_in_one_turn(mock_model: MockModelServer) -> None:
     mock_model.responses_turn(
         Text("Checking two things."),
         Call("shell", {"command": ["ls"]}),
@@ -200,7 +200,7 @@ def test_several_tool_calls_in_one_turn(mock_model: MockModelServer) -> None:  #
     assert turn.calls[2].input == "*** Begin Patch\n*** End Patch"
 
 
-def test_reasoning_summaries_and_content(mock_model: MockModelServer) -> None:  # noqa: F811
+def test_reasoning_summaries_and_content(mock_model: MockModelServer) -> None:
     mock_model.responses_turn(
         Thinking(summary=["Plan the work", "Then do it"], content=["raw thoughts"], encrypted_content="enc=="),
         Text("done"),
@@ -213,7 +213,7 @@ def test_reasoning_summaries_and_content(mock_model: MockModelServer) -> None:  
     assert turn.messages == ["done"]
 
 
-def test_unknown_events_are_ignored(mock_model: MockModelServer) -> None:  # noqa: F811
+def test_unknown_events_are_ignored(mock_model: MockModelServer) -> None:
     mock_model.sse([
         ("response.created", '{"type":"response.created","response":{"id":"r1"}}'),
         ("response.in_progress", '{"type":"response.in_progress","response":{"id":"r1"}}'),
@@ -228,7 +228,7 @@ def test_unknown_events_are_ignored(mock_model: MockModelServer) -> None:  # noq
     assert turn.completed and turn.usage is None
 
 
-def test_response_failed_surfaces_the_server_message(mock_model: MockModelServer) -> None:  # noqa: F811
+def test_response_failed_surfaces_the_server_message(mock_model: MockModelServer) -> None:
     mock_model.sse([
         ("response.created", '{"type":"response.created","response":{"id":"r1"}}'),
         ("response.failed", '{"type":"response.failed","response":{"id":"r1","error":'
@@ -240,7 +240,7 @@ def test_response_failed_surfaces_the_server_message(mock_model: MockModelServer
     assert len(mock_model.requests) == 1
 
 
-def test_rate_limited_stream_is_retried_after_the_hinted_delay(mock_model: MockModelServer) -> None:  # noqa: F811
+def test_rate_limited_stream_is_retried_after_the_hinted_delay(mock_model: MockModelServer) -> None:
     mock_model.sse([
         ("response.created", '{"type":"response.created","response":{"id":"r1"}}'),
         ("response.failed", '{"type":"response.failed","response":{"error":{"code":"rate_limit_exceeded",'
@@ -253,20 +253,20 @@ def test_rate_limited_stream_is_retried_after_the_hinted_delay(mock_model: MockM
     assert "Rate limit reached" in turn.retries[0].reason
 
 
-def test_error_event_surfaces_its_message(mock_model: MockModelServer) -> None:  # noqa: F811
+def test_error_event_surfaces_its_message(mock_model: MockModelServer) -> None:
     mock_model.sse([("error", '{"type":"error","code":"bad_thing","message":"Something specific broke"}')])
     with pytest.raises(ProviderError, match="Something specific broke"):
         run(mock_model)
 
 
-def test_incomplete_response_is_an_error(mock_model: MockModelServer) -> None:  # noqa: F811
+def test_incomplete_response_is_an_error(mock_model: MockModelServer) -> None:
     mock_model.sse([("response.incomplete", '{"type":"response.incomplete","response":'
                                             '{"incomplete_details":{"reason":"max_output_tokens"}}}')])
     with pytest.raises(ProviderError, match="max_output_tokens"):
         run(mock_model)
 
 
-def test_stream_ending_without_completed_is_retried(mock_model: MockModelServer) -> None:  # noqa: F811
+def test_stream_ending_without_completed_is_retried(mock_model: MockModelServer) -> None:
     mock_model.responses_text("partial answer", complete=False)
     mock_model.responses_text("whole answer")
     turn = run(mock_model)
@@ -276,7 +276,7 @@ def test_stream_ending_without_completed_is_retried(mock_model: MockModelServer)
     assert len(mock_model.requests) == 2
 
 
-def test_unreachable_base_url_without_retries(mock_model: MockModelServer) -> None:  # noqa: F811
+def test_unreachable_base_url_without_retries(mock_model: MockModelServer) -> None:
     provider = ModelProviderInfo(id="gone", name="Gone", base_url="http://127.0.0.1:9/v1", request_max_retries=0)
     with pytest.raises(ProviderError) as info:
         asyncio.run(run_turn(ResponsesApi(), prompt_for(), provider))
@@ -291,7 +291,7 @@ def test_missing_base_url_is_explained() -> None:
         asyncio.run(run_turn(ResponsesApi(), prompt_for(), provider))
 
 
-def test_keep_alive_reuses_one_connection(mock_model: MockModelServer) -> None:  # noqa: F811
+def test_keep_alive_reuses_one_connection(mock_model: MockModelServer) -> None:
     api = ResponsesApi()
     provider = provider_for(mock_model)
 

@@ -49,7 +49,7 @@ def failure(mock: MockModelServer, wire: str, **fields: Any) -> str:
 # ------------------------------------------------------------------------------ request retries
 
 
-def test_429_with_retry_after_then_success(mock_model: MockModelServer, wire: str) -> None:  # noqa: F811
+def test_429_with_retry_after_then_success(mock_model: MockModelServer, wire: str) -> None:
     mock_model.error(429, "Rate limit reached for requests", headers={"Retry-After": "3"})
     answer(mock_model, wire, "made it")
     turn = run(mock_model, wire)
@@ -62,7 +62,7 @@ def test_429_with_retry_after_then_success(mock_model: MockModelServer, wire: st
     assert len(mock_model.requests) == 2
 
 
-def test_retry_after_as_an_http_date(mock_model: MockModelServer, wire: str) -> None:  # noqa: F811
+def test_retry_after_as_an_http_date(mock_model: MockModelServer, wire: str) -> None:
     past = format_datetime(datetime(2020, 1, 1, tzinfo=UTC), usegmt=True)
     mock_model.error(503, headers={"Retry-After": past})
     answer(mock_model, wire, "ok")
@@ -80,7 +80,7 @@ def test_parse_retry_after_forms() -> None:
     assert parse_retry_after({}, now) is None
 
 
-def test_500_several_times_then_success_backs_off_exponentially(mock_model: MockModelServer, wire: str) -> None:  # noqa: F811
+def test_500_several_times_then_success_backs_off_exponentially(mock_model: MockModelServer, wire: str) -> None:
     for _ in range(3):
         mock_model.error(500, "The server had an error while processing your request.")
     answer(mock_model, wire, "finally")
@@ -92,7 +92,7 @@ def test_500_several_times_then_success_backs_off_exponentially(mock_model: Mock
     assert [r.attempt for r in turn.retries] == [1, 2, 3]
 
 
-def test_request_retries_exhausted(mock_model: MockModelServer, wire: str) -> None:  # noqa: F811
+def test_request_retries_exhausted(mock_model: MockModelServer, wire: str) -> None:
     for _ in range(3):
         mock_model.error(503, "Overloaded, try later")
     message = failure(mock_model, wire, request_max_retries=2)
@@ -102,7 +102,7 @@ def test_request_retries_exhausted(mock_model: MockModelServer, wire: str) -> No
     assert len(mock_model.requests) == 3
 
 
-def test_retry_after_longer_than_we_wait_fails_at_once(mock_model: MockModelServer, wire: str) -> None:  # noqa: F811
+def test_retry_after_longer_than_we_wait_fails_at_once(mock_model: MockModelServer, wire: str) -> None:
     mock_model.error(429, "Slow down", headers={"Retry-After": "3600"})
     message = failure(mock_model, wire)
     assert "Slow down. The server asks to wait 3600 s" in message
@@ -122,7 +122,7 @@ def test_connection_refused_is_retried_then_explained(wire: str) -> None:
 # ------------------------------------------------------------------------------ stream retries
 
 
-def test_dropped_stream_is_retried_without_duplicates(mock_model: MockModelServer, wire: str) -> None:  # noqa: F811
+def test_dropped_stream_is_retried_without_duplicates(mock_model: MockModelServer, wire: str) -> None:
     text = "one two three four five"
     answer(mock_model, wire, text, drop_after_events=4)
     answer(mock_model, wire, text)
@@ -138,7 +138,7 @@ def test_dropped_stream_is_retried_without_duplicates(mock_model: MockModelServe
     assert mock_model.requests[0].json == mock_model.requests[1].json
 
 
-def test_dropped_tool_call_turn_runs_each_call_once(mock_model: MockModelServer, wire: str) -> None:  # noqa: F811
+def test_dropped_tool_call_turn_runs_each_call_once(mock_model: MockModelServer, wire: str) -> None:
     from tests.mock_model import Call
 
     builder = mock_model.responses_turn if wire == "responses" else mock_model.chat_turn
@@ -155,7 +155,7 @@ def test_dropped_tool_call_turn_runs_each_call_once(mock_model: MockModelServer,
     assert len(mock_model.requests) == (2 if wire == "responses" else 1)
 
 
-def test_malformed_event_is_retried(mock_model: MockModelServer, wire: str) -> None:  # noqa: F811
+def test_malformed_event_is_retried(mock_model: MockModelServer, wire: str) -> None:
     if wire == "responses":
         mock_model.sse([("response.created", '{"type":"response.created","response":{"id":"r"}}'),
                         ("response.output_text.delta", '{"type":"response.output_text.delta","delta":"par')])
@@ -168,7 +168,7 @@ def test_malformed_event_is_retried(mock_model: MockModelServer, wire: str) -> N
     assert "malformed event" in turn.retries[0].reason
 
 
-def test_idle_stall_is_retried(mock_model: MockModelServer, wire: str) -> None:  # noqa: F811
+def test_idle_stall_is_retried(mock_model: MockModelServer, wire: str) -> None:
     answer(mock_model, wire, "slow answer", stall_after_events=2)
     answer(mock_model, wire, "quick answer")
     turn = run(mock_model, wire, stream_idle_timeout_ms=500)
@@ -176,7 +176,7 @@ def test_idle_stall_is_retried(mock_model: MockModelServer, wire: str) -> None: 
     assert "idle for more than 0.5 s" in turn.retries[0].reason
 
 
-def test_stream_retries_exhausted(mock_model: MockModelServer, wire: str) -> None:  # noqa: F811
+def test_stream_retries_exhausted(mock_model: MockModelServer, wire: str) -> None:
     answer(mock_model, wire, "a b c", drop_after_events=2)
     answer(mock_model, wire, "a b c", stall_after_events=1)
     message = failure(mock_model, wire, stream_max_retries=1, stream_idle_timeout_ms=500)
@@ -189,7 +189,7 @@ def test_stream_retries_exhausted(mock_model: MockModelServer, wire: str) -> Non
 
 
 def test_401_names_the_provider_and_the_key_variable(
-    mock_model: MockModelServer, wire: str, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    mock_model: MockModelServer, wire: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MOCK_KEY", "sk-wrong")
     mock_model.error(401, "Incorrect API key provided: sk-wrong.", code="invalid_api_key")
@@ -201,26 +201,26 @@ def test_401_names_the_provider_and_the_key_variable(
     assert len(mock_model.requests) == 1
 
 
-def test_403_without_env_key_says_how_to_configure_one(mock_model: MockModelServer, wire: str) -> None:  # noqa: F811
+def test_403_without_env_key_says_how_to_configure_one(mock_model: MockModelServer, wire: str) -> None:
     mock_model.error(403, "Forbidden for this project")
     message = failure(mock_model, wire)
     assert "'Mock' rejected the credentials (HTTP 403 Forbidden): Forbidden for this project" in message
     assert "set model_providers.mock.env_key" in message
 
 
-def test_other_4xx_fails_at_once_with_the_server_message(mock_model: MockModelServer, wire: str) -> None:  # noqa: F811
+def test_other_4xx_fails_at_once_with_the_server_message(mock_model: MockModelServer, wire: str) -> None:
     mock_model.error(400, "Unsupported parameter: 'reasoning.effort'", code="unsupported_parameter")
     message = failure(mock_model, wire)
     assert message == "HTTP 400 Bad Request from 'Mock': Unsupported parameter: 'reasoning.effort'"
     assert len(mock_model.requests) == 1
 
 
-def test_4xx_with_a_plain_text_body(mock_model: MockModelServer, wire: str) -> None:  # noqa: F811
+def test_4xx_with_a_plain_text_body(mock_model: MockModelServer, wire: str) -> None:
     mock_model.error(404, body="404 page not found")
     assert failure(mock_model, wire) == "HTTP 404 Not Found from 'Mock': 404 page not found"
 
 
-def test_insufficient_quota_is_not_retried(mock_model: MockModelServer, wire: str) -> None:  # noqa: F811
+def test_insufficient_quota_is_not_retried(mock_model: MockModelServer, wire: str) -> None:
     mock_model.error(429, "You exceeded your current quota.", code="insufficient_quota")
     message = failure(mock_model, wire)
     assert "You exceeded your current quota." in message and "billing" in message
@@ -228,7 +228,7 @@ def test_insufficient_quota_is_not_retried(mock_model: MockModelServer, wire: st
 
 
 def test_missing_env_key_is_explained_before_any_request(
-    mock_model: MockModelServer, wire: str, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    mock_model: MockModelServer, wire: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("CODEX_TEST_ABSENT_KEY", raising=False)
     message = failure(mock_model, wire, env_key="CODEX_TEST_ABSENT_KEY",
@@ -237,7 +237,7 @@ def test_missing_env_key_is_explained_before_any_request(
     assert mock_model.requests == []
 
 
-def test_a_200_that_is_not_an_event_stream(mock_model: MockModelServer, wire: str) -> None:  # noqa: F811
+def test_a_200_that_is_not_an_event_stream(mock_model: MockModelServer, wire: str) -> None:
     mock_model.enqueue(Reply(headers=[("Content-Type", "application/json")], stream=False,
                              body=json.dumps({"object": "chat.completion", "choices": []}).encode()))
     message = failure(mock_model, wire)
@@ -353,7 +353,7 @@ def test_backoff_delay() -> None:
     assert 0.18 <= backoff_delay(1) <= 0.22
 
 
-def test_a_stream_held_open_after_the_last_event_still_completes(mock_model: MockModelServer, wire: str) -> None:  # noqa: F811
+def test_a_stream_held_open_after_the_last_event_still_completes(mock_model: MockModelServer, wire: str) -> None:
     reply = answer(mock_model, wire, "all said")
     # Every event arrives, then the server neither ends the body nor closes the connection.
     reply.apply_faults(stall_after=len(reply.body))

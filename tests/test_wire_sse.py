@@ -140,7 +140,7 @@ def test_an_empty_data_line_is_an_event_with_empty_data() -> None:
     assert feed_all([b"data:\n\n"]) == [("message", "")]
 
 
-def test_events_split_across_tcp_writes_reach_both_wires(mock_model: MockModelServer) -> None:  # noqa: F811
+def test_events_split_across_tcp_writes_reach_both_wires(mock_model: MockModelServer) -> None:
     """A real socket: writes cut inside ``data:`` and inside a UTF-8 character."""
     answer = "naïve ✓ 🙂 done"
     provider = ModelProviderInfo(id="mock", **mock_model.provider_info())
@@ -163,7 +163,7 @@ def test_events_split_across_tcp_writes_reach_both_wires(mock_model: MockModelSe
     assert turn.messages == [answer]
 
 
-def test_crlf_and_keepalive_comments_over_a_socket(mock_model: MockModelServer) -> None:  # noqa: F811
+def test_crlf_and_keepalive_comments_over_a_socket(mock_model: MockModelServer) -> None:
     provider = ModelProviderInfo(id="mock", **mock_model.provider_info())
     mock_model.responses_text("line endings do not matter", crlf=True, keepalive=True, split_at=[5, 77, 78, 300])
     prompt = Prompt(model="gpt-4.1", instructions="", input=[Message("user", "hi")])

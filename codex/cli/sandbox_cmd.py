@@ -108,7 +108,14 @@ def sandbox_report(ctx: click.Context) -> str:
     return "\n".join(lines)
 
 
-@click.command("doctor", epilog="\b\nExamples:\n  codex doctor\n  codex sandbox linux -- touch /etc/x   (see a denial for yourself)")
+DOCTOR_EPILOG = """\b
+Examples:
+  codex doctor
+  codex sandbox linux -- touch /etc/x   (see a denial for yourself)
+"""
+
+
+@click.command("doctor", epilog=DOCTOR_EPILOG)
 @click.pass_context
 def doctor_command(ctx: click.Context) -> None:
     """Check this machine: sandbox backends and what they enforce (same as `codex sandbox status`)."""
