@@ -106,11 +106,14 @@ class Tool:
     # Tools that change nothing (MCP annotations) skip approval; built-ins decide for themselves.
     read_only: bool = False
     schema_override: dict[str, Any] | None = field(default=None, repr=False)
+    _spec: ToolSpec | None = field(default=None, init=False, repr=False, compare=False)
 
     def spec(self) -> ToolSpec:
-        """The JSON-schema form the model sees."""
-        schema = self.schema_override or _clean_schema(self.parameters.model_json_schema())
-        return ToolSpec(self.name, self.description, schema)
+        """The JSON-schema form the model sees (built once: every model request sends it)."""
+        if self._spec is None:
+            schema = self.schema_override or _clean_schema(self.parameters.model_json_schema())
+            self._spec = ToolSpec(self.name, self.description, schema)
+        return self._spec
 
 
 def _clean_schema(schema: dict[str, Any]) -> dict[str, Any]:

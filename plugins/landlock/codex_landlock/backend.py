@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -108,18 +110,56 @@ class LandlockBackend:
     def _probe(self) -> Availability:
         if not self._platform.startswith("linux"):
             return Availability(False, f"Landlock is Linux-only; this is {self._platform}")
-        try:
-            completed = subprocess.run(
-                [self._python, "-I", "-S", str(HELPER_PATH), "--probe"],
-                capture_output=True,
-                text=True,
-                timeout=PROBE_TIMEOUT_SECONDS,
-                check=False,
-            )
-            facts = json.loads(completed.stdout)
-        except (OSError, subprocess.TimeoutExpired, ValueError) as error:
-            return Availability(False, f"the sandbox helper probe failed: {error}")
+        cache = _probe_cache_path(self._python)
+        facts = _read_probe_cache(cache)
+        if facts is None:
+            try:
+                completed = subprocess.run(
+                    [self._python, "-I", "-S", str(HELPER_PATH), "--probe"],
+                    capture_output=True,
+                    text=True,
+                    timeout=PROBE_TIMEOUT_SECONDS,
+                    check=False,
+                )
+                facts = json.loads(completed.stdout)
+            except (OSError, subprocess.TimeoutExpired, ValueError) as error:
+                return Availability(False, f"the sandbox helper probe failed: {error}")
+            _write_probe_cache(cache, facts)
         return describe_probe(facts, os.uname().release)
+
+
+# The probe starts an interpreter (~30 ms) on every run of codex; what it finds changes only with
+# the kernel, the user or the helper, so its answer is kept for a day under those keys.
+PROBE_CACHE_SECONDS = 24 * 3600
+
+
+def _probe_cache_path(python: str) -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    key = "|".join(
+        [os.uname().release, str(os.geteuid()), os.path.realpath(python), str(HELPER_PATH.stat().st_mtime_ns)]
+    )
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return Path(base) / "codex-py" / f"landlock-probe-{digest}.json"
+
+
+def _read_probe_cache(path: Path) -> dict[str, object] | None:
+    try:
+        if time.time() - path.stat().st_mtime > PROBE_CACHE_SECONDS:
+            return None
+        facts = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return facts if isinstance(facts, dict) else None
+
+
+def _write_probe_cache(path: Path, facts: dict[str, object]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(facts), encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError:
+        pass  # a cache that cannot be written only costs the next run a probe
 
 
 def policy_payload(policy: SandboxPolicy, cwd: Path) -> dict[str, object]:
