@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from codex.errors import SandboxError
@@ -29,6 +29,8 @@ class SessionServices:
     sandbox_policy: SandboxPolicy
     sandbox_backend: SandboxBackend | None
     sandbox_backend_name: str
+    # Every registered policy, so a face can switch policies mid-session (`/approvals`).
+    approval_policies: dict[str, ApprovalPolicy] = field(default_factory=dict)
 
 
 def sandbox_policy_for(loaded: LoadedConfig) -> SandboxPolicy:
@@ -88,7 +90,8 @@ def resolve_services(pm: CodexPluginManager, loaded: LoadedConfig) -> SessionSer
     config = loaded.config
     provider = config.provider()
     wire = collect_registry(pm, "codex_wire_apis", "wire API").get(provider.wire_api)
-    policy = collect_registry(pm, "codex_approval_policies", "approval policy").get(config.approval_policy)
+    policies = collect_registry(pm, "codex_approval_policies", "approval policy")
+    policy = policies.get(config.approval_policy)
     tools: list[Tool] = []
     seen: dict[str, str] = {}
     for plugin, offered in pm.call_each("codex_tools", config=config):
@@ -107,4 +110,6 @@ def resolve_services(pm: CodexPluginManager, loaded: LoadedConfig) -> SessionSer
         backend_name = "unavailable"
     else:
         backend_name = "none"
-    return SessionServices(provider, wire, tools, policy, sandbox_policy, backend, backend_name)
+    return SessionServices(
+        provider, wire, tools, policy, sandbox_policy, backend, backend_name, dict(policies.items())
+    )

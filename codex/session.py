@@ -176,11 +176,13 @@ class Session:
         if op.model:
             self.model = op.model
         if op.approval_policy:
-            from codex.approval.policy import builtin_policies
-
-            policies = builtin_policies()
+            policies = self.services.approval_policies
             if op.approval_policy in policies:
                 self.approval_policy = policies[op.approval_policy]
+            else:
+                known = ", ".join(sorted(policies))
+                warning = f"warning: unknown approval policy {op.approval_policy!r}; known: {known}"
+                self._emit("0", ev.BackgroundEvent(warning))
 
     # ------------------------------------------------------------------ the turn
 

@@ -631,7 +631,9 @@ class App:
         return self.loaded.config.approval_policy if self.loaded else "?"
 
     def approval_policy_names(self) -> list[str]:
-        """Policies /approvals can switch to (the engine switches between its built-in ones)."""
+        """Policies /approvals can switch to: every registered one, plugins' included."""
+        if self.session is not None:
+            return sorted(self.session.services.approval_policies)
         from codex.approval.policy import builtin_policies
 
         return list(builtin_policies())
