@@ -418,22 +418,30 @@ async def post_sse(
                 async for chunk in response.aiter_bytes():
                     for event in decoder.feed(chunk):
                         yield event
-            except httpx.TimeoutException:
-                raise RetryableError(
-                    f"the stream from {label} was idle for more than {_seconds(idle)} "
-                    "(stream_idle_timeout_ms)",
-                    started=True,
-                ) from None
             except httpx.TransportError as exc:
-                raise RetryableError(
-                    f"the stream from {label} broke off: {describe_transport_error(exc)}", started=True
-                ) from None
-    except httpx.TimeoutException as exc:
-        raise RetryableError(
-            f"no answer from {label} at {url} in time ({describe_transport_error(exc)})"
-        ) from None
+                raise transport_failure(exc, label, url, idle, started=True) from None
     except httpx.TransportError as exc:
-        raise RetryableError(f"could not reach {label} at {url}: {describe_transport_error(exc)}") from None
+        raise transport_failure(exc, label, url, idle, started=False) from None
+
+
+def transport_failure(exc: Exception, label: str, url: str, idle: float, *, started: bool) -> RetryableError:
+    """The retryable error for a network failure, worded by when it happened.
+
+    Before the stream started: the server could not be reached or did not answer in time. After:
+    the stream stalled past ``stream_idle_timeout_ms`` or broke off (the attempt is void).
+    """
+    import httpx
+
+    timed_out = isinstance(exc, httpx.TimeoutException)
+    if started and timed_out:
+        message = f"the stream from {label} was idle for more than {_seconds(idle)} (stream_idle_timeout_ms)"
+    elif started:
+        message = f"the stream from {label} broke off: {describe_transport_error(exc)}"
+    elif timed_out:
+        message = f"no answer from {label} at {url} in time ({describe_transport_error(exc)})"
+    else:
+        message = f"could not reach {label} at {url}: {describe_transport_error(exc)}"
+    return RetryableError(message, started=started)
 
 
 async def finish_sse(events: AsyncGenerator[tuple[str, str], None], grace_seconds: float = 0.2) -> None:

@@ -204,12 +204,12 @@ class OllamaChatApi:
         import httpx
 
         from codex.http import (
-            describe_transport_error,
             endpoint_url,
             error_for_event,
             error_for_status,
             provider_label,
             request_headers,
+            transport_failure,
         )
 
         label = provider_label(provider)
@@ -256,19 +256,10 @@ class OllamaChatApi:
                             raise error_for_event(provider, str(chunk["error"]), None)
                         for event in self._absorb(chunk, turn, text_filter, thinking_filter):
                             yield event
-                except httpx.TimeoutException:
-                    raise RetryableError(
-                        f"the stream from {label} was idle for more than {idle:g} s (stream_idle_timeout_ms)",
-                        started=True,
-                    ) from None
                 except httpx.TransportError as exc:
-                    raise RetryableError(
-                        f"the stream from {label} broke off: {describe_transport_error(exc)}", started=True
-                    ) from None
-        except httpx.TimeoutException as exc:
-            raise RetryableError(f"no answer from {label} at {url} in time ({describe_transport_error(exc)})") from None
+                    raise transport_failure(exc, label, url, idle, started=True) from None
         except httpx.TransportError as exc:
-            raise RetryableError(f"could not reach {label} at {url}: {describe_transport_error(exc)}") from None
+            raise transport_failure(exc, label, url, idle, started=False) from None
         if not turn.done:
             raise RetryableError(f"the stream from {label} ended before the answer finished", started=True)
         for delta, into, make in (
