@@ -17,13 +17,20 @@ from codex.plugins import make_plugin_manager
 from tests.mock_model import Call, MockModelServer, Text
 
 
-@pytest.mark.parametrize("sandbox", ["workspace-write", "danger-full-access"])
+@pytest.mark.parametrize(
+    "sandbox",
+    [
+        pytest.param(
+            "workspace-write",
+            marks=pytest.mark.skipif(sys.platform != "linux", reason="confined commands need the Linux backend"),
+        ),
+        "danger-full-access",
+    ],
+)
 @pytest.mark.parametrize("fork_server", [True, False])
 def test_interrupt_kills_the_command_and_the_session_goes_on(
     mock_model: MockModelServer, tmp_path: Path, sandbox: str, fork_server: bool
 ) -> None:
-    if sandbox == "workspace-write" and sys.platform != "linux":
-        pytest.skip("confined commands need the Linux backend here")
     ws = tmp_path / "ws"
     ws.mkdir()
     pidfile = ws / "pid"

@@ -141,8 +141,8 @@ class CodexMcpServer:
             await self.aclose()
 
     async def serve_stdio(self) -> None:
-        """Serve the process's stdin/stdout (fd 1 points at stderr meanwhile, so stray prints
-        from plugins or commands cannot corrupt the protocol stream)."""
+        """Serve the process's stdin/stdout (fd 1 points at stderr meanwhile, so a stray print
+        by a plugin or a command cannot corrupt the protocol stream)."""
         from mcp.server.stdio import stdio_server
 
         async with stdio_server() as (read_stream, write_stream):
