@@ -23,6 +23,8 @@ def prepare_provider(pm: CodexPluginManager, loaded: LoadedConfig, ui: ProviderU
     """Let plugins make the provider ready (launch Ollama, pull a model) before the first turn."""
     provider = loaded.config.provider()
     pm.hook.codex_provider_startup(provider=provider, config=loaded.config, ui=ui)
+    # Fail before a session (and its rollout file) exists when the key is missing.
+    loaded.config.provider().api_key()
 
 
 async def open_session(

@@ -208,3 +208,18 @@ def test_exec_never_asks_and_tells_the_model(
     assert not outside.exists()
     output = tool_outputs(mock_model.requests[1].json, "responses")["c1"]
     assert "approval_policy = never" in output
+
+
+def test_missing_api_key_fails_before_any_session_starts(
+    mock_model: MockModelServer, codex_home: Path, workspace: Path, run_codex: RunCodex
+) -> None:
+    (codex_home / "config.toml").write_text(
+        'model = "mock-model"\nmodel_provider = "mock"\n'
+        + mock_model.provider_toml("mock", "responses", env_key="CODEX_TEST_MISSING_KEY")
+    )
+    result = run_codex("exec", "hello", cwd=workspace)
+    assert result.returncode == 1
+    assert "CODEX_TEST_MISSING_KEY, which is not set" in result.stderr
+    assert "session id" not in result.stderr
+    assert not (codex_home / "sessions").exists()
+    assert mock_model.requests == []
