@@ -50,7 +50,7 @@ def configure(codex_home: Path, mock: MockModelServer, wire: str) -> None:
 
 def script_scenario(mock: MockModelServer, wire: str) -> None:
     turns: list[list[Any]] = [
-        [Call("shell", {"command": ["bash", "-lc", "echo hi > out.txt"]}, "call_1")],
+        [Call("shell", {"command": ["bash", "-c", "echo hi > out.txt"]}, "call_1")],
         [Call("apply_patch", {"input": PATCH}, "call_2")],
         [Call("update_plan", PLAN, "call_3")],
         [Text("All done: out.txt written, files patched.")],
@@ -134,7 +134,7 @@ def test_exec_json_lines(mock_model: MockModelServer, codex_home: Path, workspac
     ]
     command = lines[3]["item"]
     assert list(command) == ["id", "type", "command", "aggregated_output", "exit_code", "status"]
-    assert command["command"] == "bash -lc 'echo hi > out.txt'"
+    assert command["command"] == "bash -c 'echo hi > out.txt'"
     assert (command["exit_code"], command["status"]) == (0, "completed")
     change = lines[4]["item"]
     assert change["changes"] == [
