@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from codex.approval.safe_commands import SafeCommandRules
     from codex.tools.base import ToolContext
+
+
+@lru_cache(maxsize=8)
+def _rules(trusted: tuple[str, ...]) -> SafeCommandRules:
+    """The rule set for one ``approval.trusted_commands`` list, built once (it is pure data)."""
+    from codex.approval.safe_commands import SafeCommandRules
+
+    return SafeCommandRules.builtin(trusted)
 
 
 def command_trust(argv: Sequence[str], ctx: ToolContext) -> tuple[bool, str]:
     """(trusted, why) for one argv under the session's rules and approvals."""
-    from codex.approval.safe_commands import SafeCommandRules, classify
+    from codex.approval.safe_commands import classify
 
     if tuple(argv) in ctx.approved_commands:
         return True, "approved for this session"
-    rules = SafeCommandRules.builtin(ctx.config.approval.trusted_commands)
+    rules = _rules(tuple(ctx.config.approval.trusted_commands))
     # Session approvals apply inside `bash -lc` scripts too: each command is judged on its own.
     verdict = classify(
         list(argv),
