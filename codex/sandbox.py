@@ -41,6 +41,8 @@ class SandboxPolicy:
     mode: SandboxMode
     writable_roots: tuple[Path, ...] = ()
     network_access: bool = False
+    # Names kept read-only inside writable roots (``allow_git_writes`` drops ".git").
+    protected_names: tuple[str, ...] = PROTECTED_SUBDIRS
 
     @classmethod
     def build(
@@ -51,6 +53,7 @@ class SandboxPolicy:
         network_access: bool = False,
         exclude_tmpdir_env_var: bool = False,
         exclude_slash_tmp: bool = False,
+        allow_git_writes: bool = False,
     ) -> SandboxPolicy:
         """Resolve the configured roots into absolute, existing, de-duplicated paths."""
         if mode is SandboxMode.DANGER_FULL_ACCESS:
@@ -68,7 +71,8 @@ class SandboxPolicy:
             path = (cwd / candidate).resolve() if not candidate.is_absolute() else candidate.resolve()
             if path.exists() and path not in roots:
                 roots.append(path)
-        return cls(mode, tuple(roots), network_access)
+        protected = tuple(n for n in PROTECTED_SUBDIRS if not (allow_git_writes and n == ".git"))
+        return cls(mode, tuple(roots), network_access, protected)
 
     @property
     def is_restrictive(self) -> bool:
@@ -80,7 +84,7 @@ class SandboxPolicy:
         """The protected ``.git`` / ``.codex`` paths that exist inside writable roots."""
         found: list[Path] = []
         for root in self.writable_roots:
-            for name in PROTECTED_SUBDIRS:
+            for name in self.protected_names:
                 sub = root / name
                 if sub.exists():
                     found.append(sub)

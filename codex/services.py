@@ -44,6 +44,7 @@ def sandbox_policy_for(loaded: LoadedConfig) -> SandboxPolicy:
         ww.network_access,
         ww.exclude_tmpdir_env_var,
         ww.exclude_slash_tmp,
+        ww.allow_git_writes,
     )
 
 

@@ -137,3 +137,31 @@ def test_denial_is_decided_from_evidence(code: int, output: str, expected: str |
 def test_no_denial_is_blamed_on_a_sandbox_that_was_not_there(tmp_path: Path) -> None:
     policy = SandboxPolicy.build(SandboxMode.DANGER_FULL_ACCESS, tmp_path)
     assert sandbox_denial(1, "Permission denied", policy) is None
+
+
+@linux_only
+def test_dot_git_is_read_only_unless_git_writes_are_allowed(run_codex: RunCodex, tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    refused = run_codex("sandbox", "linux", "--full-auto", "--", "touch", ".git/index.lock", cwd=tmp_path)
+    assert refused.returncode != 0
+    assert not (tmp_path / ".git" / "index.lock").exists()
+    allowed = run_codex(
+        "sandbox", "linux", "--full-auto", "-c", "sandbox_workspace_write.allow_git_writes=true",
+        "--", "touch", ".git/index.lock", cwd=tmp_path,
+    )
+    assert allowed.returncode == 0, allowed.stderr
+    assert (tmp_path / ".git" / "index.lock").exists()
+    (tmp_path / ".codex").mkdir()
+    still = run_codex(
+        "sandbox", "linux", "--full-auto", "-c", "sandbox_workspace_write.allow_git_writes=true",
+        "--", "touch", ".codex/x", cwd=tmp_path,
+    )
+    assert still.returncode != 0 and not (tmp_path / ".codex" / "x").exists()
+
+
+def test_allow_git_writes_only_drops_dot_git_from_the_protected_names(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".codex").mkdir()
+    policy = SandboxPolicy.build(SandboxMode.WORKSPACE_WRITE, tmp_path, exclude_slash_tmp=True, allow_git_writes=True)
+    assert policy.read_only_subpaths == (tmp_path / ".codex",)
+    assert policy.allows_write(tmp_path / ".git" / "index.lock")

@@ -70,6 +70,9 @@ class SandboxWorkspaceWrite(_Section):
     network_access: bool = False
     exclude_tmpdir_env_var: bool = False
     exclude_slash_tmp: bool = False
+    # Ours: let commands write .git inside writable roots (git commit, git checkout), accepting
+    # that they could also plant hooks that run later outside the sandbox.
+    allow_git_writes: bool = False
 
 
 class ShellEnvironmentPolicy(_Section):

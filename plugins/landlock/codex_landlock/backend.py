@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codex.sandbox import (
-    PROTECTED_SUBDIRS,
     Availability,
     SandboxedCommand,
     SandboxPolicy,
@@ -168,7 +167,7 @@ def policy_payload(policy: SandboxPolicy, cwd: Path) -> dict[str, object]:
         "mode": policy.mode.value,
         "writable_roots": [str(root) for root in policy.writable_roots],
         "read_only_subpaths": [str(sub) for sub in policy.read_only_subpaths],
-        "protected_names": list(PROTECTED_SUBDIRS),
+        "protected_names": list(policy.protected_names),
         "network": policy.network_access,
         "cwd": os.path.abspath(cwd),
     }

@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 
 from codex.errors import SandboxError
-from codex.sandbox import PROTECTED_SUBDIRS, SandboxMode, SandboxPolicy
+from codex.sandbox import SandboxMode, SandboxPolicy
 
 # Every profile starts here: nothing is allowed unless a rule below says so.
 _HEADER = """\
@@ -204,7 +204,7 @@ def writable_roots_with_protected(policy: SandboxPolicy) -> list[tuple[Path, lis
     roots = _unique([canonical_path(root) for root in policy.writable_roots])
     protected: list[Path] = []
     for root in roots:
-        for name in PROTECTED_SUBDIRS:
+        for name in policy.protected_names:
             entry = root / name
             if os.path.lexists(entry):
                 protected.append(entry)
