@@ -1,0 +1,141 @@
+"""Unified diffs for display and approval: a line diff anchored on common runs, fast on large files."""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+from collections import Counter
+
+_OTHER_LINE_BREAKS = "\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def _diff_lines(content: str | None) -> list[str]:
+    if not content:
+        return []
+    content = content.replace("\r\n", "\n")
+    if not any(char in content for char in _OTHER_LINE_BREAKS):
+        # splitlines runs in C, but also splits on these other characters, which we keep.
+        return content.splitlines(keepends=True)
+    lines = content.split("\n")
+    result = [f"{line}\n" for line in lines[:-1]]
+    if lines[-1]:
+        result.append(lines[-1])
+    return result
+
+
+_Opcode = tuple[str, int, int, int, int]
+
+
+def _line_opcodes(old: list[str], new: list[str]) -> list[_Opcode]:
+    """difflib-style opcodes, computed between anchor lines that occur once on each side.
+
+    difflib alone takes seconds on a 100,000-line file with scattered edits; anchoring on
+    unique lines (as patience diff does) leaves it only the small gaps between them.
+    """
+    ops: list[_Opcode] = []
+
+    def add(tag: str, i1: int, i2: int, j1: int, j2: int) -> None:
+        if ops and ops[-1][0] == tag == "equal":
+            ops[-1] = (tag, ops[-1][1], i2, ops[-1][3], j2)
+        elif i1 < i2 or j1 < j2:
+            ops.append((tag, i1, i2, j1, j2))
+
+    def gap(i1: int, i2: int, j1: int, j2: int) -> None:
+        if i1 == i2 or j1 == j2:
+            add("insert" if i1 == i2 else "delete", i1, i2, j1, j2)
+            return
+        matcher = difflib.SequenceMatcher(None, old[i1:i2], new[j1:j2])
+        for tag, a1, a2, b1, b2 in matcher.get_opcodes():
+            add(tag, a1 + i1, a2 + i1, b1 + j1, b2 + j1)
+
+    head = _common_run(old, new, from_end=False)
+    tail = _common_run(old[head:], new[head:], from_end=True)
+    old_stop, new_stop = len(old) - tail, len(new) - tail
+    add("equal", 0, head, 0, head)
+    old_middle, new_middle = old[head:old_stop], new[head:new_stop]
+    old_counts, new_counts = Counter(old_middle), Counter(new_middle)
+    new_index = {line: j for j, line in enumerate(new_middle, head) if new_counts[line] == 1}
+    pairs = [
+        (i, new_index[line])
+        for i, line in enumerate(old_middle, head)
+        if old_counts[line] == 1 and line in new_index
+    ]
+    i, j = head, head
+    for anchor_i, anchor_j in _increasing_run(pairs):
+        gap(i, anchor_i, j, anchor_j)
+        add("equal", anchor_i, anchor_i + 1, anchor_j, anchor_j + 1)
+        i, j = anchor_i + 1, anchor_j + 1
+    gap(i, old_stop, j, new_stop)
+    add("equal", old_stop, len(old), new_stop, len(new))
+    return ops
+
+
+def _common_run(old: list[str], new: list[str], from_end: bool) -> int:
+    """How many lines the two lists share at their start (or end), compared in C-speed blocks."""
+    limit = min(len(old), len(new))
+    size = 0
+    block = 1024
+    while block:
+        while size + block <= limit and (
+            old[len(old) - size - block : len(old) - size] == new[len(new) - size - block : len(new) - size]
+            if from_end
+            else old[size : size + block] == new[size : size + block]
+        ):
+            size += block
+        block //= 4
+    return size
+
+
+def _increasing_run(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The longest subsequence of pairs (already sorted by first) whose seconds increase."""
+    tail_values: list[int] = []
+    tail_index: list[int] = []
+    back = [-1] * len(pairs)
+    for k, (_, value) in enumerate(pairs):
+        slot = bisect.bisect_left(tail_values, value)
+        if slot:
+            back[k] = tail_index[slot - 1]
+        if slot == len(tail_values):
+            tail_values.append(value)
+            tail_index.append(k)
+        else:
+            tail_values[slot] = value
+            tail_index[slot] = k
+    run: list[tuple[int, int]] = []
+    k = tail_index[-1] if tail_index else -1
+    while k >= 0:
+        run.append(pairs[k])
+        k = back[k]
+    return run[::-1]
+
+
+def _grouped_opcodes(ops: list[_Opcode], context: int) -> list[list[_Opcode]]:
+    """Split opcodes into unified-diff hunks with `context` equal lines around each change."""
+    if not any(tag != "equal" for tag, *_ in ops):
+        return []
+    ops = list(ops)
+    tag, i1, i2, j1, j2 = ops[0]
+    if tag == "equal":
+        ops[0] = (tag, max(i1, i2 - context), i2, max(j1, j2 - context), j2)
+    tag, i1, i2, j1, j2 = ops[-1]
+    if tag == "equal":
+        ops[-1] = (tag, i1, min(i2, i1 + context), j1, min(j2, j1 + context))
+    groups: list[list[_Opcode]] = []
+    group: list[_Opcode] = []
+    for tag, i1, i2, j1, j2 in ops:
+        if tag == "equal" and i2 - i1 > 2 * context:
+            group.append((tag, i1, i1 + context, j1, j1 + context))
+            groups.append(group)
+            group = []
+            i1, j1 = i2 - context, j2 - context
+        group.append((tag, i1, i2, j1, j2))
+    if any(tag != "equal" for tag, *_ in group):
+        groups.append(group)
+    return [g for g in groups if any(tag != "equal" for tag, *_ in g)]
+
+
+def _unified_range(start: int, stop: int) -> str:
+    length = stop - start
+    if length == 1:
+        return str(start + 1)
+    return f"{start + 1 if length else start},{length}"
