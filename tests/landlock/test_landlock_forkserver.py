@@ -109,3 +109,33 @@ def test_the_server_script_needs_its_descriptor() -> None:
     )
     assert result.returncode == 2
     assert "usage: forkserver.py --fd FD" in result.stderr
+
+
+def test_ready_children_serve_later_commands_confined_and_without_stray_descriptors(
+    server: ForkServer, workspace: Path, outside: Path
+) -> None:
+    """From the second command of a policy on, a pre-confined child runs it: same confinement."""
+    victim = outside / "victim.txt"
+    results = [
+        run(server, ["sh", "-c", f"echo {i} >> log.txt; echo pwned > {victim}; ls /proc/self/fd"], workspace)
+        for i in range(4)
+    ]
+    assert (workspace / "log.txt").read_text() == "0\n1\n2\n3\n"
+    assert victim.read_text() == "original\n"
+    for returncode, output in results:
+        assert returncode == 0 or "Read-only file system" in output
+        descriptors = {line for line in output.splitlines() if line.isdigit()}
+        # 0-2 plus the one `ls` opens to read the directory: nothing leaked from the server.
+        assert descriptors <= {"0", "1", "2", "3"}, output
+    # A different policy gets its own (here read-only) confinement, not the ready workspace child.
+    returncode, output = run(server, ["sh", "-c", "echo x > ro.txt"], workspace, mode="read-only")
+    assert returncode != 0 and not (workspace / "ro.txt").exists()
+    assert run(server, ["sh", "-c", "echo 4 >> log.txt"], workspace)[0] == 0
+    assert (workspace / "log.txt").read_text().endswith("3\n4\n")
+
+
+def test_a_missing_program_from_a_ready_child_is_127(server: ForkServer, workspace: Path) -> None:
+    run(server, ["true"], workspace)  # leaves a ready child for this policy
+    returncode, output = run(server, ["no-such-program-xyz"], workspace)
+    assert returncode == 127
+    assert "command not found: no-such-program-xyz" in output

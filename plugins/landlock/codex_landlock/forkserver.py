@@ -143,39 +143,142 @@ class ForkServer:
 
 
 def serve(channel: socket.socket, helper: Any) -> None:
-    """Answer requests on ``channel`` until the engine closes it."""
+    """Answer requests on ``channel`` until the engine closes it.
+
+    For each policy seen, one child is kept ready: forked and confined ahead of time, waiting
+    only for argv, environment and descriptors. A request for that policy then costs a message
+    and an exec; the next ready child is prepared while the command runs.
+    """
     poller = select.poll()
     poller.register(channel, select.POLLIN)
     children: dict[int, tuple[int, int, int]] = {}  # pidfd -> (request id, pid, pidfd)
-    while True:
-        for fd, _events in poller.poll():
-            if fd == channel.fileno():
-                try:
-                    data, ancillary, _flags, _address = channel.recvmsg(MAX_MESSAGE, socket.CMSG_SPACE(3 * 4))
-                except ConnectionResetError:
-                    data = b""
-                if not data:
-                    return
-                fds = _received_fds(ancillary)
-                try:
-                    request_id, pid = _fork_command(json.loads(data), fds, channel, helper)
-                except (ValueError, KeyError, TypeError, OSError) as error:
-                    channel.send(json.dumps({"error": f"bad request: {error}"}).encode())
-                    continue
-                finally:
-                    for received in fds:
-                        os.close(received)
-                pidfd = os.pidfd_open(pid)
-                children[pidfd] = (request_id, pid, pidfd)
-                poller.register(pidfd, select.POLLIN)
-                channel.send(json.dumps({"id": request_id, "pid": pid}).encode())
-            else:
-                request_id, pid, pidfd = children.pop(fd)
-                poller.unregister(pidfd)
-                os.close(pidfd)
-                _, status = os.waitpid(pid, 0)
-                returncode = os.waitstatus_to_exitcode(status)
-                channel.send(json.dumps({"id": request_id, "pid": pid, "returncode": returncode}).encode())
+    ready: dict[str, tuple[int, socket.socket]] = {}  # policy key -> (pid, its channel)
+    try:
+        while True:
+            for fd, _events in poller.poll():
+                if fd == channel.fileno():
+                    try:
+                        data, ancillary, _flags, _address = channel.recvmsg(
+                            MAX_MESSAGE, socket.CMSG_SPACE(3 * 4)
+                        )
+                    except ConnectionResetError:
+                        data = b""
+                    if not data:
+                        return
+                    fds = _received_fds(ancillary)
+                    try:
+                        request = json.loads(data)
+                        key = json.dumps(request["policy"], sort_keys=True)
+                        request_id, pid = _start_command(request, key, fds, channel, helper, ready)
+                    except (ValueError, KeyError, TypeError, OSError) as error:
+                        channel.send(json.dumps({"error": f"bad request: {error}"}).encode())
+                        continue
+                    finally:
+                        for received in fds:
+                            os.close(received)
+                    pidfd = os.pidfd_open(pid)
+                    children[pidfd] = (request_id, pid, pidfd)
+                    poller.register(pidfd, select.POLLIN)
+                    channel.send(json.dumps({"id": request_id, "pid": pid}).encode())
+                    _prepare_ready_child(request, key, channel, helper, ready)
+                else:
+                    request_id, pid, pidfd = children.pop(fd)
+                    poller.unregister(pidfd)
+                    os.close(pidfd)
+                    _, status = os.waitpid(pid, 0)
+                    returncode = os.waitstatus_to_exitcode(status)
+                    channel.send(json.dumps({"id": request_id, "pid": pid, "returncode": returncode}).encode())
+    finally:
+        for pid, link in ready.values():
+            link.close()  # an unused ready child sees end of file and exits
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+
+
+def _start_command(
+    request: dict[str, Any],
+    key: str,
+    fds: list[int],
+    channel: socket.socket,
+    helper: Any,
+    ready: dict[str, tuple[int, socket.socket]],
+) -> tuple[int, int]:
+    """Hand the command to the ready child for its policy, or fork one the slow way."""
+    prepared = ready.pop(key, None)
+    if prepared is not None:
+        pid, link = prepared
+        message = json.dumps({"argv": request["argv"], "env": request["env"]}).encode()
+        try:
+            link.sendmsg([message], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())])
+            return int(request["id"]), pid
+        except OSError:
+            pass  # it died (a signal, a failed setup it will report to nobody): fork afresh
+        finally:
+            link.close()
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+    return _fork_command(request, fds, channel, helper)
+
+
+def _prepare_ready_child(
+    request: dict[str, Any],
+    key: str,
+    channel: socket.socket,
+    helper: Any,
+    ready: dict[str, tuple[int, socket.socket]],
+) -> None:
+    """Fork and confine the next child for this policy; it waits for its command."""
+    if key in ready:
+        return
+    policy = helper.decode_policy(json.dumps(request["policy"]))
+    _warm_seccomp(helper, policy.network)
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    pid = os.fork()
+    if pid:
+        theirs.close()
+        ready[key] = (pid, ours)
+        return
+    # The ready child: never return into the server loop, whatever happens.
+    try:
+        channel.close()
+        ours.close()
+        for _pid, link in ready.values():
+            link.close()
+        os.setpgid(0, 0)
+        setup_error: str | None = None
+        try:
+            helper.confine(policy)
+        except helper.SetupError as error:
+            setup_error = str(error)
+        data, ancillary, _flags, _address = theirs.recvmsg(MAX_MESSAGE, socket.CMSG_SPACE(3 * 4))
+        fds = _received_fds(ancillary)
+        if not data or len(fds) != 3:
+            os._exit(0)
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+        for fd in set(fds) - {0, 1, 2}:
+            os.close(fd)  # received after confine() marked descriptors close-on-exec
+        if setup_error is not None:
+            os.write(2, f"codex-sandbox: {setup_error}\n".encode())
+            os._exit(helper.SETUP_FAILED)
+        command = json.loads(data)
+        argv = [str(arg) for arg in command["argv"]]
+        env = {str(k): str(v) for k, v in command["env"].items()}
+        try:
+            os.execvpe(argv[0], argv, env)
+        except FileNotFoundError:
+            os.write(2, f"codex-sandbox: command not found: {argv[0]}\n".encode())
+            os._exit(helper.COMMAND_NOT_FOUND)
+    except BaseException as error:
+        try:
+            os.write(2, f"codex-sandbox: cannot start the command: {error}\n".encode())
+        except OSError:
+            pass
+    os._exit(helper.SETUP_FAILED)
 
 
 def _received_fds(ancillary: list[tuple[int, int, bytes]]) -> list[int]:
@@ -186,6 +289,17 @@ def _received_fds(ancillary: list[tuple[int, int, bytes]]) -> list[int]:
     return list(fds)
 
 
+def _warm_seccomp(helper: Any, network: bool) -> None:
+    """Assemble the seccomp program here, once per network setting, so children inherit it.
+
+    Built in the child, it was rebuilt for every command (~1 ms of Python struct packing).
+    """
+    machine = os.uname().machine
+    key = (machine, network)
+    if machine in helper.ARCHES and key not in helper._packed_filters:
+        helper._packed_filters[key] = helper.pack_filter(helper.build_seccomp_filter(machine, network))
+
+
 def _fork_command(request: dict[str, Any], fds: list[int], channel: socket.socket, helper: Any) -> tuple[int, int]:
     request_id = int(request["id"])
     argv = [str(arg) for arg in request["argv"]]
@@ -193,6 +307,7 @@ def _fork_command(request: dict[str, Any], fds: list[int], channel: socket.socke
     if len(fds) != 3 or not argv:
         raise ValueError("a request needs argv and exactly three descriptors")
     policy = helper.decode_policy(json.dumps(request["policy"]))
+    _warm_seccomp(helper, policy.network)
     pid = os.fork()
     if pid:
         return request_id, pid
