@@ -35,8 +35,17 @@ from typing import Any
 
 import pytest
 
+from codex.protocol import ToolSpec
+
 # How long a stalled stream stays open at most; the client's idle timeout should fire first.
 STALL_LIMIT_SECONDS = 30.0
+
+# A shell tool spec shared by the wire tests (the shape the engine's shell tool sends).
+SHELL = ToolSpec(
+    name="shell",
+    description="Run a command",
+    parameters={"type": "object", "properties": {"command": {"type": "array", "items": {"type": "string"}}}},
+)
 
 # ------------------------------------------------------------------------------ turn parts
 

@@ -23,6 +23,7 @@ from codex.protocol import (
     ToolSpec,
 )
 from tests.mock_model import (
+    SHELL,
     Call,
     CustomCall,
     MockModelServer,
@@ -33,11 +34,6 @@ from tests.mock_model import (
     run_turn,
 )
 
-SHELL = ToolSpec(
-    name="shell",
-    description="Run a command",
-    parameters={"type": "object", "properties": {"command": {"type": "array", "items": {"type": "string"}}}},
-)
 APPLY_PATCH = ToolSpec(name="apply_patch", description="Edit files", parameters={"type": "grammar"}, kind="freeform")
 
 

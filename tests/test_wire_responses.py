@@ -24,6 +24,7 @@ from codex.protocol import (
     ToolSpec,
 )
 from tests.mock_model import (
+    SHELL,
     Call,
     CustomCall,
     MockModelServer,
@@ -34,11 +35,6 @@ from tests.mock_model import (
     run_turn,
 )
 
-SHELL = ToolSpec(
-    name="shell",
-    description="Run a command",
-    parameters={"type": "object", "properties": {"command": {"type": "array", "items": {"type": "string"}}}},
-)
 PATCH_FORMAT = {"type": "grammar", "syntax": "lark", "definition": "start: /.+/"}
 APPLY_PATCH = ToolSpec(name="apply_patch", description="Edit files", parameters=PATCH_FORMAT, kind="freeform")
 
