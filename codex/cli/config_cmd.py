@@ -36,7 +36,7 @@ def render_annotated(loaded: LoadedConfig) -> str:
     Unset optional keys are left out (TOML has no null); ``profiles`` is left out because the
     selected profile is already merged in, and each provider's ``id`` is its table name.
     """
-    data = loaded.config.model_dump(mode="json", by_alias=True, exclude_none=True)
+    data = loaded.config.to_data(by_alias=True, exclude_none=True)
     data.pop("profiles", None)
     for entry in data.get("model_providers", {}).values():
         entry.pop("id", None)
@@ -82,12 +82,13 @@ def show(ctx: click.Context, /, as_json: bool, **_flags: Any) -> None:
     loaded = loaded_config(ctx)
     if as_json:
         payload = {
-            "config": loaded.config.model_dump(mode="json", by_alias=True),
+            "config": loaded.config.to_data(by_alias=True),
             "origins": loaded.origins,
             "config_path": str(loaded.config_path),
             "cwd": str(loaded.cwd),
         }
-        click.echo(json.dumps(payload, indent=2))
+        # default=str: TOML dates and times in unknown keys have no JSON form.
+        click.echo(json.dumps(payload, indent=2, default=str))
         return
     click.echo(render_annotated(loaded))
 

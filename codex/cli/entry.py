@@ -136,23 +136,6 @@ def top_level_help() -> str:
 # --- the --help cache ---------------------------------------------------------------------------
 
 
-def cache_dir() -> str:
-    """Where codex keeps caches: the directory platformdirs' ``user_cache_dir("codex-py")`` names.
-
-    Computed by hand because importing platformdirs costs more than serving the cached help.
-    """
-    xdg = os.environ.get("XDG_CACHE_HOME", "")
-    if xdg:
-        return os.path.join(xdg, "codex-py")
-    home = os.path.expanduser("~")
-    if sys.platform == "darwin":
-        return os.path.join(home, "Library", "Caches", "codex-py")
-    if sys.platform == "win32":
-        local = os.environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
-        return os.path.join(local, "codex-py", "Cache")
-    return os.path.join(home, ".cache", "codex-py")
-
-
 def _terminal_columns() -> int:
     # The same lookup click's help formatter makes through shutil.get_terminal_size.
     try:
@@ -195,6 +178,8 @@ def _help_cache_path() -> str:
     import zlib
 
     # One file per environment (sys.prefix): several virtualenvs share the user cache directory.
+    from codex.memo import cache_dir
+
     return os.path.join(cache_dir(), f"help-{zlib.crc32(sys.prefix.encode()):08x}.txt")
 
 

@@ -110,7 +110,7 @@ def _servers(ctx: click.Context) -> dict[str, Any]:
 
 
 def _entry_dict(entry: Any) -> dict[str, Any]:
-    data: dict[str, Any] = entry.model_dump(mode="json", exclude_none=True)
+    data: dict[str, Any] = entry.to_data(exclude_none=True)
     return data
 
 

@@ -173,6 +173,8 @@ def agent_settings(ctx: click.Context) -> dict[str, Any]:
 
 def plugin_providers(ctx: click.Context) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     """Provider entries from every plugin, and which plugin gave each id (first one wins)."""
+    from codex.config.model import is_section
+
     pm = plugin_manager(ctx)
     providers: dict[str, dict[str, Any]] = {}
     owners: dict[str, str] = {}
@@ -189,7 +191,7 @@ def plugin_providers(ctx: click.Context) -> tuple[dict[str, dict[str, Any]], dic
                 )
                 continue
             try:
-                as_dict = entry.model_dump(exclude_unset=True) if hasattr(entry, "model_dump") else dict(entry)
+                as_dict = entry.to_data(exclude_none=True) if is_section(entry) else dict(entry)
             except (TypeError, ValueError):
                 warn(ctx, f"plugin {plugin!r} returned an unusable entry for model provider {provider_id!r}; "
                      f"expected a table of provider settings, got {type(entry).__name__}")

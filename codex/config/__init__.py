@@ -1,6 +1,6 @@
-"""Configuration: pydantic models of config.toml, loading with precedence, ``-c``, tomlkit edits.
+"""Configuration: the shape of config.toml, loading with precedence, ``-c``, tomlkit edits.
 
-Importing this package is cheap; pydantic loads when a config is actually loaded.
+Importing this package is cheap; pydantic loads only when merged data has to be checked.
 """
 
 from __future__ import annotations

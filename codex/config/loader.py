@@ -2,7 +2,7 @@
 
 Every value remembers where it came from, so ``codex config show`` can annotate it and a wrong
 value is reported at its line in config.toml (or as the ``-c`` argument or flag that set it).
-This module imports pydantic only inside ``load_config``: importing it stays cheap.
+pydantic checks the merged data only when that data has not passed before (``codex.memo``).
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ import copy
 import difflib
 import os
 import tomllib
-import types
-import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,9 +29,8 @@ from codex.config.overrides import Override, format_key_path, nest, parse_overri
 from codex.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
-
-    from codex.config.model import Config
+    from codex.config.model import Config, _Section
+    from codex.memo import Memo
 
 CONFIG_FILE = "config.toml"
 OSS_PROVIDER = "oss"
@@ -143,45 +140,25 @@ def parse_config_text(text: str, config_path: Path) -> tuple[dict[str, Any], Sou
 # --- unknown keys ----------------------------------------------------------------------------
 
 
-def _schema_of(model: type[BaseModel], key: str) -> tuple[str, type[BaseModel]] | None:
-    """How to walk below ``key``: ("model", M) for a section, ("map", M) for ``dict[str, M]``."""
-    from pydantic import BaseModel
+def _schema_of(section: type[_Section], key: str) -> tuple[str, type[_Section]] | None:
+    """How to walk below ``key``: ("table", S) for a section, ("map", S) for ``dict[str, S]``."""
+    from codex.config.model import Config, field_types, section_type
 
-    from codex.config.model import Config
-
-    if model is Config and key == "profiles":
+    if section is Config and key == "profiles":
         # A profile may hold any top-level setting, so it is checked against Config itself.
         return ("map", Config)
-    info = next((f for n, f in model.model_fields.items() if key in (n, f.alias)), None)
-    if info is None:
-        return None
-    annotation: Any = info.annotation
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        candidates = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
-        annotation = candidates[0] if len(candidates) == 1 else None
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return ("model", annotation)
-    if typing.get_origin(annotation) is dict:
-        value_type = typing.get_args(annotation)[1]
-        if isinstance(value_type, type) and issubclass(value_type, BaseModel):
-            return ("map", value_type)
-    return None
-
-
-def _known_keys(model: type[BaseModel]) -> set[str]:
-    names = set(model.model_fields)
-    names.update(f.alias for f in model.model_fields.values() if f.alias)
-    return names
+    annotation = field_types(section).get(key)
+    return None if annotation is None else section_type(annotation)
 
 
 def find_unknown_keys(data: Mapping[str, Any], source_for: SourceFor) -> list[str]:
     """One message per key that config.toml's schema does not know, with a spelling hint."""
-    from codex.config.model import Config
+    from codex.config.model import Config, field_types
 
     messages: list[str] = []
 
-    def walk(model: type[BaseModel], table: Mapping[str, Any], path: LocPath) -> None:
-        known = _known_keys(model)
+    def walk(model: type[_Section], table: Mapping[str, Any], path: LocPath) -> None:
+        known = set(field_types(model))
         for key, value in table.items():
             here = (*path, key)
             if key not in known:
@@ -196,7 +173,7 @@ def find_unknown_keys(data: Mapping[str, Any], source_for: SourceFor) -> list[st
             if schema is None or not isinstance(value, Mapping):
                 continue
             kind, child = schema
-            if kind == "model":
+            if kind == "table":
                 walk(child, value, here)
             else:
                 for name, entry in value.items():
@@ -308,13 +285,45 @@ def _merge_providers(
 
 
 def _validate(layers: _Layers, profile_name: str | None) -> Config:
-    from pydantic import ValidationError
-
+    """The Config of the merged data, checked by pydantic unless this very data passed before."""
     from codex.config.model import Config
 
+    key = _validity_key(layers.data)
+    memo = _validity_memo()
+    if memo.get(key) is None:
+        _check(layers, profile_name)
+        memo.put(key, True)
+    return Config.from_data(layers.data)
+
+
+def _validity_memo() -> Memo:
+    from codex.memo import Memo
+
+    return Memo("config-checked")
+
+
+def _validity_key(data: dict[str, Any]) -> str:
+    """A digest of the merged data (``repr`` tells "5" from 5 and dates from strings) and of
+    the code that checks it, so an upgrade or an edited schema is a miss."""
+    import hashlib
+
+    from codex import __version__
+    from codex.config import model
+    from codex.memo import file_stamp
+
+    checker = os.path.join(os.path.dirname(model.__file__), "schema.py")
+    text = "\x1f".join([__version__, file_stamp(model.__file__), file_stamp(checker), repr(data)])
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _check(layers: _Layers, profile_name: str | None) -> None:
+    from pydantic import ValidationError
+
+    from codex.config.schema import validate
+
     try:
-        # strict: "5" is not an integer and "yes" is not a boolean, as in the Rust peer.
-        return Config.model_validate(layers.data, strict=True)
+        validate(layers.data)
+        return
     except ValidationError as exc:
         errors = exc.errors()
     error_locs = {tuple(e["loc"]) for e in errors}
@@ -408,7 +417,7 @@ def load_config(
 
     config = _validate(layers, profile_name)
     origins: dict[str, str] = {}
-    for path in _leaves(config.model_dump(mode="json", by_alias=True)):
+    for path in _leaves(config.to_data(by_alias=True)):
         origins[format_key_path(path)] = (nearest(layers.sources, path) or DEFAULT).label
     return LoadedConfig(
         config=config,

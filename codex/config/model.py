@@ -1,24 +1,163 @@
-"""Pydantic models of config.toml, following the Rust peer's key names so one file serves both.
+"""The shape of config.toml, following the Rust peer's key names so one file serves both.
 
-Unknown keys are kept (``extra="allow"``) so the loader can warn about them once with their
-location instead of failing; wrong types and enum values fail with the key's path.
+Plain dataclasses, so that reading the configuration does not import pydantic: pydantic checks
+the merged data (``codex.config.schema`` builds strict validators from these classes) and a
+``Memo`` remembers inputs that passed, so an unchanged configuration is not checked again.
+Then ``from_data`` builds these objects from the checked data.
+
+Unknown keys are kept (``extras``) so the loader can warn about them once with their location
+instead of failing; wrong types and enum values fail with the key's path. Bounds and aliases
+live in each field's metadata (``_limits``), where the validator builder reads them.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+import types
+import typing
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from typing import Any, Literal, TypeVar
 
 ApprovalPolicyName = str  # a registered policy name; built-ins: untrusted, on-failure, on-request, never
 SandboxModeName = Literal["read-only", "workspace-write", "danger-full-access"]
 WireApiName = str  # "responses", "chat", or any registered wire API
 
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+S = TypeVar("S", bound="_Section")
 
 
+def _limits(**limits: Any) -> dict[str, Any]:
+    """Field metadata the validator applies: ``ge``/``gt``/``le`` bounds, ``alias``."""
+    return limits
+
+
+@dataclass
+class _Section:
+    """A table of config.toml. Keys it does not declare are kept in ``extras``."""
+
+    @property
+    def extras(self) -> dict[str, Any]:
+        """Keys of this table that no field declares (plugins may read their own)."""
+        extras: dict[str, Any] = self.__dict__.get("_extras") or {}
+        return extras
+
+    @classmethod
+    def from_data(cls: type[S], data: typing.Mapping[str, Any]) -> S:
+        """Build from data that passed validation (a table keyed by field name or alias)."""
+        by_key, hints = _field_keys(cls), _hints(cls)
+        values: dict[str, Any] = {}
+        extras: dict[str, Any] = {}
+        for key, value in data.items():
+            name = by_key.get(key)
+            if name is None:
+                extras[key] = value
+            else:
+                values[name] = _convert(hints[name], value)
+        built = cls(**values)
+        if extras:
+            built.__dict__["_extras"] = extras
+        return built
+
+    def to_data(self, *, by_alias: bool = True, exclude_none: bool = False) -> dict[str, Any]:
+        """Plain data (the TOML/JSON view), nested tables included, extras last."""
+        data: dict[str, Any] = {}
+        for item in fields(self):
+            value = _plain(getattr(self, item.name), by_alias, exclude_none)
+            if value is None and exclude_none:
+                continue
+            data[item.metadata.get("alias", item.name) if by_alias else item.name] = value
+        data.update(self.extras)
+        return data
+
+
+def _plain(value: Any, by_alias: bool, exclude_none: bool) -> Any:
+    if isinstance(value, _Section):
+        return value.to_data(by_alias=by_alias, exclude_none=exclude_none)
+    if isinstance(value, dict):
+        return {k: _plain(v, by_alias, exclude_none) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v, by_alias, exclude_none) for v in value]
+    return value
+
+
+# Per-class answers, computed once: a dict, because sections (dataclasses with eq) are unhashable
+# as far as functools.cache's typing is concerned.
+_HINTS: dict[type, dict[str, Any]] = {}
+_FIELD_KEYS: dict[type, dict[str, str]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = typing.get_type_hints(cls)
+    return hints
+
+
+def _field_keys(cls: type) -> dict[str, str]:
+    """Every key a table may use for a field (its name and its alias) -> the field's name."""
+    keys = _FIELD_KEYS.get(cls)
+    if keys is None:
+        keys = {}
+        for item in fields(cls):
+            keys[item.name] = item.name
+            if "alias" in item.metadata:
+                keys[item.metadata["alias"]] = item.name
+        _FIELD_KEYS[cls] = keys
+    return keys
+
+
+def section_type(annotation: Any) -> tuple[str, type[_Section]] | None:
+    """("table", S) for a field holding a section, ("map", S) for ``dict[str, S]``, else None."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        candidates = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        annotation = candidates[0] if len(candidates) == 1 else None
+    if isinstance(annotation, type) and issubclass(annotation, _Section):
+        return ("table", annotation)
+    if typing.get_origin(annotation) is dict:
+        value_type = typing.get_args(annotation)[1]
+        if isinstance(value_type, type) and issubclass(value_type, _Section):
+            return ("map", value_type)
+    return None
+
+
+def field_types(cls: type[_Section]) -> dict[str, Any]:
+    """Each key a table of ``cls`` may use (names and aliases) -> the field's type."""
+    hints = _hints(cls)
+    return {key: hints[name] for key, name in _field_keys(cls).items()}
+
+
+def _convert(annotation: Any, value: Any) -> Any:
+    """A validated TOML value as the field holds it (sections built, ints widened to float)."""
+    if annotation is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, dict):
+        shape = section_type(annotation)
+        if shape is not None:
+            kind, section = shape
+            if kind == "table":
+                return section.from_data(value)
+            return {key: section.from_data(entry) for key, entry in value.items()}
+        return dict(value)
+    if isinstance(value, list):
+        return list(value)
+    return value
+
+
+def field_default(cls: type[_Section], name: str) -> Any:
+    """The default of field ``name`` (a fresh one for factories)."""
+    for item in fields(cls):
+        if item.name == name:
+            if item.default is not MISSING:
+                return item.default
+            if item.default_factory is not MISSING:
+                return item.default_factory()
+    raise KeyError(name)
+
+
+def is_section(value: Any) -> bool:
+    """Whether ``value`` is a config table object (a plugin may hand one in)."""
+    return is_dataclass(value) and isinstance(value, _Section)
+
+
+@dataclass
 class ModelProviderInfo(_Section):
     """One ``[model_providers.<id>]`` entry (or a plugin's built-in provider)."""
 
@@ -31,16 +170,16 @@ class ModelProviderInfo(_Section):
     query_params: dict[str, str] | None = None
     http_headers: dict[str, str] | None = None
     env_http_headers: dict[str, str] | None = None
-    request_max_retries: int = Field(4, ge=0, le=100)
-    stream_max_retries: int = Field(5, ge=0, le=100)
-    stream_idle_timeout_ms: int = Field(300_000, gt=0)
+    request_max_retries: int = field(default=4, metadata=_limits(ge=0, le=100))
+    stream_max_retries: int = field(default=5, metadata=_limits(ge=0, le=100))
+    stream_idle_timeout_ms: int = field(default=300_000, metadata=_limits(gt=0))
     requires_openai_auth: bool = False
     # Chat Completions: send reasoning back on assistant messages (default: only to localhost).
     chat_send_reasoning: bool | None = None
     # Chat Completions: ask for usage in the stream (stream_options.include_usage).
     chat_include_usage: bool | None = None
     # Local servers: the context window fixed for the session (the oss flow fills it in).
-    context_window: int | None = Field(None, ge=512)
+    context_window: int | None = field(default=None, metadata=_limits(ge=512))
 
     def api_key(self) -> str | None:
         """The key from ``env_key``, or None when the provider needs none.
@@ -63,10 +202,11 @@ class ModelProviderInfo(_Section):
         return value
 
 
+@dataclass
 class SandboxWorkspaceWrite(_Section):
     """``[sandbox_workspace_write]``: what workspace-write adds to read-only."""
 
-    writable_roots: list[str] = Field(default_factory=list)
+    writable_roots: list[str] = field(default_factory=list)
     network_access: bool = False
     exclude_tmpdir_env_var: bool = False
     exclude_slash_tmp: bool = False
@@ -75,30 +215,33 @@ class SandboxWorkspaceWrite(_Section):
     allow_git_writes: bool = False
 
 
+@dataclass
 class ShellEnvironmentPolicy(_Section):
     """``[shell_environment_policy]``: which variables a command the model runs sees."""
 
     inherit: Literal["all", "core", "none"] = "all"
     ignore_default_excludes: bool = False
-    exclude: list[str] = Field(default_factory=list)
-    set: dict[str, str] = Field(default_factory=dict)
-    include_only: list[str] = Field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    set: dict[str, str] = field(default_factory=dict)
+    include_only: list[str] = field(default_factory=list)
 
 
+@dataclass
 class McpServerConfig(_Section):
     """``[mcp_servers.<name>]``: a stdio server (command) or a streamable HTTP one (url)."""
 
     command: str | None = None
-    args: list[str] = Field(default_factory=list)
+    args: list[str] = field(default_factory=list)
     env: dict[str, str] | None = None
     cwd: str | None = None
     url: str | None = None
     bearer_token_env_var: str | None = None
     http_headers: dict[str, str] | None = None
-    startup_timeout_sec: float = Field(10.0, gt=0)
-    tool_timeout_sec: float = Field(60.0, gt=0)
+    startup_timeout_sec: float = field(default=10.0, metadata=_limits(gt=0))
+    tool_timeout_sec: float = field(default=60.0, metadata=_limits(gt=0))
 
 
+@dataclass
 class History(_Section):
     """``[history]``: the interactive prompt's history file."""
 
@@ -106,21 +249,24 @@ class History(_Section):
     max_bytes: int | None = None
 
 
+@dataclass
 class ApprovalSettings(_Section):
     """``[approval]`` (ours): extends the known-safe command list."""
 
-    trusted_commands: list[str] = Field(default_factory=list)
-    elicitation_timeout_sec: float = Field(600.0, gt=0)
+    trusted_commands: list[str] = field(default_factory=list)
+    elicitation_timeout_sec: float = field(default=600.0, metadata=_limits(gt=0))
 
 
+@dataclass
 class OssSettings(_Section):
     """``[oss]`` (ours): the local-model flow of ``--oss``."""
 
     autostart: bool = False
     stop_on_exit: bool = False
-    context_window: int = Field(32768, ge=2048)
+    context_window: int = field(default=32768, metadata=_limits(ge=2048))
 
 
+@dataclass
 class Profile(_Section):
     """``[profiles.<name>]``: any top-level setting, chosen by ``--profile`` or ``profile =``."""
 
@@ -133,38 +279,39 @@ class Profile(_Section):
     model_verbosity: str | None = None
 
 
+@dataclass
 class Config(_Section):
     """The effective configuration after every layer has been merged."""
 
     model: str = "gpt-5-codex"
     model_provider: str = "openai"
-    model_providers: dict[str, ModelProviderInfo] = Field(default_factory=dict)
+    model_providers: dict[str, ModelProviderInfo] = field(default_factory=dict)
     approval_policy: ApprovalPolicyName = "on-request"
     sandbox_mode: SandboxModeName = "read-only"
-    sandbox_workspace_write: SandboxWorkspaceWrite = Field(default_factory=SandboxWorkspaceWrite)
+    sandbox_workspace_write: SandboxWorkspaceWrite = field(default_factory=SandboxWorkspaceWrite)
     sandbox_backend: str = "auto"
     # Ours: let a backend that offers one start confined commands from a per-session fork server.
     sandbox_fork_server: bool = True
-    shell_environment_policy: ShellEnvironmentPolicy = Field(default_factory=ShellEnvironmentPolicy)
-    mcp_servers: dict[str, McpServerConfig] = Field(default_factory=dict)
-    profiles: dict[str, Profile] = Field(default_factory=dict)
+    shell_environment_policy: ShellEnvironmentPolicy = field(default_factory=ShellEnvironmentPolicy)
+    mcp_servers: dict[str, McpServerConfig] = field(default_factory=dict)
+    profiles: dict[str, Profile] = field(default_factory=dict)
     profile: str | None = None
     model_reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
     model_reasoning_summary: Literal["auto", "concise", "detailed", "none"] | None = None
     model_verbosity: Literal["low", "medium", "high"] | None = None
     hide_agent_reasoning: bool = False
-    project_doc_max_bytes: int = Field(32 * 1024, ge=0)
-    history: History = Field(default_factory=History)
+    project_doc_max_bytes: int = field(default=32 * 1024, metadata=_limits(ge=0))
+    history: History = field(default_factory=History)
     notify: list[str] | None = None
     instructions: str | None = None
-    base_instructions: str | None = Field(None, alias="base-instructions")
+    base_instructions: str | None = field(default=None, metadata=_limits(alias="base-instructions"))
     disable_response_storage: bool = False
     file_opener: str = "none"
     include_plan_tool: bool = True
     oss_model: str | None = None
     oss_provider: str | None = None
-    oss: OssSettings = Field(default_factory=OssSettings)
-    approval: ApprovalSettings = Field(default_factory=ApprovalSettings)
+    oss: OssSettings = field(default_factory=OssSettings)
+    approval: ApprovalSettings = field(default_factory=ApprovalSettings)
     cwd: str | None = None
 
     def provider(self, provider_id: str | None = None) -> ModelProviderInfo:
@@ -184,4 +331,4 @@ class Config(_Section):
 
 def config_defaults() -> dict[str, Any]:
     """The built-in defaults as plain data (the lowest layer, shown as 'default')."""
-    return Config().model_dump(mode="json", by_alias=True, exclude_none=True)
+    return Config().to_data(by_alias=True, exclude_none=True)

@@ -88,6 +88,10 @@ Handler = Callable[[Any, ToolContext], Awaitable[ToolResult]]
 class Tool:
     """A tool offered to the model.
 
+    ``parameters`` is the pydantic model of the arguments, or a ``"module:Class"`` reference to
+    it. A reference keeps pydantic out of start-up: the schema the model reads is remembered
+    between runs (``codex.memo``), and the module is imported when the first call arrives.
+
     Example::
 
         class EchoArgs(BaseModel):
@@ -97,23 +101,80 @@ class Tool:
             return ToolResult(args.text)
 
         Tool("echo", "Repeat the text back.", EchoArgs, echo)
+        Tool("echo", "Repeat the text back.", "my_plugin.args:EchoArgs", echo)
     """
 
     name: str
     description: str
-    parameters: type[BaseModel]
+    parameters: type[BaseModel] | str
     handler: Handler
     # Tools that change nothing (MCP annotations) skip approval; built-ins decide for themselves.
     read_only: bool = False
     schema_override: dict[str, Any] | None = field(default=None, repr=False)
     _spec: ToolSpec | None = field(default=None, init=False, repr=False, compare=False)
 
+    def model(self) -> type[BaseModel]:
+        """The arguments' pydantic model (a reference is imported on first use)."""
+        if isinstance(self.parameters, str):
+            self.parameters = _resolve_model(self.parameters, self.name)
+        return self.parameters
+
     def spec(self) -> ToolSpec:
         """The JSON-schema form the model sees (built once: every model request sends it)."""
         if self._spec is None:
-            schema = self.schema_override or _clean_schema(self.parameters.model_json_schema())
+            schema = self.schema_override
+            if schema is None:
+                schema = _schema_of(self.parameters) if isinstance(self.parameters, str) else None
+            if schema is None:
+                schema = _clean_schema(self.model().model_json_schema())
             self._spec = ToolSpec(self.name, self.description, schema)
         return self._spec
+
+
+def _resolve_model(reference: str, tool: str) -> type[BaseModel]:
+    import importlib
+
+    from pydantic import BaseModel
+
+    module_name, _, attr = reference.partition(":")
+    try:
+        model = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise TypeError(f"tool {tool!r}: parameters {reference!r} cannot be imported: {exc}") from exc
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        raise TypeError(f"tool {tool!r}: parameters {reference!r} is not a pydantic model class")
+    return model
+
+
+def _schema_of(reference: str) -> dict[str, Any] | None:
+    """The cleaned JSON schema of a ``"module:Class"`` model, from the memo or built and kept.
+
+    The key holds the defining file's size and mtime, so editing the model is a miss.
+    """
+    import importlib.util
+
+    from codex import __version__
+    from codex.memo import Memo, file_stamp
+
+    module_name = reference.partition(":")[0]
+    try:
+        spec = importlib.util.find_spec(module_name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin:
+        return None
+    key = f"{__version__}|{reference}|{spec.origin}|{file_stamp(spec.origin)}"
+    memo = Memo("tool-schemas")
+    schema = memo.get(key)
+    if not isinstance(schema, dict):
+        from pydantic import BaseModel
+
+        model = getattr(importlib.import_module(module_name), reference.partition(":")[2], None)
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None  # Tool.model() reports the broken reference
+        schema = _clean_schema(model.model_json_schema())
+        memo.put(key, schema)
+    return schema
 
 
 def _clean_schema(schema: dict[str, Any]) -> dict[str, Any]:
@@ -158,7 +219,7 @@ class ToolRegistry:
         if not isinstance(raw, dict):
             return ToolResult(f"error: the arguments of {name} must be a JSON object", False)
         try:
-            args = tool.parameters.model_validate(raw)
+            args = tool.model().model_validate(raw)
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}" for err in exc.errors()

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel, Field
+from typing import TYPE_CHECKING, Any
 
 from codex.approval.policy import Action, PatchFacts
 from codex.errors import PatchError
 from codex.events import PatchApplyBegin, PatchApplyEnd, ReviewDecision
 from codex.tools.base import ToolContext, ToolResult, TurnAborted
 
-
-class ApplyPatchArgs(BaseModel):
-    """Arguments of the apply_patch function tool."""
-
-    input: str = Field(description="The whole patch, from '*** Begin Patch' to '*** End Patch'.")
+if TYPE_CHECKING:
+    from codex.tools.arguments import ApplyPatchArgs
 
 
 APPLY_PATCH_DESCRIPTION = (

@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import BaseModel, Field, model_validator
+from typing import TYPE_CHECKING
 
 from codex.events import PlanUpdate
 from codex.tools.base import ToolContext, ToolResult
 
-
-class PlanStep(BaseModel):
-    """One step of the plan."""
-
-    step: str = Field(min_length=1)
-    status: Literal["pending", "in_progress", "completed"]
-
-
-class UpdatePlanArgs(BaseModel):
-    """Arguments of update_plan."""
-
-    explanation: str | None = Field(None, description="Why the plan changed (optional).")
-    plan: list[PlanStep] = Field(description="The steps, in order; at most one in_progress.")
-
-    @model_validator(mode="after")
-    def _one_in_progress(self) -> UpdatePlanArgs:
-        if sum(step.status == "in_progress" for step in self.plan) > 1:
-            raise ValueError("at most one step may be in_progress")
-        return self
+if TYPE_CHECKING:
+    from codex.tools.arguments import UpdatePlanArgs
 
 
 UPDATE_PLAN_DESCRIPTION = (

@@ -8,8 +8,7 @@ the policy says so. Each step is a short function so the flow reads top to botto
 from __future__ import annotations
 
 from pathlib import Path
-
-from pydantic import BaseModel, Field
+from typing import TYPE_CHECKING
 
 from codex.approval.policy import Action, CommandFacts
 from codex.approval.trust import command_trust
@@ -23,25 +22,8 @@ from codex.execution import ExecResult, build_env, run_command
 from codex.sandbox import SandboxMode, sandbox_denial, sandbox_env
 from codex.tools.base import ToolContext, ToolResult, TurnAborted
 
-
-class ShellArgs(BaseModel):
-    """Arguments of the shell tool."""
-
-    command: list[str] = Field(min_length=1, description="The command and its arguments, as an argv array.")
-    workdir: str | None = Field(None, description="Working directory (default: the session's cwd).")
-    timeout_ms: int | None = Field(None, ge=1, description="Kill the command after this many milliseconds.")
-    timeout: int | None = Field(None, ge=1, description="Deprecated: timeout in seconds.")
-
-
-class ShellArgsWithEscalation(ShellArgs):
-    """Arguments of the shell tool under on-request, where the model may ask to leave the sandbox."""
-
-    with_escalated_permissions: bool | None = Field(
-        None, description="Ask the user to run this command without the sandbox."
-    )
-    justification: str | None = Field(
-        None, description="One sentence telling the user why escalated permissions are needed."
-    )
+if TYPE_CHECKING:
+    from codex.tools.arguments import ShellArgs
 
 
 SHELL_DESCRIPTION = (

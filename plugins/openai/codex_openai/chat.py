@@ -53,8 +53,8 @@ _FREEFORM_ARGUMENT = "input"
 def provider_option(provider: ModelProviderInfo, name: str, default: bool) -> bool:
     """A boolean option from the provider entry (a declared field or an extra key)."""
     value = getattr(provider, name, None)
-    if value is None and provider.model_extra:
-        value = provider.model_extra.get(name)
+    if value is None:
+        value = provider.extras.get(name)
     return default if value is None else bool(value)
 
 

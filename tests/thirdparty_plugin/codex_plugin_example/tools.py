@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field
-
 if TYPE_CHECKING:
     from codex.tools.base import Tool, ToolContext, ToolResult
-
-
-class WordCountArgs(BaseModel):
-    """Arguments the model sends."""
-
-    path: str = Field(description="A file path, relative to the working directory.")
+    from codex_plugin_example.args import WordCountArgs
 
 
 async def count_words(args: WordCountArgs, ctx: ToolContext) -> ToolResult:
@@ -35,7 +28,8 @@ def word_count_tool() -> Tool:
     return Tool(
         name="word_count",
         description="Count the words in a text file.",
-        parameters=WordCountArgs,
+        # A "module:Class" reference: pydantic loads only when the model calls the tool.
+        parameters="codex_plugin_example.args:WordCountArgs",
         handler=count_words,
         read_only=True,
     )
