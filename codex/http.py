@@ -1,13 +1,16 @@
-"""HTTP plumbing any wire API can reuse: headers, URLs, errors that teach, and SSE over httpx.
+"""HTTP plumbing any wire API can reuse: headers, URLs, errors that teach, and streamed POSTs.
 
 A wire API (built-in or a third party's) builds its JSON body, then calls ``post_sse`` and turns
 each ``(event, data)`` pair into protocol events (``SSEDecoder`` does the framing; ``finish_sse``
-reads the tail of a finished stream so its connection is reused). Everything a provider entry says about HTTP
+reads the tail of a finished stream so its connection is reused), or ``post_stream`` for the raw
+body of another streaming format (NDJSON). Everything a provider entry says about HTTP
 (``base_url``, ``query_params``, ``http_headers``, ``env_http_headers``, ``env_key``, the idle
 timeout) is applied here once, and every failure comes out as a ``RetryableError`` (429, 5xx,
 transport errors, dropped or stalled streams) or a ``ProviderError`` with the server's message.
 
-httpx is imported inside the functions that use it, so importing this module stays cheap::
+Requests go through ``codex.http1``'s small asyncio client, so a model request never imports
+httpx; httpx takes over only when a proxy variable is set or a test injects a transport
+(``ClientCache``). Importing this module stays cheap::
 
     from codex.http import ClientCache, post_sse
 
@@ -27,17 +30,14 @@ httpx is imported inside the functions that use it, so importing this module sta
 
 from __future__ import annotations
 
-import http
 import json
 import os
-import platform
 import re
+import sys
 import weakref
-from collections.abc import AsyncGenerator, Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from codex.errors import ProviderError
@@ -45,10 +45,16 @@ from codex.wire import RetryableError
 
 if TYPE_CHECKING:
     import asyncio
+    from contextlib import AbstractAsyncContextManager
+    from datetime import datetime
 
     import httpx
 
     from codex.config.model import ModelProviderInfo
+    from codex.http1 import AsyncHTTPClient
+
+    # What ``ClientCache.get`` hands out and ``post_sse``/``post_stream`` accept.
+    HTTPClient: TypeAlias = AsyncHTTPClient | httpx.AsyncClient
 
 ORIGINATOR = "codex_py"
 _BOM = b"\xef\xbb\xbf"
@@ -69,6 +75,8 @@ _TRY_AGAIN = re.compile(r"try again in\s*(\d+(?:\.\d+)?)\s*(ms|s|seconds?)\b", r
 @cache
 def user_agent() -> str:
     """``codex-py/<version> (<os> <release>; <arch>) python/<version>``, sent on every request."""
+    import platform
+
     from codex import __version__
 
     system = f"{platform.system() or 'unknown'} {platform.release()}".strip()
@@ -132,6 +140,9 @@ def request_headers(provider: ModelProviderInfo, *, session_id: str | None = Non
 def parse_retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
     """Seconds the server asks us to wait: ``retry-after-ms``, or ``Retry-After`` as seconds or
     an HTTP date. None when absent or unreadable (the caller falls back to backoff)."""
+    from datetime import UTC, datetime
+    from email.utils import parsedate_to_datetime
+
     lowered = {name.lower(): value for name, value in headers.items()}
     millis = lowered.get("retry-after-ms")
     if millis is not None:
@@ -196,6 +207,8 @@ def error_for_status(
     401/403 name the provider and the variable the key comes from, since that is nearly
     always the fix.
     """
+    import http
+
     message, code = server_error_details(body)
     try:
         phrase = http.HTTPStatus(status).phrase
@@ -238,7 +251,8 @@ def error_for_event(provider: ModelProviderInfo, message: str, code: str | None)
 
 
 def describe_transport_error(exc: BaseException) -> str:
-    """A one-line description of an httpx transport error (some have an empty ``str()``)."""
+    """A one-line description of a transport error of either client, named by its class
+    (``ConnectError: connection refused by ...``); some httpx errors have an empty ``str()``."""
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
@@ -338,35 +352,45 @@ def _parse_block(block: bytes) -> tuple[str, str] | None:
 
 
 class ClientCache:
-    """One ``httpx.AsyncClient`` per event loop and URL scheme, created on first use.
+    """One HTTP client per event loop, created on first use and kept for its keep-alive pool.
 
-    A wire object outlives event loops (a test suite runs many), but a pooled keep-alive
-    connection belongs to the loop that opened it. Plain-http servers (local models) get a
-    client without a certificate store: loading one costs ~80 ms of start-up for nothing.
-    ``transport`` swaps the network for ``httpx.MockTransport`` in unit tests.
+    A wire object outlives event loops (a test suite runs many), but a pooled connection
+    belongs to the loop that opened it. The client is ``codex.http1.AsyncHTTPClient`` (cheap
+    to import, certificates loaded only for the first https request), unless a proxy variable
+    applies to the URL's scheme (``https_proxy``/``http_proxy``/``all_proxy``, either case) or
+    ``transport`` is given: then it is an ``httpx.AsyncClient``, which honours the proxy and
+    ``NO_PROXY``. ``transport`` swaps the network for ``httpx.MockTransport`` in unit tests.
     """
 
     def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._transport = transport
         self._clients: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, dict[bool, httpx.AsyncClient]
+            asyncio.AbstractEventLoop, dict[str, HTTPClient]
         ] = weakref.WeakKeyDictionary()
 
-    def get(self, base_url: str | None = None) -> httpx.AsyncClient:
-        """The client for the running loop and ``base_url``'s scheme (HTTP/1.1, keep-alive)."""
+    def get(self, base_url: str | None = None) -> HTTPClient:
+        """The client for the running loop and ``base_url`` (HTTP/1.1, keep-alive, no redirects).
+
+        Without ``base_url`` the URL is taken to be https.
+        """
         import asyncio
 
-        import httpx
-
-        secure = not (base_url or "").lower().startswith("http://")
+        scheme = "http" if (base_url or "").lower().startswith("http://") else "https"
         clients = self._clients.setdefault(asyncio.get_running_loop(), {})
-        client = clients.get(secure)
+        kind = "http1" if self._transport is None and not proxy_configured(scheme) else f"httpx-{scheme}"
+        client = clients.get(kind)
         if client is None or client.is_closed:
-            transport = self._transport
-            if transport is None and not secure:
-                transport = httpx.AsyncHTTPTransport(verify=False)
-            client = httpx.AsyncClient(transport=transport, timeout=None, follow_redirects=False)
-            clients[secure] = client
+            if kind == "http1":
+                from codex.http1 import AsyncHTTPClient
+
+                client = AsyncHTTPClient()
+            else:
+                import httpx
+
+                # No transport of our own unless a test gave one: httpx then reads the proxy
+                # variables (and NO_PROXY) itself.
+                client = httpx.AsyncClient(transport=self._transport, timeout=None, follow_redirects=False)
+            clients[kind] = client
         return client
 
     async def aclose(self) -> None:
@@ -377,8 +401,16 @@ class ClientCache:
             await client.aclose()
 
 
+def proxy_configured(scheme: str) -> bool:
+    """Whether a proxy variable applies to ``scheme`` ("http" or "https") URLs: ``<scheme>_proxy``
+    or ``all_proxy``, lower or upper case, set and not empty."""
+    return any(
+        os.environ.get(name) or os.environ.get(name.upper()) for name in (f"{scheme}_proxy", "all_proxy")
+    )
+
+
 async def post_sse(
-    client: httpx.AsyncClient,
+    client: HTTPClient,
     provider: ModelProviderInfo,
     path: str,
     body: dict[str, Any],
@@ -393,34 +425,81 @@ async def post_sse(
     raise ``RetryableError(started=True)``. This makes ONE attempt: retrying is
     ``stream_with_retries``'s job.
     """
-    import httpx
-
     url = endpoint_url(provider, path)
     headers = request_headers(provider, session_id=session_id)
     content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    idle = provider.stream_idle_timeout_ms / 1000.0
-    timeout = httpx.Timeout(connect=min(idle, 30.0), read=idle, write=max(idle, 30.0), pool=max(idle, 30.0))
-    label = provider_label(provider)
+    decoder = SSEDecoder()
+    chunks = post_stream(
+        client, provider, url, headers, content, expect=("text/event-stream", "an event stream")
+    )
     try:
-        async with client.stream("POST", url, headers=headers, content=content, timeout=timeout) as response:
+        async for chunk in chunks:
+            for event in decoder.feed(chunk):
+                yield event
+    finally:
+        await chunks.aclose()
+
+
+async def post_stream(
+    client: HTTPClient,
+    provider: ModelProviderInfo,
+    url: str,
+    headers: Mapping[str, str],
+    content: bytes,
+    *,
+    connect_timeout: float = 30.0,
+    expect: tuple[str, str] | None = None,
+) -> AsyncGenerator[bytes, None]:
+    """POST ``content`` to ``url`` and yield the body of a 2xx answer as it arrives, in pieces.
+
+    The streaming core of ``post_sse``, for wires with another framing (Ollama's NDJSON)::
+
+        chunks = post_stream(client, provider, url, headers, body, connect_timeout=10.0)
+
+    Connecting waits at most ``connect_timeout`` (and the idle timeout), every read
+    ``stream_idle_timeout_ms``. A status >= 300 raises ``error_for_status`` with the server's
+    message; ``expect=(media type, description)`` rejects an answer of another content type
+    (a wrong ``base_url`` reaching some web page); transport failures raise
+    ``transport_failure``, marked started once the body began.
+    """
+    idle = provider.stream_idle_timeout_ms / 1000.0
+    connect = min(idle, connect_timeout)
+    label = provider_label(provider)
+    from codex.http1 import AsyncHTTPClient, TransportError
+
+    failures: tuple[type[Exception], ...]
+    opened: AbstractAsyncContextManager[StreamedResponse]
+    if isinstance(client, AsyncHTTPClient):
+        failures = (TransportError,)
+        opened = client.stream(
+            "POST", url, headers=headers, content=content, connect_timeout=connect, read_timeout=idle,
+            write_timeout=max(idle, 30.0),
+        )
+    else:
+        import httpx
+
+        failures = (httpx.TransportError,)
+        timeout = httpx.Timeout(connect=connect, read=idle, write=max(idle, 30.0), pool=max(idle, 30.0))
+        opened = client.stream("POST", url, headers=headers, content=content, timeout=timeout)
+    try:
+        async with opened as response:
             if response.status_code >= 300:
                 body_start = await _read_some(response)
                 raise error_for_status(provider, response.status_code, response.headers, body_start)
-            content_type = response.headers.get("content-type", "")
-            if "text/event-stream" not in content_type:
-                message, _ = server_error_details(await _read_some(response))
-                raise ProviderError(
-                    f"{label} answered {url} with {content_type or 'no content type'} instead of an event "
-                    f"stream (text/event-stream): {message}. Check base_url and wire_api for this provider."
-                )
-            decoder = SSEDecoder()
+            if expect is not None:
+                content_type = response.headers.get("content-type", "")
+                if expect[0] not in content_type:
+                    message, _ = server_error_details(await _read_some(response))
+                    raise ProviderError(
+                        f"{label} answered {url} with {content_type or 'no content type'} instead of "
+                        f"{expect[1]} ({expect[0]}): {message}. Check base_url and wire_api for this provider."
+                    )
             try:
                 async for chunk in response.aiter_bytes():
-                    for event in decoder.feed(chunk):
-                        yield event
-            except httpx.TransportError as exc:
+                    yield chunk
+            except failures as exc:
                 raise transport_failure(exc, label, url, idle, started=True) from None
-    except httpx.TransportError as exc:
+    except failures as exc:
         raise transport_failure(exc, label, url, idle, started=False) from None
 
 
@@ -429,10 +508,14 @@ def transport_failure(exc: Exception, label: str, url: str, idle: float, *, star
 
     Before the stream started: the server could not be reached or did not answer in time. After:
     the stream stalled past ``stream_idle_timeout_ms`` or broke off (the attempt is void).
+    ``exc`` is a transport error of either client (``codex.http1`` or httpx).
     """
-    import httpx
+    timed_out = isinstance(exc, TimeoutError)
+    if not timed_out and "httpx" in sys.modules:
+        # httpx's timeouts are not TimeoutErrors; httpx is loaded whenever one was raised.
+        import httpx
 
-    timed_out = isinstance(exc, httpx.TimeoutException)
+        timed_out = isinstance(exc, httpx.TimeoutException)
     if started and timed_out:
         message = f"the stream from {label} was idle for more than {_seconds(idle)} (stream_idle_timeout_ms)"
     elif started:
@@ -475,7 +558,19 @@ def _seconds(value: float) -> str:
     return f"{value:g} s"
 
 
-async def _read_some(response: httpx.Response) -> bytes:
+class StreamedResponse(Protocol):
+    """What ``_read_some`` needs of a response; both clients' responses have it."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    def aiter_bytes(self) -> AsyncIterator[bytes]: ...
+
+
+async def _read_some(response: StreamedResponse) -> bytes:
     """Up to ``_MAX_ERROR_BODY`` bytes of a response body (error bodies are for their message)."""
     chunks: list[bytes] = []
     size = 0
