@@ -14,10 +14,11 @@ The window comes from the provider entry's ``context_window`` (startup copies
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -201,65 +202,48 @@ class OllamaChatApi:
 
     async def stream(self, prompt: Prompt, provider: ModelProviderInfo) -> AsyncIterator[ResponseEvent]:
         """One attempt: send ``prompt`` and yield events until ``Completed``."""
-        import httpx
-
-        from codex.http import (
-            endpoint_url,
-            error_for_event,
-            error_for_status,
-            provider_label,
-            request_headers,
-            transport_failure,
-        )
+        from codex.http import endpoint_url, error_for_event, post_stream, provider_label, request_headers
 
         label = provider_label(provider)
         body = build_body(prompt, provider)
         window = body["options"]["num_ctx"]
         self._check_window(prompt, estimate_tokens(body), window, measured=False)
-        root_provider = provider.model_copy(update={"base_url": server_root(provider.base_url or "")})
+        # A shallow copy keeps the entry's extra keys, which dataclasses.replace would drop.
+        root_provider = copy.copy(provider)
+        root_provider.base_url = server_root(provider.base_url or "")
         url = endpoint_url(root_provider, "api/chat")
         headers = request_headers(provider, session_id=prompt.session_id)
         headers["Accept"] = "application/x-ndjson"
-        idle = provider.stream_idle_timeout_ms / 1000.0
-        timeout = httpx.Timeout(connect=min(idle, 10.0), read=idle, write=max(idle, 30.0), pool=max(idle, 30.0))
         known_tools = {tool.name for tool in prompt.tools}
         turn = _Turn()
         text_filter = HarmonyTextFilter()
         thinking_filter = HarmonyTextFilter()
         started = False
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        # A local server answers in milliseconds: a connect that takes long will not succeed.
+        chunks = post_stream(self._clients.get(url), provider, url, headers, content, connect_timeout=10.0)
         try:
-            async with self._clients.get().stream(
-                "POST", url, headers=headers, content=content, timeout=timeout
-            ) as response:
-                if response.status_code >= 300:
-                    raise error_for_status(
-                        provider, response.status_code, response.headers, await _read_some(response)
-                    )
+            async for line in _lines(chunks):
+                # After `done`, read on to the end of the body so the connection can be reused.
+                if not line.strip() or turn.done:
+                    continue
+                if not started:
+                    started = True
+                    yield Created(None)
                 try:
-                    async for line in response.aiter_lines():
-                        # After `done`, read on to the end of the body so the connection can be reused.
-                        if not line.strip() or turn.done:
-                            continue
-                        if not started:
-                            started = True
-                            yield Created(None)
-                        try:
-                            chunk = json.loads(line)
-                            if not isinstance(chunk, dict):
-                                raise TypeError(f"expected an object, got {type(chunk).__name__}")
-                        except (ValueError, TypeError) as exc:
-                            raise RetryableError(
-                                f"{label} sent a malformed line ({exc}): {line[:120]!r}", started=True
-                            ) from None
-                        if chunk.get("error"):
-                            raise error_for_event(provider, str(chunk["error"]), None)
-                        for event in self._absorb(chunk, turn, text_filter, thinking_filter):
-                            yield event
-                except httpx.TransportError as exc:
-                    raise transport_failure(exc, label, url, idle, started=True) from None
-        except httpx.TransportError as exc:
-            raise transport_failure(exc, label, url, idle, started=False) from None
+                    chunk = json.loads(line)
+                    if not isinstance(chunk, dict):
+                        raise TypeError(f"expected an object, got {type(chunk).__name__}")
+                except (ValueError, TypeError) as exc:
+                    raise RetryableError(
+                        f"{label} sent a malformed line ({exc}): {line[:120]!r}", started=True
+                    ) from None
+                if chunk.get("error"):
+                    raise error_for_event(provider, str(chunk["error"]), None)
+                for event in self._absorb(chunk, turn, text_filter, thinking_filter):
+                    yield event
+        finally:
+            await chunks.aclose()
         if not turn.done:
             raise RetryableError(f"the stream from {label} ended before the answer finished", started=True)
         for delta, into, make in (
@@ -348,12 +332,16 @@ def _arguments_object(arguments: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-async def _read_some(response: httpx.Response) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size >= 64 * 1024:
-            break
-    return b"".join(chunks)[: 64 * 1024]
+async def _lines(chunks: AsyncGenerator[bytes, None]) -> AsyncIterator[str]:
+    """The lines of an NDJSON body, decoded; a last line without a newline counts too."""
+    pending = b""
+    async for chunk in chunks:
+        if b"\n" not in chunk:
+            pending += chunk
+            continue
+        lines = (pending + chunk).split(b"\n")
+        pending = lines.pop()
+        for line in lines:
+            yield line.decode("utf-8", "replace")
+    if pending:
+        yield pending.decode("utf-8", "replace")
