@@ -44,6 +44,17 @@ def our_codex() -> list[str]:
     return [sys.executable, script]
 
 
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a measured program: ours, minus what would make a run unlike a user's.
+
+    ``PYTHONDONTWRITEBYTECODE`` (set on some machines) would make every run compile each module
+    edited since its bytecode was written; ``CODEX_DEBUG`` adds logging.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "CODEX_DEBUG")}
+    env.update(extra)
+    return env
+
+
 def run_measured(
     argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 120
 ) -> tuple[float, int, int, str]:

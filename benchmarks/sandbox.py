@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import median_ms, our_codex, run_measured
+from benchmarks._common import child_env, median_ms, our_codex, run_measured
 from codex.sandbox import SandboxMode, SandboxPolicy
 from tests.mock_model import Call, MockModelServer, Text
 
@@ -74,7 +74,7 @@ def exec_scenario(mode: str, runs: int) -> float:
         (home / "config.toml").write_text(
             'model = "mock-model"\nmodel_provider = "mock"\n' + mock.provider_toml(request_max_retries=0)
         )
-        env = {**os.environ, "CODEX_HOME": str(home)}
+        env = child_env(CODEX_HOME=str(home))
         for _ in range(runs):
             for i in range(10):
                 mock.responses_turn(Call("shell", {"command": ["true"]}, f"c{i}"))
