@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -29,6 +28,48 @@ class WireApi(Protocol):
     def stream(self, prompt: Prompt, provider: ModelProviderInfo) -> AsyncIterator[ResponseEvent]:
         """Send ``prompt`` to ``provider`` and yield its events until ``Completed``."""
         ...
+
+
+class LazyWireApi:
+    """A registered wire API whose module is imported when a session first streams through it.
+
+    A plugin offering several wire formats would otherwise import all of them on every run,
+    although a session uses one::
+
+        @hookimpl
+        def codex_wire_apis():
+            return {"chat": LazyWireApi("chat", "my_plugin.chat:ChatApi")}
+
+    ``reference`` names a class (or factory) called without arguments.
+    """
+
+    def __init__(self, name: str, reference: str) -> None:
+        self.name = name
+        self.reference = reference
+        self._wire: WireApi | None = None
+
+    def resolve(self) -> WireApi:
+        """The wire API itself (imported and created on first use)."""
+        if self._wire is None:
+            import importlib
+
+            module_name, _, attr = self.reference.partition(":")
+            try:
+                factory = getattr(importlib.import_module(module_name), attr)
+            except (ImportError, AttributeError) as exc:
+                raise ProviderError(f"wire API {self.name!r}: cannot load {self.reference!r}: {exc}") from exc
+            self._wire = factory()
+        return self._wire
+
+    def stream(self, prompt: Prompt, provider: ModelProviderInfo) -> AsyncIterator[ResponseEvent]:
+        """The wire API's ``stream``."""
+        return self.resolve().stream(prompt, provider)
+
+    async def aclose(self) -> None:
+        """Close the wire API's connections, if it was ever used and keeps any."""
+        aclose: Callable[[], Awaitable[None]] | None = getattr(self._wire, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 class RetryableError(ProviderError):
@@ -58,7 +99,11 @@ def backoff_delay(failures: int, retry_after: float | None = None, *, jitter: fl
     """
     if retry_after is not None:
         return max(0.0, retry_after)
-    factor: float = random.uniform(0.9, 1.1) if jitter is None else jitter
+    if jitter is None:
+        import random  # only after a failure: random costs start-up for nothing otherwise
+
+        jitter = random.uniform(0.9, 1.1)
+    factor: float = jitter
     return min(_BACKOFF_CAP_SECONDS, _BACKOFF_BASE_SECONDS * 2.0 ** max(0, failures - 1)) * factor
 
 

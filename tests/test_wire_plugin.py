@@ -14,7 +14,7 @@ import pytest
 from codex.config.model import ModelProviderInfo
 from codex.errors import ProviderError
 from codex.plugins import collect_registry, make_plugin_manager
-from codex.wire import WireApi
+from codex.wire import LazyWireApi, WireApi
 from tests.mock_model import MockModelServer, mock_model  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +32,23 @@ def test_plugin_registers_both_wire_apis() -> None:
     for name, api in wires.items():
         assert isinstance(api, WireApi)
         assert api.name == name
+
+
+def test_registered_wire_apis_load_their_module_on_first_use() -> None:
+    pm = make_plugin_manager(autoload=False, builtins=False, extra=[("openai", codex_openai)])
+    wires = collect_registry(pm, "codex_wire_apis", "wire API")
+    chat = wires.get("chat")
+    assert isinstance(chat, LazyWireApi)
+    resolved = chat.resolve()
+    from codex_openai.chat import ChatCompletionsApi
+
+    assert isinstance(resolved, ChatCompletionsApi) and chat.resolve() is resolved
+
+
+def test_a_wire_api_that_cannot_load_says_which_and_why() -> None:
+    broken = LazyWireApi("mine", "codex_openai.nowhere:Api")
+    with pytest.raises(ProviderError, match=r"wire API 'mine': cannot load 'codex_openai.nowhere:Api'"):
+        broken.resolve()
 
 
 def test_builtin_openai_provider() -> None:

@@ -46,12 +46,26 @@ def oss_base_url(env: Mapping[str, str] | None = None) -> str:
     return OLLAMA_DEFAULT_BASE_URL
 
 
+OLLAMA_ID = "oss"
+LMSTUDIO_ID = "lmstudio"
+
+
+def is_ollama(provider: ModelProviderInfo) -> bool:
+    """Whether the provider is served by Ollama (the ``oss`` entry or the ``ollama`` wire API)."""
+    return provider.id == OLLAMA_ID or provider.wire_api == "ollama"
+
+
+def is_local_provider(provider: ModelProviderInfo) -> bool:
+    """Whether this plugin prepares ``provider`` (``oss``, ``lmstudio``, or an ``ollama``-wire entry)."""
+    return is_ollama(provider) or provider.id == LMSTUDIO_ID
+
+
 @hookimpl
 def codex_wire_apis() -> dict[str, WireApi]:
     """The ``ollama`` wire API: native ``/api/chat`` with a fixed ``num_ctx`` and ``thinking``."""
-    from codex_ollama.wire import OllamaChatApi
+    from codex.wire import LazyWireApi
 
-    return {"ollama": OllamaChatApi()}
+    return {"ollama": LazyWireApi("ollama", "codex_ollama.wire:OllamaChatApi")}
 
 
 @hookimpl
@@ -69,8 +83,8 @@ def codex_provider_startup(provider: ModelProviderInfo, config: Config, ui: Prov
 
     Returns None for providers that are not local, so other plugins may handle them.
     """
-    from codex_ollama.startup import is_local_provider, prepare_local_provider
-
     if not is_local_provider(provider):
         return None
+    from codex_ollama.startup import prepare_local_provider
+
     return prepare_local_provider(provider, config, ui)

@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codex.errors import ConfigError, ProviderError
+from codex_ollama import LMSTUDIO_ID, OLLAMA_ID, is_local_provider, is_ollama
 from codex_ollama.client import ServerStatus, is_loopback, probe_ollama, probe_openai_compatible, server_root
 
 if TYPE_CHECKING:
     from codex.config.model import Config, ModelProviderInfo
     from codex.ui import ProviderUI
 
-OLLAMA_ID = "oss"
-LMSTUDIO_ID = "lmstudio"
 # The order in which `--oss` looks for a running local server when none is configured.
 LOCAL_PROVIDER_ORDER = (OLLAMA_ID, LMSTUDIO_ID)
 # gpt-oss under Ollama's names -> the names LM Studio lists for the same weights.
@@ -45,16 +44,6 @@ class StartupEnv:
     probe: Callable[[str], ServerStatus] = probe_ollama
     probe_openai: Callable[[str], ServerStatus] = probe_openai_compatible
     launched: list[object] = field(default_factory=list)
-
-
-def is_ollama(provider: ModelProviderInfo) -> bool:
-    """Whether the provider is served by Ollama (the ``oss`` entry or the ``ollama`` wire API)."""
-    return provider.id == OLLAMA_ID or provider.wire_api == "ollama"
-
-
-def is_local_provider(provider: ModelProviderInfo) -> bool:
-    """Whether this plugin prepares ``provider`` (``oss``, ``lmstudio``, or an ``ollama``-wire entry)."""
-    return is_ollama(provider) or provider.id == LMSTUDIO_ID
 
 
 def select_local_provider(config: Config, startup: StartupEnv | None = None) -> str | None:

@@ -28,10 +28,13 @@ OPENAI_PROVIDER: dict[str, Any] = {
 @hookimpl
 def codex_wire_apis() -> dict[str, WireApi]:
     """The Responses API (``responses``) and Chat Completions (``chat``) clients."""
-    from codex_openai.chat import ChatCompletionsApi
-    from codex_openai.responses import ResponsesApi
+    from codex.wire import LazyWireApi
 
-    return {"responses": ResponsesApi(), "chat": ChatCompletionsApi()}
+    # Lazy: a session streams through one of them; the other module need not load.
+    return {
+        "responses": LazyWireApi("responses", "codex_openai.responses:ResponsesApi"),
+        "chat": LazyWireApi("chat", "codex_openai.chat:ChatCompletionsApi"),
+    }
 
 
 @hookimpl
