@@ -1,7 +1,8 @@
 """Whole-process `codex exec` against the mock model, side by side with the Rust peer.
 
 Scenarios: (a) one text answer; (b) ten `shell` calls of `true`, then an answer. Wall time and
-peak RSS, median of N runs after one warm-up run, interpreter called directly. The peer (if installed, see
+peak RSS, median of N runs after one warm-up run, the programs' runs interleaved, interpreter
+called directly. The peer (if installed, see
 `_common.find_peer`) gets the same mock through a provider entry, `[analytics] enabled = false`,
 and the whole run happens in a private network namespace with only loopback up.
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,23 +54,47 @@ def detect_shell_tool(argv: list[str], env: dict[str, str], cwd: Path, mock: Moc
     raise SystemExit(f"no shell tool among {sorted(n for n in names if n)}")
 
 
+@dataclass
+class Program:
+    """One program under test: how to start it and the environment it runs in."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    tool: str = ""
+    walls: list[float] = field(default_factory=list)
+    rss: list[float] = field(default_factory=list)
+
+
+def run_once(program: Program, label: str, cwd: Path, mock: MockModelServer, calls: int) -> tuple[float, float]:
+    for i in range(calls):
+        mock.responses_turn(shell_call(program.tool, i))
+    mock.responses_turn(Text("done"))
+    wall, peak_kib, code, err = run_measured([*program.argv, "go"], env=program.env, cwd=cwd)
+    if code != 0:
+        raise SystemExit(f"{program.name} {label} failed (exit {code}):\n{err}")
+    return wall, peak_kib / 1024
+
+
 def scenario(
-    label: str, argv: list[str], env: dict[str, str], cwd: Path, mock: MockModelServer, runs: int, calls: int
-) -> dict[str, Any]:
-    tool = detect_shell_tool(argv, env, cwd, mock) if calls else ""
-    walls, rss = [], []
-    # One unmeasured run first: a user's second run finds bytecode and remembered answers.
-    for run in range(runs + 1):
-        for i in range(calls):
-            mock.responses_turn(shell_call(tool, i))
-        mock.responses_turn(Text("done"))
-        wall, peak_kib, code, err = run_measured([*argv, "go"], env=env, cwd=cwd)
-        if code != 0:
-            raise SystemExit(f"{label} failed (exit {code}):\n{err}")
-        if run:
-            walls.append(wall)
-            rss.append(peak_kib / 1024)
-    return {"label": label, "wall_ms": median_ms(walls), "rss_mib": sorted(rss)[len(rss) // 2]}
+    label: str, programs: list[Program], cwd: Path, mock: MockModelServer, runs: int, calls: int
+) -> list[tuple[str, dict[str, Any]]]:
+    """Median wall time and peak RSS of each program; runs alternate between the programs so a
+    busy moment of the machine slows both alike."""
+    for program in programs:
+        program.walls, program.rss = [], []
+        program.tool = detect_shell_tool(program.argv, program.env, cwd, mock) if calls else ""
+        # One unmeasured run first: a user's second run finds bytecode and remembered answers.
+        run_once(program, label, cwd, mock, calls)
+    for _ in range(runs):
+        for program in programs:
+            wall, rss = run_once(program, label, cwd, mock, calls)
+            program.walls.append(wall)
+            program.rss.append(rss)
+    return [
+        (p.name, {"label": label, "wall_ms": median_ms(p.walls), "rss_mib": sorted(p.rss)[len(p.rss) // 2]})
+        for p in programs
+    ]
 
 
 def main() -> None:
@@ -82,17 +108,24 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="codex-bench-"))
     (work / "repo" / ".git").mkdir(parents=True)
     cwd = work / "repo"
-    results = []
+    results: list[tuple[str, dict[str, Any]]] = []
     with MockModelServer() as mock:
-        programs: list[tuple[str, list[str], Path]] = [("python", our_codex(), work / "home-py")]
+        starts: list[tuple[str, list[str]]] = [("python", our_codex())]
         if peer:
-            programs.append(("rust", [peer], work / "home-rust"))
-        for name, base, home in programs:
+            starts.append(("rust", [peer]))
+        programs = []
+        for name, base in starts:
+            home = work / f"home-{name}"
             write_config(home, mock)
-            env = child_env(CODEX_HOME=str(home), OPENAI_API_KEY="unused", XDG_CACHE_HOME=str(work / "cache"))
-            argv = [*base, "exec", "--skip-git-repo-check", "-s", args.sandbox]
-            for label, calls in (("a) one answer", 0), ("b) 10 x shell true", 10)):
-                results.append((name, scenario(label, argv, env, cwd, mock, args.runs, calls)))
+            # HOME too: the peer runs commands through `bash -lc`, and a login profile (pyenv
+            # rehash here) would be timed as its per-command cost.
+            env = child_env(
+                CODEX_HOME=str(home), HOME=str(home), OPENAI_API_KEY="unused", XDG_CACHE_HOME=str(work / "cache")
+            )
+            programs.append(Program(name, [*base, "exec", "--skip-git-repo-check", "-s", args.sandbox], env))
+        for label, calls in (("a) one answer", 0), ("b) 10 x shell true", 10)):
+            results += scenario(label, programs, cwd, mock, args.runs, calls)
+    results.sort(key=lambda item: item[0] != "python")
     print(f"codex exec, median of {args.runs} runs, sandbox {args.sandbox}")
     print(f"{'program':8} {'scenario':22} {'wall ms':>9} {'peak RSS MiB':>13}")
     for name, row in results:
