@@ -69,6 +69,8 @@ Op = UserInput | ApprovalAnswer | Interrupt | OverrideTurnContext | Shutdown
 
 @dataclass(slots=True)
 class SessionConfigured:
+    """The session is ready: its settings, and the history it resumed from (if any)."""
+
     session_id: str
     model: str
     provider: str
@@ -83,35 +85,47 @@ class SessionConfigured:
 
 @dataclass(slots=True)
 class TaskStarted:
+    """A turn began."""
+
     type: str = "task_started"
 
 
 @dataclass(slots=True)
 class AgentMessageDelta:
+    """A piece of the model's answer as it streams."""
+
     delta: str
     type: str = "agent_message_delta"
 
 
 @dataclass(slots=True)
 class AgentMessage:
+    """The model's whole answer of one output item."""
+
     message: str
     type: str = "agent_message"
 
 
 @dataclass(slots=True)
 class AgentReasoningDelta:
+    """A piece of the model's reasoning summary as it streams."""
+
     delta: str
     type: str = "agent_reasoning_delta"
 
 
 @dataclass(slots=True)
 class AgentReasoning:
+    """The model's whole reasoning summary of one output item."""
+
     text: str
     type: str = "agent_reasoning"
 
 
 @dataclass(slots=True)
 class ExecCommandBegin:
+    """A command starts (``sandboxed`` False once the person allowed it outside)."""
+
     call_id: str
     command: list[str]
     cwd: str
@@ -121,6 +135,8 @@ class ExecCommandBegin:
 
 @dataclass(slots=True)
 class ExecCommandOutputDelta:
+    """Output of a running command; ``stream`` is ``stdout`` or ``stderr``."""
+
     call_id: str
     stream: str  # "stdout" | "stderr"
     chunk: str
@@ -129,6 +145,8 @@ class ExecCommandOutputDelta:
 
 @dataclass(slots=True)
 class ExecCommandEnd:
+    """A command finished, with what the model is told about it."""
+
     call_id: str
     exit_code: int
     duration_seconds: float
@@ -140,6 +158,8 @@ class ExecCommandEnd:
 
 @dataclass(slots=True)
 class ExecApprovalRequest:
+    """The policy asks the person whether to run ``command``."""
+
     request_id: str
     call_id: str
     command: list[str]
@@ -150,6 +170,8 @@ class ExecApprovalRequest:
 
 @dataclass(slots=True)
 class PatchApprovalRequest:
+    """The policy asks the person whether to apply a patch."""
+
     request_id: str
     call_id: str
     changes: dict[str, dict[str, Any]]
@@ -160,6 +182,8 @@ class PatchApprovalRequest:
 
 @dataclass(slots=True)
 class PatchApplyBegin:
+    """A patch is being applied (``auto_approved`` when nobody was asked)."""
+
     call_id: str
     changes: dict[str, dict[str, Any]]
     auto_approved: bool
@@ -168,6 +192,8 @@ class PatchApplyBegin:
 
 @dataclass(slots=True)
 class PatchApplyEnd:
+    """A patch was applied, or not (``success``), with its combined diff."""
+
     call_id: str
     success: bool
     stdout: str
@@ -178,6 +204,8 @@ class PatchApplyEnd:
 
 @dataclass(slots=True)
 class PlanUpdate:
+    """The model's checklist changed (``update_plan``)."""
+
     explanation: str | None
     plan: list[dict[str, str]]
     type: str = "plan_update"
@@ -185,6 +213,8 @@ class PlanUpdate:
 
 @dataclass(slots=True)
 class McpToolCallBegin:
+    """A tool of an MCP server is being called."""
+
     call_id: str
     server: str
     tool: str
@@ -194,6 +224,8 @@ class McpToolCallBegin:
 
 @dataclass(slots=True)
 class McpToolCallEnd:
+    """A tool of an MCP server answered (``result`` as the server sent it)."""
+
     call_id: str
     server: str
     tool: str
@@ -205,6 +237,8 @@ class McpToolCallEnd:
 
 @dataclass(slots=True)
 class TokenCount:
+    """Tokens of the last model response and of the session so far."""
+
     last: TokenUsage
     total: TokenUsage
     type: str = "token_count"
@@ -212,6 +246,8 @@ class TokenCount:
 
 @dataclass(slots=True)
 class BackgroundEvent:
+    """A notice for the person (an MCP server failed, a setting was adjusted)."""
+
     message: str
     type: str = "background_event"
 
@@ -226,24 +262,32 @@ class StreamError:
 
 @dataclass(slots=True)
 class Error:
+    """The turn failed; the message says why and what to do."""
+
     message: str
     type: str = "error"
 
 
 @dataclass(slots=True)
 class TaskComplete:
+    """The turn ended with an answer (or none)."""
+
     last_agent_message: str | None
     type: str = "task_complete"
 
 
 @dataclass(slots=True)
 class TurnAborted:
+    """The turn ended early: ``interrupted`` by the person or ``aborted`` at an approval."""
+
     reason: str  # "interrupted" | "aborted"
     type: str = "turn_aborted"
 
 
 @dataclass(slots=True)
 class ShutdownComplete:
+    """The session is closed; no event follows."""
+
     type: str = "shutdown_complete"
 
 

@@ -167,13 +167,17 @@ def _entry_points() -> list[tuple[Any, str, str]]:
         for name in names:
             if not name.endswith((".dist-info", ".egg-info")):
                 continue
-            directory = os.path.join(entry or ".", name)
-            points = _group_entries(os.path.join(directory, "entry_points.txt"), ENTRY_POINT_GROUP)
-            dist_name, version = _dist_identity(directory, name)
-            key = dist_name.lower().replace("-", "_").replace(".", "_")
+            # The directory name carries the normalised distribution name (PEP 427/376), enough
+            # to let the first of a name win; METADATA is read only for codex plugins.
+            key = name.rsplit(".", 1)[0].partition("-")[0].lower().replace("-", "_").replace(".", "_")
             if key in seen_dists:
                 continue
             seen_dists.add(key)
+            directory = os.path.join(entry or ".", name)
+            points = _group_entries(os.path.join(directory, "entry_points.txt"), ENTRY_POINT_GROUP)
+            if not points:
+                continue
+            dist_name, version = _dist_identity(directory, name)
             for point_name, value in points:
                 if (point_name, value) in seen_points:
                     continue

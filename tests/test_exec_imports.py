@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import RunCodex
-from tests.mock_model import MockModelServer, Text, mock_model  # noqa: F401  (fixture)
+from tests.mock_model import Call, MockModelServer, Text, mock_model  # noqa: F401  (fixture)
 
 NOT_IMPORTED = ("pydantic", "httpx", "httpcore", "anyio", "codex_openai.chat", "codex_ollama.wire",
                 "codex_ollama.startup", "codex.tools.arguments", "codex.config.schema")
@@ -44,4 +44,26 @@ def test_second_exec_imports_no_heavy_module(
         imports.append(imported_modules(result.stderr))
     assert "codex.engine" in imports[1]  # the probe sees our own modules
     assert "pydantic" in imports[0]  # the first run checked the config and built the schemas
+    assert sorted(m for m in NOT_IMPORTED if m in imports[1]) == []
+
+
+def test_second_exec_with_a_shell_call_imports_no_pydantic(
+    codex_home: Path, run_codex: RunCodex, mock_model: MockModelServer, tmp_path: Path
+) -> None:
+    (codex_home / "config.toml").write_text(
+        'model = "mock-model"\nmodel_provider = "mock"\n'
+        + mock_model.provider_toml("mock", "responses", request_max_retries=0, stream_max_retries=0)
+    )
+    imports = []
+    for answer in ("first", "second"):
+        mock_model.responses_turn(Call("shell", {"command": ["echo", f"ran-{answer}"]}, f"call_{answer}"))
+        mock_model.responses_turn(Text(answer))
+        result = run_codex("exec", "--skip-git-repo-check", "--full-auto", "hello", cwd=tmp_path,
+                           env={"PYTHONPROFILEIMPORTTIME": "1"})
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert result.stdout.strip() == answer
+        imports.append(imported_modules(result.stderr))
+    tool_output = mock_model.requests[-1].json["input"][-1]["output"]
+    assert "ran-second" in tool_output  # the command really ran, and its output came back
+    assert "codex.tools.shell" in imports[1]
     assert sorted(m for m in NOT_IMPORTED if m in imports[1]) == []

@@ -111,7 +111,12 @@ class Tool:
     # Tools that change nothing (MCP annotations) skip approval; built-ins decide for themselves.
     read_only: bool = False
     schema_override: dict[str, Any] | None = field(default=None, repr=False)
+    # True when the handler only reads its arguments' fields as attributes: a plainly valid call
+    # may then arrive as a namespace checked against the remembered schema, without pydantic
+    # (see codex.tools.plain_arguments).
+    plain_arguments: bool = False
     _spec: ToolSpec | None = field(default=None, init=False, repr=False, compare=False)
+    _plain: bool = field(default=False, init=False, repr=False, compare=False)
 
     def model(self) -> type[BaseModel]:
         """The arguments' pydantic model (a reference is imported on first use)."""
@@ -123,12 +128,28 @@ class Tool:
         """The JSON-schema form the model sees (built once: every model request sends it)."""
         if self._spec is None:
             schema = self.schema_override
+            plain = False
+            if schema is None and isinstance(self.parameters, str):
+                schema, plain = _schema_of(self.parameters) or (None, False)
             if schema is None:
-                schema = _schema_of(self.parameters) if isinstance(self.parameters, str) else None
-            if schema is None:
-                schema = _clean_schema(self.model().model_json_schema())
+                schema, plain = _describe(self.model())
             self._spec = ToolSpec(self.name, self.description, schema)
+            self._plain = plain and self.schema_override is None
         return self._spec
+
+    def parse_arguments(self, raw: dict[str, Any]) -> Any:
+        """The handler's arguments: a model instance, or a namespace for a plainly valid call.
+
+        Raises ``pydantic.ValidationError`` when the arguments are invalid.
+        """
+        if self.plain_arguments:
+            from codex.tools.plain_arguments import plain_arguments
+
+            spec = self.spec()
+            fast = plain_arguments(spec.parameters, raw) if self._plain else None
+            if fast is not None:
+                return fast
+        return self.model().model_validate(raw)
 
 
 def _resolve_model(reference: str, tool: str) -> type[BaseModel]:
@@ -146,8 +167,9 @@ def _resolve_model(reference: str, tool: str) -> type[BaseModel]:
     return model
 
 
-def _schema_of(reference: str) -> dict[str, Any] | None:
-    """The cleaned JSON schema of a ``"module:Class"`` model, from the memo or built and kept.
+def _schema_of(reference: str) -> tuple[dict[str, Any], bool] | None:
+    """The cleaned JSON schema of a ``"module:Class"`` model and whether it is plain (see
+    ``codex.tools.plain_arguments``), from the memo or built and kept.
 
     The key holds the defining file's size and mtime, so editing the model is a miss.
     """
@@ -165,16 +187,25 @@ def _schema_of(reference: str) -> dict[str, Any] | None:
         return None
     key = f"{__version__}|{reference}|{spec.origin}|{file_stamp(spec.origin)}"
     memo = Memo("tool-schemas")
-    schema = memo.get(key)
-    if not isinstance(schema, dict):
+    entry = memo.get(key)
+    if not (isinstance(entry, dict) and isinstance(entry.get("schema"), dict)):
         from pydantic import BaseModel
 
         model = getattr(importlib.import_module(module_name), reference.partition(":")[2], None)
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             return None  # Tool.model() reports the broken reference
-        schema = _clean_schema(model.model_json_schema())
-        memo.put(key, schema)
-    return schema
+        schema, plain = _describe(model)
+        entry = {"schema": schema, "plain": plain}
+        memo.put(key, entry)
+    return entry["schema"], bool(entry.get("plain"))
+
+
+def _describe(model: type[BaseModel]) -> tuple[dict[str, Any], bool]:
+    """The cleaned JSON schema of ``model``, and whether it says all that validation does."""
+    from codex.tools.plain_arguments import is_plain_model
+
+    schema = _clean_schema(model.model_json_schema())
+    return schema, is_plain_model(model, schema)
 
 
 def _clean_schema(schema: dict[str, Any]) -> dict[str, Any]:
@@ -202,8 +233,6 @@ class ToolRegistry:
         return [tool.spec() for tool in self.tools.values()]
 
     async def dispatch(self, name: str, arguments: str, ctx: ToolContext) -> ToolResult:
-        from pydantic import ValidationError
-
         tool = self.tools.get(name)
         if tool is None:
             known = ", ".join(sorted(self.tools))
@@ -219,8 +248,13 @@ class ToolRegistry:
         if not isinstance(raw, dict):
             return ToolResult(f"error: the arguments of {name} must be a JSON object", False)
         try:
-            args = tool.model().model_validate(raw)
-        except ValidationError as exc:
+            args = tool.parse_arguments(raw)
+        except Exception as exc:
+            # pydantic is imported only here: a plainly valid call may never have needed it.
+            from pydantic import ValidationError
+
+            if not isinstance(exc, ValidationError):
+                raise
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}" for err in exc.errors()
             )

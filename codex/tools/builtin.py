@@ -22,8 +22,9 @@ def builtin_tools(config: Config) -> list[Tool]:
     # References, not classes: the argument models (and pydantic) load when a call arrives.
     shell_args = "ShellArgsWithEscalation" if config.approval_policy == "on-request" else "ShellArgs"
     tools = [
-        Tool("shell", SHELL_DESCRIPTION, f"{_ARGUMENTS}:{shell_args}", run_shell),
-        Tool("apply_patch", APPLY_PATCH_DESCRIPTION, f"{_ARGUMENTS}:ApplyPatchArgs", run_apply_patch),
+        Tool("shell", SHELL_DESCRIPTION, f"{_ARGUMENTS}:{shell_args}", run_shell, plain_arguments=True),
+        Tool("apply_patch", APPLY_PATCH_DESCRIPTION, f"{_ARGUMENTS}:ApplyPatchArgs", run_apply_patch,
+             plain_arguments=True),
     ]
     if config.include_plan_tool:
         tools.append(Tool("update_plan", UPDATE_PLAN_DESCRIPTION, f"{_ARGUMENTS}:UpdatePlanArgs", run_update_plan))

@@ -34,7 +34,7 @@ SHELL_DESCRIPTION = (
 
 async def run_shell(args: ShellArgs, ctx: ToolContext) -> ToolResult:
     """Handler of the shell tool."""
-    from codex.tools.apply_patch import extract_patch_from_shell
+    from codex.tools.patch.shell import extract_patch_from_shell
     from codex.tools.patch_tool import apply_patch_flow
 
     cwd = (ctx.cwd / args.workdir).resolve() if args.workdir else ctx.cwd

@@ -349,4 +349,8 @@ def main(args: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    code = main(sys.argv[1:])
+    sys.stderr.flush()
+    # The engine waits for this exit when its session closes; tearing down the interpreter
+    # module by module would add ~20 ms to every session for nothing.
+    os._exit(code)
