@@ -10,6 +10,7 @@ from enum import Enum
 from typing import Any
 
 from codex.protocol import InputItem, TokenUsage
+from codex.records import Record
 
 # ---------------------------------------------------------------------------- ops (face -> engine)
 
@@ -23,15 +24,15 @@ class ReviewDecision(str, Enum):
     ABORT = "abort"
 
 
-@dataclass(slots=True)
-class UserInput:
+@dataclass(slots=True, repr=False, eq=False)
+class UserInput(Record):
     """Start a turn with this text (or add it to the next one)."""
 
     text: str
 
 
-@dataclass(slots=True)
-class ApprovalAnswer:
+@dataclass(slots=True, repr=False, eq=False)
+class ApprovalAnswer(Record):
     """Answer the approval request whose event carried ``request_id``.
 
     ``prefix`` (with APPROVED_FOR_SESSION) approves every command starting with those words for
@@ -44,21 +45,21 @@ class ApprovalAnswer:
     prefix: list[str] | None = None
 
 
-@dataclass(slots=True)
-class Interrupt:
+@dataclass(slots=True, repr=False, eq=False)
+class Interrupt(Record):
     """Stop the running turn: cancel the model stream and kill running commands."""
 
 
-@dataclass(slots=True)
-class OverrideTurnContext:
+@dataclass(slots=True, repr=False, eq=False)
+class OverrideTurnContext(Record):
     """Change settings for later turns (``/model``, ``/approvals`` in the interactive face)."""
 
     model: str | None = None
     approval_policy: str | None = None
 
 
-@dataclass(slots=True)
-class Shutdown:
+@dataclass(slots=True, repr=False, eq=False)
+class Shutdown(Record):
     """End the session after the running turn (if any) is interrupted."""
 
 
@@ -67,8 +68,8 @@ Op = UserInput | ApprovalAnswer | Interrupt | OverrideTurnContext | Shutdown
 # ---------------------------------------------------------------------------- events (engine -> face)
 
 
-@dataclass(slots=True)
-class SessionConfigured:
+@dataclass(slots=True, repr=False, eq=False)
+class SessionConfigured(Record):
     """The session is ready: its settings, and the history it resumed from (if any)."""
 
     session_id: str
@@ -83,47 +84,47 @@ class SessionConfigured:
     type: str = "session_configured"
 
 
-@dataclass(slots=True)
-class TaskStarted:
+@dataclass(slots=True, repr=False, eq=False)
+class TaskStarted(Record):
     """A turn began."""
 
     type: str = "task_started"
 
 
-@dataclass(slots=True)
-class AgentMessageDelta:
+@dataclass(slots=True, repr=False, eq=False)
+class AgentMessageDelta(Record):
     """A piece of the model's answer as it streams."""
 
     delta: str
     type: str = "agent_message_delta"
 
 
-@dataclass(slots=True)
-class AgentMessage:
+@dataclass(slots=True, repr=False, eq=False)
+class AgentMessage(Record):
     """The model's whole answer of one output item."""
 
     message: str
     type: str = "agent_message"
 
 
-@dataclass(slots=True)
-class AgentReasoningDelta:
+@dataclass(slots=True, repr=False, eq=False)
+class AgentReasoningDelta(Record):
     """A piece of the model's reasoning summary as it streams."""
 
     delta: str
     type: str = "agent_reasoning_delta"
 
 
-@dataclass(slots=True)
-class AgentReasoning:
+@dataclass(slots=True, repr=False, eq=False)
+class AgentReasoning(Record):
     """The model's whole reasoning summary of one output item."""
 
     text: str
     type: str = "agent_reasoning"
 
 
-@dataclass(slots=True)
-class ExecCommandBegin:
+@dataclass(slots=True, repr=False, eq=False)
+class ExecCommandBegin(Record):
     """A command starts (``sandboxed`` False once the person allowed it outside)."""
 
     call_id: str
@@ -133,8 +134,8 @@ class ExecCommandBegin:
     type: str = "exec_command_begin"
 
 
-@dataclass(slots=True)
-class ExecCommandOutputDelta:
+@dataclass(slots=True, repr=False, eq=False)
+class ExecCommandOutputDelta(Record):
     """Output of a running command; ``stream`` is ``stdout`` or ``stderr``."""
 
     call_id: str
@@ -143,8 +144,8 @@ class ExecCommandOutputDelta:
     type: str = "exec_command_output_delta"
 
 
-@dataclass(slots=True)
-class ExecCommandEnd:
+@dataclass(slots=True, repr=False, eq=False)
+class ExecCommandEnd(Record):
     """A command finished, with what the model is told about it."""
 
     call_id: str
@@ -156,8 +157,8 @@ class ExecCommandEnd:
     type: str = "exec_command_end"
 
 
-@dataclass(slots=True)
-class ExecApprovalRequest:
+@dataclass(slots=True, repr=False, eq=False)
+class ExecApprovalRequest(Record):
     """The policy asks the person whether to run ``command``."""
 
     request_id: str
@@ -168,8 +169,8 @@ class ExecApprovalRequest:
     type: str = "exec_approval_request"
 
 
-@dataclass(slots=True)
-class PatchApprovalRequest:
+@dataclass(slots=True, repr=False, eq=False)
+class PatchApprovalRequest(Record):
     """The policy asks the person whether to apply a patch."""
 
     request_id: str
@@ -180,8 +181,8 @@ class PatchApprovalRequest:
     type: str = "apply_patch_approval_request"
 
 
-@dataclass(slots=True)
-class PatchApplyBegin:
+@dataclass(slots=True, repr=False, eq=False)
+class PatchApplyBegin(Record):
     """A patch is being applied (``auto_approved`` when nobody was asked)."""
 
     call_id: str
@@ -190,8 +191,8 @@ class PatchApplyBegin:
     type: str = "patch_apply_begin"
 
 
-@dataclass(slots=True)
-class PatchApplyEnd:
+@dataclass(slots=True, repr=False, eq=False)
+class PatchApplyEnd(Record):
     """A patch was applied, or not (``success``), with its combined diff."""
 
     call_id: str
@@ -202,8 +203,8 @@ class PatchApplyEnd:
     type: str = "patch_apply_end"
 
 
-@dataclass(slots=True)
-class PlanUpdate:
+@dataclass(slots=True, repr=False, eq=False)
+class PlanUpdate(Record):
     """The model's checklist changed (``update_plan``)."""
 
     explanation: str | None
@@ -211,8 +212,8 @@ class PlanUpdate:
     type: str = "plan_update"
 
 
-@dataclass(slots=True)
-class McpToolCallBegin:
+@dataclass(slots=True, repr=False, eq=False)
+class McpToolCallBegin(Record):
     """A tool of an MCP server is being called."""
 
     call_id: str
@@ -222,8 +223,8 @@ class McpToolCallBegin:
     type: str = "mcp_tool_call_begin"
 
 
-@dataclass(slots=True)
-class McpToolCallEnd:
+@dataclass(slots=True, repr=False, eq=False)
+class McpToolCallEnd(Record):
     """A tool of an MCP server answered (``result`` as the server sent it)."""
 
     call_id: str
@@ -235,8 +236,8 @@ class McpToolCallEnd:
     type: str = "mcp_tool_call_end"
 
 
-@dataclass(slots=True)
-class TokenCount:
+@dataclass(slots=True, repr=False, eq=False)
+class TokenCount(Record):
     """Tokens of the last model response and of the session so far."""
 
     last: TokenUsage
@@ -244,48 +245,48 @@ class TokenCount:
     type: str = "token_count"
 
 
-@dataclass(slots=True)
-class BackgroundEvent:
+@dataclass(slots=True, repr=False, eq=False)
+class BackgroundEvent(Record):
     """A notice for the person (an MCP server failed, a setting was adjusted)."""
 
     message: str
     type: str = "background_event"
 
 
-@dataclass(slots=True)
-class StreamError:
+@dataclass(slots=True, repr=False, eq=False)
+class StreamError(Record):
     """The model stream failed and is being retried; discard partial output of the attempt."""
 
     message: str
     type: str = "stream_error"
 
 
-@dataclass(slots=True)
-class Error:
+@dataclass(slots=True, repr=False, eq=False)
+class Error(Record):
     """The turn failed; the message says why and what to do."""
 
     message: str
     type: str = "error"
 
 
-@dataclass(slots=True)
-class TaskComplete:
+@dataclass(slots=True, repr=False, eq=False)
+class TaskComplete(Record):
     """The turn ended with an answer (or none)."""
 
     last_agent_message: str | None
     type: str = "task_complete"
 
 
-@dataclass(slots=True)
-class TurnAborted:
+@dataclass(slots=True, repr=False, eq=False)
+class TurnAborted(Record):
     """The turn ended early: ``interrupted`` by the person or ``aborted`` at an approval."""
 
     reason: str  # "interrupted" | "aborted"
     type: str = "turn_aborted"
 
 
-@dataclass(slots=True)
-class ShutdownComplete:
+@dataclass(slots=True, repr=False, eq=False)
+class ShutdownComplete(Record):
     """The session is closed; no event follows."""
 
     type: str = "shutdown_complete"
@@ -318,8 +319,8 @@ EventMsg = (
 )
 
 
-@dataclass(slots=True)
-class Event:
+@dataclass(slots=True, repr=False, eq=False)
+class Event(Record):
     """One event: ``id`` is the submission (turn) it belongs to."""
 
     id: str

@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from codex.records import Record
+
 # ---------------------------------------------------------------------------- input items
 
 
-@dataclass(slots=True)
-class Message:
+@dataclass(slots=True, repr=False, eq=False)
+class Message(Record):
     """A user, assistant, system or developer message made of text parts."""
 
     role: Literal["user", "assistant", "system", "developer"]
@@ -24,8 +26,8 @@ class Message:
     type: Literal["message"] = "message"
 
 
-@dataclass(slots=True)
-class Reasoning:
+@dataclass(slots=True, repr=False, eq=False)
+class Reasoning(Record):
     """A reasoning item: summaries, raw content (open models), and opaque encrypted content."""
 
     id: str = ""
@@ -35,8 +37,8 @@ class Reasoning:
     type: Literal["reasoning"] = "reasoning"
 
 
-@dataclass(slots=True)
-class FunctionCall:
+@dataclass(slots=True, repr=False, eq=False)
+class FunctionCall(Record):
     """The model asks to call a function tool; ``arguments`` is the raw JSON text it sent."""
 
     call_id: str
@@ -46,8 +48,8 @@ class FunctionCall:
     type: Literal["function_call"] = "function_call"
 
 
-@dataclass(slots=True)
-class FunctionCallOutput:
+@dataclass(slots=True, repr=False, eq=False)
+class FunctionCallOutput(Record):
     """What a tool returned, sent back to the model with the call's id."""
 
     call_id: str
@@ -56,8 +58,8 @@ class FunctionCallOutput:
     type: Literal["function_call_output"] = "function_call_output"
 
 
-@dataclass(slots=True)
-class CustomToolCall:
+@dataclass(slots=True, repr=False, eq=False)
+class CustomToolCall(Record):
     """A call to a free-form (grammar) tool: ``input`` is plain text, not JSON."""
 
     call_id: str
@@ -67,8 +69,8 @@ class CustomToolCall:
     type: Literal["custom_tool_call"] = "custom_tool_call"
 
 
-@dataclass(slots=True)
-class CustomToolCallOutput:
+@dataclass(slots=True, repr=False, eq=False)
+class CustomToolCallOutput(Record):
     """The output of a free-form tool call."""
 
     call_id: str
@@ -106,8 +108,8 @@ def item_from_dict(data: dict[str, Any]) -> InputItem:
 # ---------------------------------------------------------------------------- stream events
 
 
-@dataclass(slots=True)
-class TokenUsage:
+@dataclass(slots=True, repr=False, eq=False)
+class TokenUsage(Record):
     """Token counts of one response (or accumulated over a session)."""
 
     input_tokens: int = 0
@@ -124,51 +126,51 @@ class TokenUsage:
         self.total_tokens += other.total_tokens
 
 
-@dataclass(slots=True)
-class Created:
+@dataclass(slots=True, repr=False, eq=False)
+class Created(Record):
     """The server accepted the request and started answering."""
 
     response_id: str | None = None
 
 
-@dataclass(slots=True)
-class OutputTextDelta:
+@dataclass(slots=True, repr=False, eq=False)
+class OutputTextDelta(Record):
     """A piece of the assistant's visible answer."""
 
     delta: str
 
 
-@dataclass(slots=True)
-class ReasoningSummaryDelta:
+@dataclass(slots=True, repr=False, eq=False)
+class ReasoningSummaryDelta(Record):
     """A piece of a reasoning summary."""
 
     delta: str
 
 
-@dataclass(slots=True)
-class ReasoningContentDelta:
+@dataclass(slots=True, repr=False, eq=False)
+class ReasoningContentDelta(Record):
     """A piece of raw reasoning (open models stream it; OpenAI's hosted models do not)."""
 
     delta: str
 
 
-@dataclass(slots=True)
-class OutputItemDone:
+@dataclass(slots=True, repr=False, eq=False)
+class OutputItemDone(Record):
     """A complete output item: a message, a reasoning item or a tool call."""
 
     item: InputItem
 
 
-@dataclass(slots=True)
-class Completed:
+@dataclass(slots=True, repr=False, eq=False)
+class Completed(Record):
     """The response finished; the only event after which the turn's items count."""
 
     response_id: str | None = None
     usage: TokenUsage | None = None
 
 
-@dataclass(slots=True)
-class StreamRetrying:
+@dataclass(slots=True, repr=False, eq=False)
+class StreamRetrying(Record):
     """The attempt failed and will be retried: discard everything received since the last
     ``Created`` (deltas and items), so nothing is shown or acted on twice."""
 
@@ -192,8 +194,8 @@ ResponseEvent = (
 # ---------------------------------------------------------------------------- the prompt
 
 
-@dataclass(slots=True)
-class ToolSpec:
+@dataclass(slots=True, repr=False, eq=False)
+class ToolSpec(Record):
     """A tool as the model sees it: a JSON-schema function, or a free-form tool."""
 
     name: str
@@ -202,8 +204,8 @@ class ToolSpec:
     kind: Literal["function", "freeform"] = "function"
 
 
-@dataclass(slots=True)
-class Prompt:
+@dataclass(slots=True, repr=False, eq=False)
+class Prompt(Record):
     """Everything one model request needs, whatever the wire."""
 
     model: str

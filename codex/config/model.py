@@ -17,6 +17,8 @@ import typing
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from typing import Any, Literal, TypeVar
 
+from codex.records import Record
+
 ApprovalPolicyName = str  # a registered policy name; built-ins: untrusted, on-failure, on-request, never
 SandboxModeName = Literal["read-only", "workspace-write", "danger-full-access"]
 WireApiName = str  # "responses", "chat", or any registered wire API
@@ -29,8 +31,8 @@ def _limits(**limits: Any) -> dict[str, Any]:
     return limits
 
 
-@dataclass
-class _Section:
+@dataclass(repr=False, eq=False)
+class _Section(Record):
     """A table of config.toml. Keys it does not declare are kept in ``extras``."""
 
     @property
@@ -157,7 +159,7 @@ def is_section(value: Any) -> bool:
     return is_dataclass(value) and isinstance(value, _Section)
 
 
-@dataclass
+@dataclass(repr=False, eq=False)
 class ModelProviderInfo(_Section):
     """One ``[model_providers.<id>]`` entry (or a plugin's built-in provider)."""
 
@@ -202,7 +204,7 @@ class ModelProviderInfo(_Section):
         return value
 
 
-@dataclass
+@dataclass(repr=False, eq=False)
 class SandboxWorkspaceWrite(_Section):
     """``[sandbox_workspace_write]``: what workspace-write adds to read-only."""
 
@@ -215,7 +217,7 @@ class SandboxWorkspaceWrite(_Section):
     allow_git_writes: bool = False
 
 
-@dataclass
+@dataclass(repr=False, eq=False)
 class ShellEnvironmentPolicy(_Section):
     """``[shell_environment_policy]``: which variables a command the model runs sees."""
 
@@ -226,7 +228,7 @@ class ShellEnvironmentPolicy(_Section):
     include_only: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(repr=False, eq=False)
 class McpServerConfig(_Section):
     """``[mcp_servers.<name>]``: a stdio server (command) or a streamable HTTP one (url)."""
 
@@ -241,7 +243,7 @@ class McpServerConfig(_Section):
     tool_timeout_sec: float = field(default=60.0, metadata=_limits(gt=0))
 
 
-@dataclass
+@dataclass(repr=False, eq=False)
 class History(_Section):
     """``[history]``: the interactive prompt's history file."""
 
@@ -249,7 +251,7 @@ class History(_Section):
     max_bytes: int | None = None
 
 
-@dataclass
+@dataclass(repr=False, eq=False)
 class ApprovalSettings(_Section):
     """``[approval]`` (ours): extends the known-safe command list."""
 
@@ -257,7 +259,7 @@ class ApprovalSettings(_Section):
     elicitation_timeout_sec: float = field(default=600.0, metadata=_limits(gt=0))
 
 
-@dataclass
+@dataclass(repr=False, eq=False)
 class OssSettings(_Section):
     """``[oss]`` (ours): the local-model flow of ``--oss``."""
 
@@ -266,7 +268,7 @@ class OssSettings(_Section):
     context_window: int = field(default=32768, metadata=_limits(ge=2048))
 
 
-@dataclass
+@dataclass(repr=False, eq=False)
 class Profile(_Section):
     """``[profiles.<name>]``: any top-level setting, chosen by ``--profile`` or ``profile =``."""
 
@@ -279,7 +281,7 @@ class Profile(_Section):
     model_verbosity: str | None = None
 
 
-@dataclass
+@dataclass(repr=False, eq=False)
 class Config(_Section):
     """The effective configuration after every layer has been merged."""
 
