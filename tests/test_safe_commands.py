@@ -336,6 +336,17 @@ def test_plain_scripts_split_into_the_argv_the_shell_runs() -> None:
     )
 
 
+def test_a_newline_ends_a_command_even_where_the_grammar_runs_on() -> None:
+    # tree-sitter-bash reads the quoted words after the newline as more arguments of `find`;
+    # bash starts a new command there (found by the property test below).
+    script = "'echo' '0' | 'find' '.' '-name' '*.py'\n'git' 'branch' '-a' && 'echo'"
+    assert parse_plain_script(script) == (
+        ("echo", "0"), ("find", ".", "-name", "*.py"), ("git", "branch", "-a"), ("echo",)
+    )
+    assert classify(["bash", "-lc", script]).safe
+    assert not classify(["bash", "-lc", "'find' '.' '-name' '*.py'\n'rm' '-rf' 'x'"]).safe
+
+
 def test_parse_plain_script_explains_what_is_not_plain() -> None:
     with pytest.raises(NotPlainScript, match=r"redirection `> out` can write files"):
         parse_plain_script("ls > out")

@@ -90,7 +90,7 @@ def _walk_commands(root: Node, source: bytes, shell: str) -> list[tuple[_Word, .
         if node.type in _STATEMENT_CONTAINERS:
             stack.extend(reversed(node.children))
         elif node.type == "command":
-            items.append((node.start_byte, node.end_byte, _command_words(node, source, shell)))
+            items.extend(_command_words(node, source, shell))
         elif not node.is_named and node.type in _OPERATORS:
             items.append((node.start_byte, node.end_byte, node.type))
         else:
@@ -119,23 +119,31 @@ def _walk_commands(root: Node, source: bytes, shell: str) -> list[tuple[_Word, .
     return commands
 
 
-def _command_words(node: Node, source: bytes, shell: str) -> tuple[_Word, ...]:
-    spans: list[list[int]] = []  # [start, end] byte span of each word
+def _command_words(node: Node, source: bytes, shell: str) -> list[tuple[int, int, tuple[_Word, ...]]]:
+    """The words of a command node as (start, end, words); more than one command when the
+    grammar ran on across a newline, where the shell ends a command (``find .<newline>git log``
+    inside a pipeline parses as one node)."""
+    pieces: list[list[list[int]]] = [[]]  # per command, the [start, end] byte span of each word
     for child in node.children:
         if child.type != "command_name" and child.type not in _WORD_NODES:
             raise NotPlainScript(_describe(child, source))
+        spans = pieces[-1]
         gap = _gap(source, spans[-1][1] if spans else node.start_byte, child.start_byte).replace("\\\n", "")
         if spans and not gap:
             # Nothing but line continuations between two parts: the shell reads one word (`'a'\:`,
             # `-dele\<newline>te`), whatever the grammar made of it.
             spans[-1][1] = child.end_byte
         elif spans and "\n" in gap:
-            raise NotPlainScript(f"ambiguous word boundary before `{_excerpt(_node_text(child, source))}`")
+            pieces.append([[child.start_byte, child.end_byte]])
         else:
             spans.append([child.start_byte, child.end_byte])
-    if not spans:
+    if not pieces[0]:
         raise NotPlainScript(f"`{_excerpt(_node_text(node, source))}` is not a simple command")
-    return tuple(_decode_word(source[start:end].decode("utf-8"), shell) for start, end in spans)
+    commands = []
+    for spans in pieces:
+        words = tuple(_decode_word(source[start:end].decode("utf-8"), shell) for start, end in spans)
+        commands.append((spans[0][0], spans[-1][1], words))
+    return commands
 
 
 def _gap(source: bytes, start: int, end: int) -> str:
