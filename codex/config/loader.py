@@ -8,7 +8,6 @@ pydantic checks the merged data only when that data has not passed before (``cod
 from __future__ import annotations
 
 import copy
-import difflib
 import os
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
@@ -162,6 +161,8 @@ def find_unknown_keys(data: Mapping[str, Any], source_for: SourceFor) -> list[st
         for key, value in table.items():
             here = (*path, key)
             if key not in known:
+                import difflib  # only for the spelling hint of an unknown key
+
                 close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
                 hint = f" (did you mean {close[0]}?)" if close else ""
                 messages.append(

@@ -7,6 +7,7 @@ import re
 import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from codex.tools.patch.grammar import _HEREDOC_OPENERS, BEGIN_PATCH
 
@@ -17,14 +18,20 @@ from codex.tools.patch.grammar import _HEREDOC_OPENERS, BEGIN_PATCH
 _PATCH_COMMANDS = frozenset({"apply_patch", "applypatch"})
 _SHELLS = frozenset({"bash", "sh", "zsh", "dash", "ksh"})
 _SHELL_OPTIONS = frozenset({"-c", "-lc", "-cl", "-l", "--login"})
-_HEREDOC_SCRIPT = re.compile(
+_HEREDOC_SCRIPT_SOURCE = (
     r"""\A\s*
     (?:cd[ \t]+(?P<dir>'[^']*'|"[^"$`\\]*"|[^\s;&|<>()'"$`\\]+)\s*&&\s*)?
     (?P<command>apply_patch|applypatch)[ \t]*
     <<(?P<dash>-)?[ \t]*(?P<delimiter>'[^'\n]+'|"[^"\n]+"|\\?[A-Za-z0-9_.\-]+)
-    [ \t]*\n""",
-    re.VERBOSE,
+    [ \t]*\n"""
 )
+
+
+@cache
+def _heredoc_script() -> re.Pattern[str]:
+    """The `[cd DIR &&] apply_patch <<'EOF'` opener, compiled on first use: most shell calls
+    are not bash scripts, and compiling it costs a few ms of every start."""
+    return re.compile(_HEREDOC_SCRIPT_SOURCE, re.VERBOSE)
 
 
 @dataclass(frozen=True)
@@ -71,7 +78,7 @@ def extract_patch_from_shell(argv: Sequence[str]) -> ShellPatch | None:
 
 
 def _extract_from_script(script: str) -> ShellPatch | None:
-    match = _HEREDOC_SCRIPT.match(script)
+    match = _heredoc_script().match(script)
     if match is None:
         return _extract_quoted_argument(script)
     delimiter = match.group("delimiter")
