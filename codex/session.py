@@ -109,6 +109,10 @@ class Session:
         )
         for notice in self.notices:
             self._emit("0", ev.BackgroundEvent(f"warning: {notice}"))
+        if any(tool.name == "shell" for tool in self.services.tools):
+            # The sandbox's fork server starts its interpreter while the model thinks, instead of
+            # making the first command wait for it.
+            self.confined_spawner()
         self._loop_task = asyncio.create_task(self._serve_ops())
 
     def submit(self, op: ev.Op) -> str:

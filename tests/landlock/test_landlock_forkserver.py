@@ -139,3 +139,10 @@ def test_a_missing_program_from_a_ready_child_is_127(server: ForkServer, workspa
     returncode, output = run(server, ["no-such-program-xyz"], workspace)
     assert returncode == 127
     assert "command not found: no-such-program-xyz" in output
+
+
+def test_a_server_that_ran_a_command_ends_on_its_own_when_closed(workspace: Path) -> None:
+    server = ForkServer()
+    assert run(server, ["true"], workspace)[0] == 0
+    server.close()
+    assert server._process.returncode == 0  # it saw the closed socket and exited, not killed
