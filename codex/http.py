@@ -377,7 +377,10 @@ class ClientCache:
 
         scheme = "http" if (base_url or "").lower().startswith("http://") else "https"
         clients = self._clients.setdefault(asyncio.get_running_loop(), {})
-        kind = "http1" if self._transport is None and not proxy_configured(scheme) else f"httpx-{scheme}"
+        # A model server on this machine (Ollama, LM Studio) is never reached through a proxy,
+        # whatever NO_PROXY says: corporate proxies set for the internet must not break it.
+        direct = not proxy_configured(scheme) or _is_loopback(base_url or "")
+        kind = "http1" if self._transport is None and direct else f"httpx-{scheme}"
         client = clients.get(kind)
         if client is None or client.is_closed:
             if kind == "http1":
@@ -399,6 +402,11 @@ class ClientCache:
 
         for client in self._clients.pop(asyncio.get_running_loop(), {}).values():
             await client.aclose()
+
+
+def _is_loopback(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return host == "localhost" or host == "::1" or host.startswith("127.")
 
 
 def proxy_configured(scheme: str) -> bool:

@@ -721,6 +721,19 @@ def test_a_proxy_variable_selects_httpx(variable: str, monkeypatch: pytest.Monke
     run(scenario())
 
 
+@pytest.mark.parametrize("url", ["http://127.0.0.1:11434/v1", "http://localhost:1234/v1", "http://[::1]:8080/v1"])
+def test_a_model_server_on_this_machine_is_never_proxied(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:3128")
+    monkeypatch.setenv("ALL_PROXY", "http://127.0.0.1:3128")
+
+    async def scenario() -> None:
+        cache = ClientCache()
+        assert isinstance(cache.get(url), AsyncHTTPClient)
+        await cache.aclose()
+
+    run(scenario())
+
+
 def test_requests_go_through_the_proxy_named_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     # The "proxy" answers itself; what matters is that the request reached it in proxy form.
     body = b"event: response.created\ndata: {}\n\n"
