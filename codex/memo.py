@@ -53,6 +53,9 @@ def file_stamp(path: str | None) -> str:
     return f"{info.st_size}:{info.st_mtime_ns}"
 
 
+_SHARED: dict[str, Memo] = {}
+
+
 class Memo:
     """A small persistent map from string keys to JSON values, one file per name and environment.
 
@@ -72,6 +75,12 @@ class Memo:
         self.path = os.path.join(cache_dir(), f"{name}-{zlib.crc32(sys.prefix.encode()):08x}.json")
         self._limit = limit
         self._entries: dict[str, Any] | None = None
+
+    @classmethod
+    def shared(cls, name: str) -> Memo:
+        """One instance per name and file in this process: its file is read once, not per use."""
+        memo = cls(name)
+        return _SHARED.setdefault(memo.path, memo)
 
     def get(self, key: str) -> Any | None:
         """The value stored under ``key``, or None."""

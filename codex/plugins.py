@@ -8,7 +8,6 @@ guard so one broken plugin never takes the program down with it.
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -19,6 +18,7 @@ import pluggy
 
 from codex import hookspecs
 from codex.errors import PluginError
+from codex.references import load_reference
 
 ENTRY_POINT_GROUP = "codex"
 
@@ -63,9 +63,7 @@ class CodexPluginManager(pluggy.PluginManager):
         record = PluginRecord(name, module_name, distribution, version, builtin)
         self.records[name] = record
         try:
-            module_path, _, attribute = module_name.partition(":")
-            module = importlib.import_module(module_path)
-            plugin = getattr(module, attribute) if attribute else module
+            plugin = load_reference(module_name)
             self.register(plugin, name=name)
         except Exception as exc:
             record.error = f"{type(exc).__name__}: {exc}"

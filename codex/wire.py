@@ -51,11 +51,10 @@ class LazyWireApi:
     def resolve(self) -> WireApi:
         """The wire API itself (imported and created on first use)."""
         if self._wire is None:
-            import importlib
+            from codex.references import load_reference
 
-            module_name, _, attr = self.reference.partition(":")
             try:
-                factory = getattr(importlib.import_module(module_name), attr)
+                factory = load_reference(self.reference)
             except (ImportError, AttributeError) as exc:
                 raise ProviderError(f"wire API {self.name!r}: cannot load {self.reference!r}: {exc}") from exc
             self._wire = factory()

@@ -8,13 +8,13 @@ is not built in, and for ``--help``.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import click
 
 from codex import __version__
 from codex.cli.options import agent_options, cli_state, plugin_manager, warn
+from codex.references import load_reference
 
 # name -> ("module:attribute", one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -46,8 +46,7 @@ class LazyGroup(click.Group):
         if cmd_name in self.commands:
             return self.commands[cmd_name]
         if cmd_name in COMMANDS:
-            module_name, _, attribute = COMMANDS[cmd_name][0].partition(":")
-            command = getattr(importlib.import_module(module_name), attribute)
+            command = load_reference(COMMANDS[cmd_name][0])
             if not isinstance(command, click.Command):
                 raise TypeError(f"{COMMANDS[cmd_name][0]} is not a click command")
             self.commands[cmd_name] = command
@@ -137,7 +136,6 @@ def cli(**_options: Any) -> None:
 
 
 def _interactive_command() -> click.Command:
-    module_name, _, attribute = INTERACTIVE.partition(":")
-    command = getattr(importlib.import_module(module_name), attribute)
+    command = load_reference(INTERACTIVE)
     assert isinstance(command, click.Command)
     return command

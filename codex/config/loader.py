@@ -300,7 +300,7 @@ def _validate(layers: _Layers, profile_name: str | None) -> Config:
 def _validity_memo() -> Memo:
     from codex.memo import Memo
 
-    return Memo("config-checked")
+    return Memo.shared("config-checked")
 
 
 def _validity_key(data: dict[str, Any]) -> str:

@@ -130,11 +130,11 @@ class Tool:
             schema = self.schema_override
             plain = False
             if schema is None and isinstance(self.parameters, str):
-                schema, plain = _schema_of(self.parameters) or (None, False)
-            if schema is None:
+                schema, plain = _remembered_schema(self)
+            elif schema is None:
                 schema, plain = _describe(self.model())
             self._spec = ToolSpec(self.name, self.description, schema)
-            self._plain = plain and self.schema_override is None
+            self._plain = plain
         return self._spec
 
     def parse_arguments(self, raw: dict[str, Any]) -> Any:
@@ -153,13 +153,12 @@ class Tool:
 
 
 def _resolve_model(reference: str, tool: str) -> type[BaseModel]:
-    import importlib
-
     from pydantic import BaseModel
 
-    module_name, _, attr = reference.partition(":")
+    from codex.references import load_reference
+
     try:
-        model = getattr(importlib.import_module(module_name), attr)
+        model = load_reference(reference)
     except (ImportError, AttributeError) as exc:
         raise TypeError(f"tool {tool!r}: parameters {reference!r} cannot be imported: {exc}") from exc
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
@@ -167,9 +166,9 @@ def _resolve_model(reference: str, tool: str) -> type[BaseModel]:
     return model
 
 
-def _schema_of(reference: str) -> tuple[dict[str, Any], bool] | None:
-    """The cleaned JSON schema of a ``"module:Class"`` model and whether it is plain (see
-    ``codex.tools.plain_arguments``), from the memo or built and kept.
+def _remembered_schema(tool: Tool) -> tuple[dict[str, Any], bool]:
+    """The cleaned JSON schema of a tool whose model is a ``"module:Class"`` reference, and
+    whether it is plain (see ``codex.tools.plain_arguments``): from the memo, or built and kept.
 
     The key holds the defining file's size and mtime, so editing the model is a miss.
     """
@@ -177,26 +176,22 @@ def _schema_of(reference: str) -> tuple[dict[str, Any], bool] | None:
 
     from codex import __version__
     from codex.memo import Memo, file_stamp
+    from codex.references import reference_module
 
-    module_name = reference.partition(":")[0]
+    assert isinstance(tool.parameters, str)
     try:
-        spec = importlib.util.find_spec(module_name)
+        spec = importlib.util.find_spec(reference_module(tool.parameters))
     except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.origin:
-        return None
-    key = f"{__version__}|{reference}|{spec.origin}|{file_stamp(spec.origin)}"
-    memo = Memo("tool-schemas")
-    entry = memo.get(key)
+        spec = None
+    origin = spec.origin if spec is not None else None
+    key = f"{__version__}|{tool.parameters}|{origin}|{file_stamp(origin)}"
+    memo = Memo.shared("tool-schemas")
+    entry = memo.get(key) if origin else None
     if not (isinstance(entry, dict) and isinstance(entry.get("schema"), dict)):
-        from pydantic import BaseModel
-
-        model = getattr(importlib.import_module(module_name), reference.partition(":")[2], None)
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            return None  # Tool.model() reports the broken reference
-        schema, plain = _describe(model)
+        schema, plain = _describe(tool.model())  # a broken reference raises here, naming the tool
         entry = {"schema": schema, "plain": plain}
-        memo.put(key, entry)
+        if origin:
+            memo.put(key, entry)
     return entry["schema"], bool(entry.get("plain"))
 
 

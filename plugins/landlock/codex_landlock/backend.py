@@ -133,12 +133,13 @@ PROBE_CACHE_SECONDS = 24 * 3600
 
 
 def _probe_cache_path(python: str) -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    from codex.memo import cache_dir
+
     key = "|".join(
         [os.uname().release, str(os.geteuid()), os.path.realpath(python), str(HELPER_PATH.stat().st_mtime_ns)]
     )
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    return Path(base) / "codex-py" / f"landlock-probe-{digest}.json"
+    return Path(cache_dir()) / f"landlock-probe-{digest}.json"
 
 
 def _read_probe_cache(path: Path) -> dict[str, object] | None:
