@@ -379,7 +379,7 @@ class ClientCache:
         clients = self._clients.setdefault(asyncio.get_running_loop(), {})
         # A model server on this machine (Ollama, LM Studio) is never reached through a proxy,
         # whatever NO_PROXY says: corporate proxies set for the internet must not break it.
-        direct = not proxy_configured(scheme) or _is_loopback(base_url or "")
+        direct = not proxy_configured(scheme) or is_loopback(base_url or "")
         kind = "http1" if self._transport is None and direct else f"httpx-{scheme}"
         client = clients.get(kind)
         if client is None or client.is_closed:
@@ -404,9 +404,17 @@ class ClientCache:
             await client.aclose()
 
 
-def _is_loopback(url: str) -> bool:
+def is_loopback(url: str) -> bool:
+    """Whether ``url``'s host is this machine (``localhost`` or a loopback address)."""
+    import ipaddress
+
     host = (urlsplit(url).hostname or "").lower()
-    return host == "localhost" or host == "::1" or host.startswith("127.")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def proxy_configured(scheme: str) -> bool:

@@ -8,7 +8,6 @@ instead of after the wire API's long request timeouts. ``transport`` swaps the n
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -20,7 +19,8 @@ if TYPE_CHECKING:
 # "not running" message. Reads get more: a busy Ollama can take a moment to list its models.
 CONNECT_TIMEOUT_SECONDS = 1.5
 READ_TIMEOUT_SECONDS = 5.0
-_LOCAL_NAMES = frozenset({"localhost", "host.docker.internal", "0.0.0.0"})
+# Besides loopback: Docker's name for the host, and the any-address a server may report.
+_LOCAL_NAMES = frozenset({"host.docker.internal", "0.0.0.0"})
 
 
 def server_root(base_url: str) -> str:
@@ -39,13 +39,9 @@ def server_root(base_url: str) -> str:
 
 def is_loopback(url: str) -> bool:
     """Whether ``url`` points at this machine (only then may codex start a server for it)."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host in _LOCAL_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    from codex.http import is_loopback as on_this_machine
+
+    return (urlsplit(url).hostname or "").lower() in _LOCAL_NAMES or on_this_machine(url)
 
 
 def model_matches(available: str, wanted: str) -> bool:
