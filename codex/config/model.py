@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import types
 import typing
-from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Literal, TypeVar
 
 from codex.records import Record
@@ -141,17 +141,6 @@ def _convert(annotation: Any, value: Any) -> Any:
     if isinstance(value, list):
         return list(value)
     return value
-
-
-def field_default(cls: type[_Section], name: str) -> Any:
-    """The default of field ``name`` (a fresh one for factories)."""
-    for item in fields(cls):
-        if item.name == name:
-            if item.default is not MISSING:
-                return item.default
-            if item.default_factory is not MISSING:
-                return item.default_factory()
-    raise KeyError(name)
 
 
 def is_section(value: Any) -> bool:
