@@ -65,3 +65,22 @@ def test_switching_to_a_plugin_policy_mid_session(mock_model: MockModelServer, t
     assert not marker.exists()
     outputs = [i for i in mock_model.requests[2].json["input"] if i.get("type") == "function_call_output"]
     assert "paranoid policy refuses every command" in outputs[0]["output"]
+
+
+def test_trust_is_worked_out_only_for_a_policy_that_reads_it() -> None:
+    from codex.approval.policy import builtin_policies
+
+    policies = builtin_policies()
+    for name, reads_trust in (("never", False), ("on-request", False), ("on-failure", False), ("untrusted", True)):
+        calls: list[int] = []
+
+        def classify(calls: list[int] = calls) -> tuple[bool, str]:
+            calls.append(1)
+            return False, "`rm` is not known to be safe"
+
+        facts = CommandFacts(trust=classify, sandbox_mode="workspace-write", sandbox_available=True)
+        decision = policies[name].decide_command(facts)
+        assert len(calls) == (1 if reads_trust else 0), name
+        if reads_trust:
+            assert decision.action is Action.ASK and "`rm` is not known to be safe" in decision.reason
+            assert facts.trusted is False and len(calls) == 1  # worked out once

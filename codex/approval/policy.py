@@ -13,6 +13,7 @@ Design choices (documented for users in the README):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol, runtime_checkable
@@ -29,14 +30,33 @@ class Action(str, Enum):
 
 @dataclass(frozen=True)
 class CommandFacts:
-    """Everything a policy may weigh about one shell call."""
+    """Everything a policy may weigh about one shell call.
 
-    trusted: bool
-    trust_reason: str
+    ``trust`` is the (trusted, reason) pair, or a function that works it out: classifying a
+    command parses it, and a policy that never reads ``trusted`` should not pay for that.
+    """
+
+    trust: tuple[bool, str] | Callable[[], tuple[bool, str]]
     sandbox_mode: str
     sandbox_available: bool
     escalation_requested: bool = False
     justification: str | None = None
+
+    @property
+    def trusted(self) -> bool:
+        """Known-safe, or approved by the person for this session."""
+        return self._trust()[0]
+
+    @property
+    def trust_reason(self) -> str:
+        """Why the command is (or is not) trusted, in words for the person."""
+        return self._trust()[1]
+
+    def _trust(self) -> tuple[bool, str]:
+        if callable(self.trust):
+            object.__setattr__(self, "trust", self.trust())  # worked out once, on first read
+        assert isinstance(self.trust, tuple)
+        return self.trust
 
 
 @dataclass(frozen=True)
@@ -108,7 +128,7 @@ class _BasePolicy:
             return Decision(Action.RUN_UNSANDBOXED, "danger-full-access")
         if not facts.sandbox_available:
             return self._ask(_NO_SANDBOX)
-        return Decision(Action.RUN_SANDBOXED, facts.trust_reason)
+        return Decision(Action.RUN_SANDBOXED, "runs in the sandbox")
 
     def decide_command(self, facts: CommandFacts) -> Decision:
         return self._run(facts)

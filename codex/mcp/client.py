@@ -336,8 +336,7 @@ def mcp_call_decision(policy: ApprovalPolicy, info: McpToolInfo, sandbox_mode: s
     """
     reason = f"the MCP tool {info.server}.{info.name} is not marked read-only, so it may change things"
     facts = CommandFacts(
-        trusted=False,
-        trust_reason=reason,
+        trust=(False, reason),
         sandbox_mode=sandbox_mode,
         sandbox_available=sandbox_mode != "read-only",
     )

@@ -45,10 +45,8 @@ async def run_shell(args: ShellArgs, ctx: ToolContext) -> ToolResult:
 
     timeout_ms = args.timeout_ms or (args.timeout * 1000 if args.timeout else None)
     escalate = bool(getattr(args, "with_escalated_permissions", False))
-    trusted, trust_reason = command_trust(args.command, ctx)
     facts = CommandFacts(
-        trusted=trusted,
-        trust_reason=trust_reason,
+        trust=lambda: command_trust(args.command, ctx),
         sandbox_mode=ctx.sandbox_policy.mode.value,
         sandbox_available=ctx.sandbox_backend is not None,
         escalation_requested=escalate,
