@@ -109,9 +109,6 @@ class Session:
         )
         for notice in self.notices:
             self._emit("0", ev.BackgroundEvent(f"warning: {notice}"))
-        # The sandbox's fork server starts its interpreter while the model thinks, instead of
-        # making the first command wait for it (unused, it is stopped at close at once).
-        self.confined_spawner()
         self._loop_task = asyncio.create_task(self._serve_ops())
 
     def submit(self, op: ev.Op) -> str:

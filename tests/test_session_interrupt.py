@@ -87,36 +87,3 @@ def test_interrupt_kills_the_command_and_the_session_goes_on(
         os.kill(pid, 0)
     assert not (ws / "finished").exists()
 
-
-@pytest.mark.skipif(sys.platform != "linux", reason="the fork server is the Linux backend's")
-def test_the_fork_server_starts_with_the_session_and_an_unused_one_is_stopped(
-    mock_model: MockModelServer, tmp_path: Path
-) -> None:
-    mock_model.responses_turn(Text("no commands needed"))
-
-    async def scenario() -> tuple[bool, int | None, int | None]:
-        loaded = load_config(
-            home=tmp_path,
-            cwd=tmp_path,
-            cli_overrides=[
-                'model_provider="mock"',
-                f'model_providers.mock={{base_url="{mock_model.base_url}", request_max_retries=0}}',
-            ],
-            flags={"approval_policy": "never", "sandbox_mode": "workspace-write"},
-        )
-        session = await open_session(make_plugin_manager(), loaded, record=False)
-        spawner = session._spawner  # started before any command, while the model is asked
-        assert spawner is not None
-        pid = spawner.server_pid  # type: ignore[attr-defined]
-        alive_at_start = Path(f"/proc/{pid}").exists()
-        async with asyncio.timeout(30):
-            session.submit(ev.UserInput("hello"))
-            while not isinstance((await session.next_event()).msg, ev.TaskComplete):
-                pass
-        await session.close()
-        return alive_at_start, pid, spawner._process.returncode  # type: ignore[attr-defined]
-
-    alive_at_start, pid, returncode = asyncio.run(scenario())
-    assert alive_at_start
-    assert not Path(f"/proc/{pid}").exists()
-    assert returncode == -9  # never used: stopped at once instead of waited for

@@ -108,9 +108,6 @@ class ForkServer:
     def close(self) -> None:
         """Stop the server (commands still running keep running)."""
         self._socket.close()
-        if self._next_id == 0:
-            # Started ahead of a command that never came: no need to let it finish starting up.
-            self._process.kill()
         try:
             self._process.wait(timeout=START_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
