@@ -229,7 +229,7 @@ async def _spawn_by(
     err_r, err_w = os.pipe()
     devnull = os.open(os.devnull, os.O_RDONLY)
     try:
-        pid = await asyncio.to_thread(server.spawn, argv, policy, cwd, dict(env), devnull, out_w, err_w)
+        pid = await server.spawn_async(argv, policy, cwd, dict(env), devnull, out_w, err_w)
     except BaseException:
         os.close(out_r)
         os.close(err_r)
@@ -242,8 +242,8 @@ async def _spawn_by(
         reader = asyncio.StreamReader(limit=READ_CHUNK * 4)
         await loop.connect_read_pipe(partial(asyncio.StreamReaderProtocol, reader), os.fdopen(fd, "rb", 0))
         readers.append(reader)
-    # The server is not ours to waitpid on: its answer arrives on the socket, read in a thread.
-    wait = asyncio.ensure_future(asyncio.to_thread(server.wait, pid, None))
+    # The server is not ours to waitpid on: its answer arrives on the socket.
+    wait = asyncio.ensure_future(server.wait_async(pid))
     return pid, readers[0], readers[1], wait
 
 

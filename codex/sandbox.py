@@ -150,7 +150,8 @@ class ConfinedSpawner(Protocol):
     that forks confined children on request, saving an interpreter start per command.
 
     ``spawn`` returns the child's pid (its own process group); ``wait`` blocks until it ends and
-    returns its status (negative: killed by that signal). One spawner serves one session.
+    returns its status (negative: killed by that signal); ``spawn_async``/``wait_async`` do the
+    same on the event loop. One spawner serves one session.
     """
 
     def spawn(
@@ -165,6 +166,23 @@ class ConfinedSpawner(Protocol):
     ) -> int: ...
 
     def wait(self, pid: int, timeout: float | None = None) -> int: ...
+
+    async def spawn_async(
+        self,
+        argv: list[str],
+        policy: SandboxPolicy,
+        cwd: Path,
+        env: dict[str, str],
+        stdin: int,
+        stdout: int,
+        stderr: int,
+    ) -> int:
+        """``spawn`` without blocking the event loop (the engine uses this pair)."""
+        ...
+
+    async def wait_async(self, pid: int) -> int:
+        """``wait`` without blocking the event loop; several commands may wait at once."""
+        ...
 
     def close(self) -> None: ...
 

@@ -146,3 +146,52 @@ def test_a_server_that_ran_a_command_ends_on_its_own_when_closed(workspace: Path
     assert run(server, ["true"], workspace)[0] == 0
     server.close()
     assert server._process.returncode == 0  # it saw the closed socket and exited, not killed
+
+
+def test_the_event_loop_api_serves_several_commands_waiting_at_once(workspace: Path) -> None:
+    import asyncio
+
+    policy = SandboxPolicy.build(SandboxMode("workspace-write"), cwd=workspace)
+    env = {"PATH": os.environ["PATH"]}
+
+    async def one(server: ForkServer, index: int, delay: str) -> tuple[int, str]:
+        read_end, write_end = os.pipe()
+        script = f"sleep {delay}; echo done-{index} > {workspace / f'out{index}'}; exit {index}"
+        try:
+            pid = await server.spawn_async(["sh", "-c", script], policy, workspace, env, 0, write_end, write_end)
+        finally:
+            os.close(write_end)
+        os.close(read_end)
+        return await server.wait_async(pid), (workspace / f"out{index}").read_text().strip()
+
+    async def scenario() -> list[tuple[int, str]]:
+        with ForkServer() as server:
+            async with asyncio.timeout(WAIT_SECONDS):
+                # Finishing in the reverse order of starting: every waiter gets its own answer.
+                return await asyncio.gather(*(one(server, i, d) for i, d in enumerate(["0.3", "0.15", "0"])))
+
+    assert asyncio.run(scenario()) == [(0, "done-0"), (1, "done-1"), (2, "done-2")]
+
+
+def test_the_event_loop_api_reports_a_server_that_died(workspace: Path) -> None:
+    import asyncio
+
+    policy = SandboxPolicy.build(SandboxMode("read-only"), cwd=workspace)
+
+    async def scenario() -> None:
+        server = ForkServer()
+        try:
+            read_end, write_end = os.pipe()
+            pid = await server.spawn_async(["sleep", "5"], policy, workspace, {"PATH": os.environ["PATH"]}, 0,
+                                           write_end, write_end)
+            os.close(write_end)
+            os.close(read_end)
+            os.kill(server.server_pid, 9)
+            async with asyncio.timeout(WAIT_SECONDS):
+                with pytest.raises(ForkServerError, match="the fork server exited"):
+                    await server.wait_async(pid)
+            os.killpg(pid, 9)
+        finally:
+            server.close()
+
+    asyncio.run(scenario())

@@ -36,6 +36,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the server half runs under -I -S, where codex is not importable
+    import asyncio
+
     from codex.sandbox import SandboxPolicy
 
 SERVER_PATH = Path(__file__).resolve()
@@ -65,6 +67,7 @@ class ForkServer:
         self._next_id = 0
         self._pids: dict[int, int] = {}  # request id -> pid
         self._returncodes: dict[int, int] = {}  # pid -> returncode
+        self._arrival: asyncio.Future[None] | None = None  # resolved when the socket is readable
 
     @property
     def server_pid(self) -> int:
@@ -82,21 +85,79 @@ class ForkServer:
         stderr: int,
     ) -> int:
         """Start ``argv`` confined by ``policy`` with the given descriptors; return its pid."""
+        request_id = self._send(argv, policy, cwd, env, (stdin, stdout, stderr))
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while request_id not in self._pids:
+            self._receive(deadline)
+        return self._pids.pop(request_id)
+
+    async def spawn_async(
+        self,
+        argv: list[str],
+        policy: SandboxPolicy,
+        cwd: Path,
+        env: dict[str, str],
+        stdin: int,
+        stdout: int,
+        stderr: int,
+    ) -> int:
+        """``spawn`` for the event loop: the answer is awaited, no thread blocks on it."""
+        import asyncio  # here: the server half of this file must start without it
+
+        request_id = self._send(argv, policy, cwd, env, (stdin, stdout, stderr))
+        async with asyncio.timeout(START_TIMEOUT_SECONDS):
+            while request_id not in self._pids:
+                await self._next_message()
+        return self._pids.pop(request_id)
+
+    async def wait_async(self, pid: int) -> int:
+        """``wait`` for the event loop (several commands may wait at once)."""
+        while pid not in self._returncodes:
+            await self._next_message()
+        return self._returncodes.pop(pid)
+
+    def _send(
+        self, argv: list[str], policy: SandboxPolicy, cwd: Path, env: dict[str, str], fds: tuple[int, ...]
+    ) -> int:
         from codex_landlock.backend import policy_payload
 
         self._next_id += 1
         request = {"id": self._next_id, "argv": argv, "env": env, "policy": policy_payload(policy, cwd)}
-        fds = array.array("i", [stdin, stdout, stderr])
         try:
             self._socket.sendmsg(
-                [json.dumps(request).encode()], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds.tobytes())]
+                [json.dumps(request).encode()],
+                [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())],
             )
         except OSError as error:
             raise ForkServerError(f"the fork server is gone: {error}") from None
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while self._next_id not in self._pids:
-            self._receive(deadline)
-        return self._pids.pop(self._next_id)
+        return self._next_id
+
+    async def _next_message(self) -> None:
+        """Wait until the socket is readable, then take in every message waiting there.
+
+        One reader serves every waiting coroutine: each re-checks its own answer afterwards.
+        """
+        import asyncio
+
+        if self._arrival is None:
+            loop = asyncio.get_running_loop()
+            arrival: asyncio.Future[None] = loop.create_future()
+            fd = self._socket.fileno()
+
+            def readable() -> None:
+                loop.remove_reader(fd)
+                self._arrival = None
+                try:
+                    while True:
+                        self._take(self._socket.recv(MAX_MESSAGE, socket.MSG_DONTWAIT))
+                except BlockingIOError:
+                    arrival.set_result(None)
+                except Exception as error:
+                    arrival.set_exception(error)
+
+            loop.add_reader(fd, readable)
+            self._arrival = arrival
+        await asyncio.shield(self._arrival)
 
     def wait(self, pid: int, timeout: float | None = None) -> int:
         """Block until ``pid`` (from ``spawn``) ends; return its returncode."""
@@ -127,7 +188,9 @@ class ForkServer:
         ready, _, _ = select.select([self._socket], [], [], remaining)
         if not ready:
             raise TimeoutError("no answer from the fork server in time")
-        data = self._socket.recv(MAX_MESSAGE)
+        self._take(self._socket.recv(MAX_MESSAGE))
+
+    def _take(self, data: bytes) -> None:
         if not data:
             raise ForkServerError(f"the fork server exited (status {self._process.poll()})")
         message: dict[str, Any] = json.loads(data)
