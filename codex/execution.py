@@ -11,11 +11,12 @@ import asyncio
 import contextlib
 import fnmatch
 import os
+import re
 import signal
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,18 +50,24 @@ def build_env(policy: ShellEnvironmentPolicy, base: Mapping[str, str] | None = N
     else:
         env = dict(source)
 
-    def matches(name: str, patterns: list[str] | tuple[str, ...]) -> bool:
-        upper = name.upper()
-        return any(fnmatch.fnmatchcase(upper, p.upper()) for p in patterns)
-
     if not policy.ignore_default_excludes:
-        env = {k: v for k, v in env.items() if not matches(k, DEFAULT_EXCLUDES)}
+        excluded = _name_pattern(DEFAULT_EXCLUDES)
+        env = {k: v for k, v in env.items() if not excluded(k.upper())}
     if policy.exclude:
-        env = {k: v for k, v in env.items() if not matches(k, policy.exclude)}
+        excluded = _name_pattern(tuple(policy.exclude))
+        env = {k: v for k, v in env.items() if not excluded(k.upper())}
     env.update(policy.set)
     if policy.include_only:
-        env = {k: v for k, v in env.items() if matches(k, policy.include_only)}
+        included = _name_pattern(tuple(policy.include_only))
+        env = {k: v for k, v in env.items() if included(k.upper())}
     return env
+
+
+@lru_cache(maxsize=16)
+def _name_pattern(patterns: tuple[str, ...]) -> Callable[[str], re.Match[str] | None]:
+    """One compiled matcher for a list of case-insensitive globs (applied to upper-cased names):
+    a command's environment is filtered per variable, ~150 of them, on every shell call."""
+    return re.compile("|".join(fnmatch.translate(p.upper()) for p in patterns)).match
 
 
 class CappedBuffer:

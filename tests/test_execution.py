@@ -89,6 +89,13 @@ def test_env_policy_drops_secrets_by_default() -> None:
     assert env == {"PATH": "/bin", "HOME": "/h"}
 
 
+def test_env_patterns_ignore_case_both_ways() -> None:
+    base = {"PATH": "/bin", "my_api_key": "sk", "Github_Token": "t", "keyboard": "us", "editor": "vi"}
+    assert build_env(ShellEnvironmentPolicy(), base) == {"PATH": "/bin", "editor": "vi"}
+    custom = build_env(ShellEnvironmentPolicy(exclude=["Edi*"], include_only=["path", "EDITOR", "e*"]), base)
+    assert custom == {"PATH": "/bin"}
+
+
 def test_env_policy_core_set_exclude_include_only() -> None:
     base = {"PATH": "/bin", "HOME": "/h", "EDITOR": "vi", "LC_ALL": "C", "FOO_KEY": "k"}
     core = build_env(ShellEnvironmentPolicy(inherit="core"), base)

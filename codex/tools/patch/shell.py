@@ -9,8 +9,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from codex.tools.patch.grammar import _HEREDOC_OPENERS, BEGIN_PATCH
-
 # --------------------------------------------------------------------------------------------
 # Recognising apply_patch run through a shell
 # --------------------------------------------------------------------------------------------
@@ -43,6 +41,9 @@ class ShellPatch:
 
 
 def _unwrap_heredoc(text: str) -> str:
+    # The grammar loads only for calls that are patches: the shell tool asks about every command.
+    from codex.tools.patch.grammar import _HEREDOC_OPENERS
+
     lines = text.strip().split("\n")
     opener = _HEREDOC_OPENERS.match(lines[0].strip()) if lines else None
     if opener and len(lines) >= 3 and lines[-1].strip() == opener.group(2):
@@ -114,6 +115,8 @@ def _extract_quoted_argument(script: str) -> ShellPatch | None:
         return None
     if len(words) != 2 or words[0] not in _PATCH_COMMANDS:
         return None
+    from codex.tools.patch.grammar import BEGIN_PATCH
+
     if not words[1].lstrip().startswith(BEGIN_PATCH):
         return None
     argument = script.strip()[len(words[0]) :].lstrip()
