@@ -91,6 +91,17 @@ def test_the_small_json_parser_agrees_with_json(value: object) -> None:
     assert helper.parse_json(json.dumps(value, indent=2)) == value
 
 
+@given(policy_values)
+def test_the_small_json_writer_agrees_with_json(value: object) -> None:
+    assert json.loads(helper.dump_json(value)) == value
+    assert helper.dump_json(value, sort_keys=True) == json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def test_the_small_json_writer_refuses_what_the_messages_never_hold() -> None:
+    with pytest.raises(TypeError, match="cannot write float"):
+        helper.dump_json({"a": 1.5})
+
+
 @pytest.mark.parametrize("text", ["", "{", '{"a" 1}', "[1,]", "{} x", "tru", '{"a":1,}'])
 def test_the_small_json_parser_rejects_malformed_input(text: str) -> None:
     with pytest.raises(ValueError):

@@ -24,23 +24,25 @@ The server exits when the engine closes its end. Example::
 from __future__ import annotations
 
 import array
-import json
 import os
 import select
 import socket
-import subprocess
 import sys
 import time
-from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # the server half runs under -I -S, where codex is not importable
+# The server half runs under -I -S, where codex is not importable, and its start-up delays the
+# first command: it imports only what serving needs (no typing, json, subprocess or pathlib; the
+# helper reads and writes the messages). mypy reads the block below; Python skips it.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
     import asyncio
+    from pathlib import Path
+    from types import TracebackType
+    from typing import Any
 
     from codex.sandbox import SandboxPolicy
 
-SERVER_PATH = Path(__file__).resolve()
+SERVER_PATH = os.path.realpath(__file__)
 MAX_MESSAGE = 1 << 20  # argv + env + policy of one command
 START_TIMEOUT_SECONDS = 10.0
 
@@ -54,11 +56,13 @@ class ForkServer:
 
     def __init__(self, python: str | None = None) -> None:
         """Start the server with ``python`` (default: this interpreter)."""
+        import subprocess
+
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._socket = ours
         try:
             self._process = subprocess.Popen(
-                [python or sys.executable, "-I", "-S", str(SERVER_PATH), "--fd", str(theirs.fileno())],
+                [python or sys.executable, "-I", "-S", SERVER_PATH, "--fd", str(theirs.fileno())],
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
             )
@@ -119,6 +123,8 @@ class ForkServer:
     def _send(
         self, argv: list[str], policy: SandboxPolicy, cwd: Path, env: dict[str, str], fds: tuple[int, ...]
     ) -> int:
+        import json
+
         from codex_landlock.backend import policy_payload
 
         self._next_id += 1
@@ -168,6 +174,8 @@ class ForkServer:
 
     def close(self) -> None:
         """Stop the server (commands still running keep running)."""
+        import subprocess
+
         self._socket.close()
         try:
             self._process.wait(timeout=START_TIMEOUT_SECONDS)
@@ -193,6 +201,8 @@ class ForkServer:
     def _take(self, data: bytes) -> None:
         if not data:
             raise ForkServerError(f"the fork server exited (status {self._process.poll()})")
+        import json
+
         message: dict[str, Any] = json.loads(data)
         if "error" in message:
             raise ForkServerError(str(message["error"]))
@@ -230,11 +240,11 @@ def serve(channel: socket.socket, helper: Any) -> None:
                         return
                     fds = _received_fds(ancillary)
                     try:
-                        request = json.loads(data)
-                        key = json.dumps(request["policy"], sort_keys=True)
+                        request = helper.parse_json(data.decode())
+                        key = helper.dump_json(request["policy"], sort_keys=True)
                         request_id, pid = _start_command(request, key, fds, channel, helper, ready)
                     except (ValueError, KeyError, TypeError, OSError) as error:
-                        channel.send(json.dumps({"error": f"bad request: {error}"}).encode())
+                        channel.send(helper.dump_json({"error": f"bad request: {error}"}).encode())
                         continue
                     finally:
                         for received in fds:
@@ -242,7 +252,7 @@ def serve(channel: socket.socket, helper: Any) -> None:
                     pidfd = os.pidfd_open(pid)
                     children[pidfd] = (request_id, pid, pidfd)
                     poller.register(pidfd, select.POLLIN)
-                    channel.send(json.dumps({"id": request_id, "pid": pid}).encode())
+                    channel.send(helper.dump_json({"id": request_id, "pid": pid}).encode())
                     _prepare_ready_child(request, key, channel, helper, ready)
                 else:
                     request_id, pid, pidfd = children.pop(fd)
@@ -250,7 +260,9 @@ def serve(channel: socket.socket, helper: Any) -> None:
                     os.close(pidfd)
                     _, status = os.waitpid(pid, 0)
                     returncode = os.waitstatus_to_exitcode(status)
-                    channel.send(json.dumps({"id": request_id, "pid": pid, "returncode": returncode}).encode())
+                    channel.send(
+                        helper.dump_json({"id": request_id, "pid": pid, "returncode": returncode}).encode()
+                    )
     finally:
         for pid, link in ready.values():
             link.close()  # an unused ready child sees end of file and exits
@@ -272,7 +284,7 @@ def _start_command(
     prepared = ready.pop(key, None)
     if prepared is not None:
         pid, link = prepared
-        message = json.dumps({"argv": request["argv"], "env": request["env"]}).encode()
+        message = helper.dump_json({"argv": request["argv"], "env": request["env"]}).encode()
         try:
             link.sendmsg([message], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())])
             return int(request["id"]), pid
@@ -297,7 +309,7 @@ def _prepare_ready_child(
     """Fork and confine the next child for this policy; it waits for its command."""
     if key in ready:
         return
-    policy = helper.decode_policy(json.dumps(request["policy"]))
+    policy = helper.decode_policy(helper.dump_json(request["policy"]))
     _warm_seccomp(helper, policy.network)
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     pid = os.fork()
@@ -328,7 +340,7 @@ def _prepare_ready_child(
         if setup_error is not None:
             os.write(2, f"codex-sandbox: {setup_error}\n".encode())
             os._exit(helper.SETUP_FAILED)
-        command = json.loads(data)
+        command = helper.parse_json(data.decode())
         argv = [str(arg) for arg in command["argv"]]
         env = {str(k): str(v) for k, v in command["env"].items()}
         try:
@@ -369,7 +381,7 @@ def _fork_command(request: dict[str, Any], fds: list[int], channel: socket.socke
     env = {str(key): str(value) for key, value in request["env"].items()}
     if len(fds) != 3 or not argv:
         raise ValueError("a request needs argv and exactly three descriptors")
-    policy = helper.decode_policy(json.dumps(request["policy"]))
+    policy = helper.decode_policy(helper.dump_json(request["policy"]))
     _warm_seccomp(helper, policy.network)
     pid = os.fork()
     if pid:
@@ -399,7 +411,7 @@ def main(args: list[str]) -> int:
         sys.stderr.write("usage: forkserver.py --fd FD\n")
         return 2
     # -I keeps this directory off sys.path; the helper next to this file is the one to use.
-    sys.path.insert(0, str(SERVER_PATH.parent))
+    sys.path.insert(0, os.path.dirname(SERVER_PATH))
     import _signal  # type: ignore[import-not-found]
 
     import helper  # type: ignore[import-not-found]

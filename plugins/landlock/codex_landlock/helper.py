@@ -23,7 +23,7 @@ import ctypes
 import os
 import struct
 import sys
-from _json import scanstring
+from _json import encode_basestring_ascii, scanstring
 
 SETUP_FAILED = 126
 COMMAND_NOT_FOUND = 127
@@ -327,6 +327,24 @@ def _parse_value(text: str, index: int) -> tuple[object, int]:
     if end > index and text[end - 1].isdigit():
         return int(text[index:end]), end
     raise ValueError(f"unexpected {char!r} at offset {index}")
+
+
+def dump_json(value: object, *, sort_keys: bool = False) -> str:
+    """JSON text of the values ``parse_json`` reads (the fork server's messages), without json."""
+    if value is None or value is True or value is False:
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, str):
+        text: str = encode_basestring_ascii(value)
+        return text
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(dump_json(item, sort_keys=sort_keys) for item in value) + "]"
+    if isinstance(value, dict):
+        pairs = sorted(value.items()) if sort_keys else value.items()
+        body = ",".join(f"{dump_json(str(key))}:{dump_json(item, sort_keys=sort_keys)}" for key, item in pairs)
+        return "{" + body + "}"
+    raise TypeError(f"cannot write {type(value).__name__} as JSON here")
 
 
 def decode_policy(text: str) -> Policy:
