@@ -195,3 +195,13 @@ def test_the_event_loop_api_reports_a_server_that_died(workspace: Path) -> None:
             server.close()
 
     asyncio.run(scenario())
+
+
+def test_the_backend_starts_its_server_from_fresh_bytecode(workspace: Path) -> None:
+    from codex_landlock.backend import LandlockBackend
+
+    with LandlockBackend().fork_server() as server:
+        program = server._process.args[3]  # type: ignore[index]
+        assert program.endswith(".pyc") and "__pycache__" in program  # no compile per session
+        # Run from __pycache__, it still finds the helper next to its source.
+        assert run(server, ["sh", "-c", "echo from-bytecode"], workspace, mode="read-only") == (0, "from-bytecode\n")

@@ -54,15 +54,16 @@ class ForkServerError(Exception):
 class ForkServer:
     """Engine-side handle of one fork server process (see the module docstring)."""
 
-    def __init__(self, python: str | None = None) -> None:
-        """Start the server with ``python`` (default: this interpreter)."""
+    def __init__(self, python: str | None = None, program: str | None = None) -> None:
+        """Start the server with ``python`` (default: this interpreter) running ``program``
+        (default: this file; the backend passes its fresh bytecode, which starts faster)."""
         import subprocess
 
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._socket = ours
         try:
             self._process = subprocess.Popen(
-                [python or sys.executable, "-I", "-S", SERVER_PATH, "--fd", str(theirs.fileno())],
+                [python or sys.executable, "-I", "-S", program or SERVER_PATH, "--fd", str(theirs.fileno())],
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
             )
@@ -410,8 +411,12 @@ def main(args: list[str]) -> int:
     if len(args) != 2 or args[0] != "--fd":
         sys.stderr.write("usage: forkserver.py --fd FD\n")
         return 2
-    # -I keeps this directory off sys.path; the helper next to this file is the one to use.
-    sys.path.insert(0, os.path.dirname(SERVER_PATH))
+    # -I keeps this directory off sys.path; the helper next to this file is the one to use (run
+    # from its bytecode, this file is in __pycache__, one level below).
+    here = os.path.dirname(SERVER_PATH)
+    if os.path.basename(here) == "__pycache__":
+        here = os.path.dirname(here)
+    sys.path.insert(0, here)
     import _signal  # type: ignore[import-not-found]
 
     import helper  # type: ignore[import-not-found]
