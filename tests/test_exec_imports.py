@@ -1,69 +1,88 @@
-"""What a one-answer ``codex exec`` does not import once it has run before.
+"""What a ``codex exec`` that has run before does not import.
 
 Start-up is most of such a run, and each of these costs tens of milliseconds: pydantic (config
 checks and tool schemas are remembered), httpx (requests go through codex.http1), and the wire
-APIs and flows the session does not use. A change that drags one back in fails here.
+APIs, tools and renderers the run does not use. A change that drags one back in fails here.
+
+The probe is ``sys.modules`` when the process exits (``-X importtime`` does not see modules
+loaded through ``importlib.import_module``, which is how codex loads references).
 """
 
 from __future__ import annotations
 
-import re
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import RunCodex
 from tests.mock_model import Call, MockModelServer, Text, mock_model  # noqa: F401  (fixture)
 
-NOT_IMPORTED = ("pydantic", "httpx", "httpcore", "anyio", "codex_openai.chat", "codex_ollama.wire",
-                "codex_ollama.startup", "codex.tools.arguments", "codex.config.schema")
+NOT_IMPORTED = ("pydantic", "httpx", "httpcore", "anyio", "codex_ollama.wire", "codex_ollama.startup",
+                "codex.tools.arguments", "codex.config.schema")
+# Code for work an answer without tool calls does not do: tools, commands, the other renderer.
+NOT_IMPORTED_WITHOUT_TOOLS = (*NOT_IMPORTED, "codex.tools.shell", "codex.tools.patch_tool", "codex.tools.plan",
+                              "codex.execution", "codex.cli.render_json", "codex_seatbelt.policy")
+
+# Runs the real CLI entry point and writes the module names it ended with (codex's exit runs
+# atexit handlers before os._exit, so the list is complete).
+_PROBE = """
+import atexit, sys
+listing = sys.argv.pop(1)
+atexit.register(lambda: open(listing, "w").write("\\n".join(sorted(sys.modules))))
+from codex.cli.entry import main
+main()
+"""
 
 
-def imported_modules(stderr: str) -> set[str]:
-    return set(re.findall(r"^import time:\s+\d+ \|\s+\d+ \| \s*(\S+)$", stderr, re.MULTILINE))
+def exec_modules(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    listing = tmp_path / "modules.txt"
+    done = subprocess.run([sys.executable, "-c", _PROBE, str(listing), "exec", "--skip-git-repo-check", *args],
+                          cwd=tmp_path, env=dict(os.environ), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done, set(listing.read_text().split())
 
 
-@pytest.mark.parametrize("wire", ["responses", "chat"])
-def test_second_exec_imports_no_heavy_module(
-    codex_home: Path, run_codex: RunCodex, mock_model: MockModelServer, tmp_path: Path, wire: str
-) -> None:
+def configure(codex_home: Path, mock_model: MockModelServer, wire: str) -> None:
     (codex_home / "config.toml").write_text(
         'model = "mock-model"\nmodel_provider = "mock"\n'
         + mock_model.provider_toml("mock", wire, request_max_retries=0, stream_max_retries=0)
     )
-    imports = []
+
+
+@pytest.mark.parametrize("wire", ["responses", "chat"])
+def test_second_exec_imports_no_heavy_module(
+    codex_home: Path, mock_model: MockModelServer, tmp_path: Path, wire: str
+) -> None:
+    configure(codex_home, mock_model, wire)
+    modules = []
     for answer in ("first", "second"):
         if wire == "responses":
             mock_model.responses_turn(Text(answer))
         else:
             mock_model.chat_turn(Text(answer))
-        result = run_codex("exec", "--skip-git-repo-check", "hello", cwd=tmp_path,
-                           env={"PYTHONPROFILEIMPORTTIME": "1"})
-        assert result.returncode == 0, result.stderr[-2000:]
-        assert result.stdout.strip() == answer
-        imports.append(imported_modules(result.stderr))
-    assert "codex.engine" in imports[1]  # the probe sees our own modules
-    assert "pydantic" in imports[0]  # the first run checked the config and built the schemas
-    assert sorted(m for m in NOT_IMPORTED if m in imports[1]) == []
+        done, seen = exec_modules(tmp_path, "hello")
+        assert done.stdout.strip() == answer
+        modules.append(seen)
+    assert {"codex.engine", f"codex_openai.{wire}"} <= modules[1]  # the probe sees what ran
+    assert "pydantic" in modules[0]  # the first run checked the config and built the schemas
+    other_wire = "codex_openai.chat" if wire == "responses" else "codex_openai.responses"
+    assert sorted(m for m in (*NOT_IMPORTED_WITHOUT_TOOLS, other_wire) if m in modules[1]) == []
 
 
 def test_second_exec_with_a_shell_call_imports_no_pydantic(
-    codex_home: Path, run_codex: RunCodex, mock_model: MockModelServer, tmp_path: Path
+    codex_home: Path, mock_model: MockModelServer, tmp_path: Path
 ) -> None:
-    (codex_home / "config.toml").write_text(
-        'model = "mock-model"\nmodel_provider = "mock"\n'
-        + mock_model.provider_toml("mock", "responses", request_max_retries=0, stream_max_retries=0)
-    )
-    imports = []
+    configure(codex_home, mock_model, "responses")
+    modules = []
     for answer in ("first", "second"):
         mock_model.responses_turn(Call("shell", {"command": ["echo", f"ran-{answer}"]}, f"call_{answer}"))
         mock_model.responses_turn(Text(answer))
-        result = run_codex("exec", "--skip-git-repo-check", "--full-auto", "hello", cwd=tmp_path,
-                           env={"PYTHONPROFILEIMPORTTIME": "1"})
-        assert result.returncode == 0, result.stderr[-2000:]
-        assert result.stdout.strip() == answer
-        imports.append(imported_modules(result.stderr))
+        done, seen = exec_modules(tmp_path, "--full-auto", "hello")
+        assert done.stdout.strip() == answer
+        modules.append(seen)
     tool_output = mock_model.requests[-1].json["input"][-1]["output"]
     assert "ran-second" in tool_output  # the command really ran, and its output came back
-    assert "codex.tools.shell" in imports[1]
-    assert sorted(m for m in NOT_IMPORTED if m in imports[1]) == []
+    assert {"codex.tools.shell", "codex.execution"} <= modules[1]
+    assert sorted(m for m in (*NOT_IMPORTED, "codex_openai.chat") if m in modules[1]) == []

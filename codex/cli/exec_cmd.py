@@ -18,6 +18,8 @@ from codex.cli.options import agent_options, loaded_config, plugin_manager
 from codex.errors import CodexError, UsageError
 
 if TYPE_CHECKING:
+    from codex.cli.render_human import HumanRenderer
+    from codex.cli.render_json import JsonRenderer
     from codex.config.loader import LoadedConfig
     from codex.plugins import CodexPluginManager
 
@@ -169,14 +171,19 @@ async def _run(
     assume_yes: bool = False,
 ) -> int:
     from codex import events as ev
-    from codex.cli.render_human import HumanRenderer
-    from codex.cli.render_json import JsonRenderer
     from codex.engine import open_session, prepare_provider
     from codex.ui import StderrUI
 
     prepare_provider(pm, loaded, StderrUI(interactive=False, assume_yes=assume_yes))
     renderer: HumanRenderer | JsonRenderer
-    renderer = JsonRenderer(sys.stdout) if json_mode else HumanRenderer(sys.stdout, sys.stderr, color)
+    if json_mode:
+        from codex.cli.render_json import JsonRenderer
+
+        renderer = JsonRenderer(sys.stdout)
+    else:
+        from codex.cli.render_human import HumanRenderer
+
+        renderer = HumanRenderer(sys.stdout, sys.stderr, color)
     if not json_mode:
         for warning in loaded.warnings:
             print(f"warning: {warning}", file=sys.stderr)

@@ -91,6 +91,7 @@ class Tool:
     ``parameters`` is the pydantic model of the arguments, or a ``"module:Class"`` reference to
     it. A reference keeps pydantic out of start-up: the schema the model reads is remembered
     between runs (``codex.memo``), and the module is imported when the first call arrives.
+    ``handler`` may likewise be a ``"module:function"`` reference, imported on the first call.
 
     Example::
 
@@ -107,7 +108,7 @@ class Tool:
     name: str
     description: str
     parameters: type[BaseModel] | str
-    handler: Handler
+    handler: Handler | str
     # Tools that change nothing (MCP annotations) skip approval; built-ins decide for themselves.
     read_only: bool = False
     schema_override: dict[str, Any] | None = field(default=None, repr=False)
@@ -117,6 +118,15 @@ class Tool:
     plain_arguments: bool = False
     _spec: ToolSpec | None = field(default=None, init=False, repr=False, compare=False)
     _plain: bool = field(default=False, init=False, repr=False, compare=False)
+
+    def resolved_handler(self) -> Handler:
+        """The handler (a reference is imported on first use)."""
+        if isinstance(self.handler, str):
+            from codex.references import load_reference
+
+            self.handler = load_reference(self.handler)
+        assert callable(self.handler), f"tool {self.name!r}: its handler is not callable"
+        return self.handler
 
     def model(self) -> type[BaseModel]:
         """The arguments' pydantic model (a reference is imported on first use)."""
@@ -254,4 +264,4 @@ class ToolRegistry:
                 f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}" for err in exc.errors()
             )
             return ToolResult(f"error: invalid arguments for {name}: {problems}", False)
-        return await tool.handler(args, ctx)
+        return await tool.resolved_handler()(args, ctx)

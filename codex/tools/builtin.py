@@ -1,4 +1,8 @@
-"""Assembles the built-in tools for a session's config."""
+"""Assembles the built-in tools for a session's config: what the model is told about each.
+
+Everything is named by reference (argument models, handlers): offering the tools imports none
+of their modules; a tool's code loads when the model first calls it.
+"""
 
 from __future__ import annotations
 
@@ -12,20 +16,36 @@ if TYPE_CHECKING:
 
 _ARGUMENTS = "codex.tools.arguments"
 
+SHELL_DESCRIPTION = (
+    "Run a command (argv array, e.g. [\"bash\", \"-lc\", \"ls -la\"]) in the workspace and return "
+    "its exit code, stdout and stderr. Commands run inside a sandbox according to the session's policy."
+)
+
+APPLY_PATCH_DESCRIPTION = (
+    "Edit files with a patch in the apply_patch format: '*** Begin Patch', then for each file "
+    "'*** Add File: path' (lines prefixed '+'), '*** Delete File: path', or '*** Update File: path' "
+    "(optionally '*** Move to: new/path') followed by hunks that start with '@@' (optionally followed "
+    "by a line such as a def to find) and lines prefixed ' ' (context), '-' (remove) or '+' (add); "
+    "finish with '*** End Patch'. Paths are relative to the working directory. All or nothing: if any "
+    "hunk does not match, no file changes."
+)
+
+UPDATE_PLAN_DESCRIPTION = (
+    "Record your plan as a checklist the user can see. Send the whole list each time, with each "
+    "step's status (pending, in_progress, completed); keep at most one step in_progress."
+)
+
 
 def builtin_tools(config: Config) -> list[Tool]:
     """shell (with escalation parameters only under on-request), apply_patch, update_plan."""
-    from codex.tools.patch_tool import APPLY_PATCH_DESCRIPTION, run_apply_patch
-    from codex.tools.plan import UPDATE_PLAN_DESCRIPTION, run_update_plan
-    from codex.tools.shell import SHELL_DESCRIPTION, run_shell
-
-    # References, not classes: the argument models (and pydantic) load when a call arrives.
     shell_args = "ShellArgsWithEscalation" if config.approval_policy == "on-request" else "ShellArgs"
     tools = [
-        Tool("shell", SHELL_DESCRIPTION, f"{_ARGUMENTS}:{shell_args}", run_shell, plain_arguments=True),
-        Tool("apply_patch", APPLY_PATCH_DESCRIPTION, f"{_ARGUMENTS}:ApplyPatchArgs", run_apply_patch,
+        Tool("shell", SHELL_DESCRIPTION, f"{_ARGUMENTS}:{shell_args}", "codex.tools.shell:run_shell",
              plain_arguments=True),
+        Tool("apply_patch", APPLY_PATCH_DESCRIPTION, f"{_ARGUMENTS}:ApplyPatchArgs",
+             "codex.tools.patch_tool:run_apply_patch", plain_arguments=True),
     ]
     if config.include_plan_tool:
-        tools.append(Tool("update_plan", UPDATE_PLAN_DESCRIPTION, f"{_ARGUMENTS}:UpdatePlanArgs", run_update_plan))
+        tools.append(Tool("update_plan", UPDATE_PLAN_DESCRIPTION, f"{_ARGUMENTS}:UpdatePlanArgs",
+                          "codex.tools.plan:run_update_plan"))
     return tools

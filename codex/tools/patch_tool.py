@@ -15,16 +15,6 @@ if TYPE_CHECKING:
     from codex.tools.arguments import ApplyPatchArgs
 
 
-APPLY_PATCH_DESCRIPTION = (
-    "Edit files with a patch in the apply_patch format: '*** Begin Patch', then for each file "
-    "'*** Add File: path' (lines prefixed '+'), '*** Delete File: path', or '*** Update File: path' "
-    "(optionally '*** Move to: new/path') followed by hunks that start with '@@' (optionally followed "
-    "by a line such as a def to find) and lines prefixed ' ' (context), '-' (remove) or '+' (add); "
-    "finish with '*** End Patch'. Paths are relative to the working directory. All or nothing: if any "
-    "hunk does not match, no file changes."
-)
-
-
 async def run_apply_patch(args: ApplyPatchArgs, ctx: ToolContext) -> ToolResult:
     """Handler of the apply_patch function tool."""
     return await apply_patch_flow(args.input, ctx.cwd, ctx)

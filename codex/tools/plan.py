@@ -11,12 +11,6 @@ if TYPE_CHECKING:
     from codex.tools.arguments import UpdatePlanArgs
 
 
-UPDATE_PLAN_DESCRIPTION = (
-    "Record your plan as a checklist the user can see. Send the whole list each time, with each "
-    "step's status (pending, in_progress, completed); keep at most one step in_progress."
-)
-
-
 async def run_update_plan(args: UpdatePlanArgs, ctx: ToolContext) -> ToolResult:
     """Handler of update_plan."""
     ctx.emit(PlanUpdate(args.explanation, [step.model_dump() for step in args.plan]))

@@ -26,12 +26,6 @@ if TYPE_CHECKING:
     from codex.tools.arguments import ShellArgs
 
 
-SHELL_DESCRIPTION = (
-    "Run a command (argv array, e.g. [\"bash\", \"-lc\", \"ls -la\"]) in the workspace and return "
-    "its exit code, stdout and stderr. Commands run inside a sandbox according to the session's policy."
-)
-
-
 async def run_shell(args: ShellArgs, ctx: ToolContext) -> ToolResult:
     """Handler of the shell tool."""
     from codex.tools.patch.shell import extract_patch_from_shell

@@ -14,7 +14,6 @@ from codex.sandbox import (
     SandboxPolicy,
     sandbox_env,
 )
-from codex_seatbelt.policy import generate_policy
 
 # Only the system copy: a sandbox-exec found through PATH could be anything the user (or a
 # previous command) put there. If /usr/bin itself is tampered with, the attacker is already root.
@@ -74,6 +73,8 @@ class SeatbeltBackend:
         """
         if policy.mode is SandboxMode.DANGER_FULL_ACCESS:
             return SandboxedCommand(list(argv), {})
+        from codex_seatbelt.policy import generate_policy  # only where a command is confined
+
         profile, params = generate_policy(policy)
         wrapped = [SANDBOX_EXEC, "-p", profile]
         wrapped.extend(f"-D{name}={value}" for name, value in params.items())
