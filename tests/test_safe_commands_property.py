@@ -137,8 +137,10 @@ def test_inserting_a_redirection_or_substitution_makes_a_safe_script_unsafe(
 
 # --- differential check against bash -----------------------------------------------------------
 
+# One log per process: the commands of a pipeline run at once, and bash's printf flushes at a
+# newline inside an argument, so records written to one shared file could interleave.
 RECORDER = r"""
-__rec() { local IFS=$'\037'; command printf '%s\036' "$*" >> "$REC_LOG"; return 0; }
+__rec() { local IFS=$'\037'; command printf '%s\036' "$*" >> "$REC_LOG.$BASHPID"; return 0; }
 for __n in echo pwd true false test printf cd; do eval "$__n() { __rec $__n \"\$@\"; }"; done
 command_not_found_handle() { __rec "$@"; }
 """
@@ -159,14 +161,16 @@ class RecordingBash:
         log = self.root / "log"
         shutil.rmtree(workdir, ignore_errors=True)
         workdir.mkdir()
-        log.unlink(missing_ok=True)
+        for old in self.root.glob("log.*"):
+            old.unlink()
         # PATH leads nowhere, so every external command reaches command_not_found_handle.
         env = {"PATH": "/nonexistent", "REC_LOG": str(log), "BASH_ENV": str(self.env_file), "HOME": "/home-of-test"}
         subprocess.run(
             [self.bash, "--norc", "--noprofile", "-c", script],
             cwd=workdir, env=env, timeout=10, stdin=subprocess.DEVNULL, capture_output=True, check=False,
         )
-        records = log.read_bytes().decode("utf-8", "surrogateescape").split("\x1e")[:-1] if log.exists() else []
+        logged = b"".join(path.read_bytes() for path in sorted(self.root.glob("log.*")))
+        records = logged.decode("utf-8", "surrogateescape").split("\x1e")[:-1]
         return [tuple(record.split("\x1f")) for record in records], sorted(os.listdir(workdir))
 
 
