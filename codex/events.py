@@ -5,12 +5,12 @@ Event ``type`` names follow the peer's EventMsg, so a face written against one r
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from enum import Enum
 from typing import Any
 
 from codex.protocol import InputItem, TokenUsage
-from codex.records import Record
+from codex.records import record
 
 # ---------------------------------------------------------------------------- ops (face -> engine)
 
@@ -24,15 +24,15 @@ class ReviewDecision(str, Enum):
     ABORT = "abort"
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class UserInput(Record):
+@record(slots=True)
+class UserInput:
     """Start a turn with this text (or add it to the next one)."""
 
     text: str
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class ApprovalAnswer(Record):
+@record(slots=True)
+class ApprovalAnswer:
     """Answer the approval request whose event carried ``request_id``.
 
     ``prefix`` (with APPROVED_FOR_SESSION) approves every command starting with those words for
@@ -45,21 +45,21 @@ class ApprovalAnswer(Record):
     prefix: list[str] | None = None
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class Interrupt(Record):
+@record(slots=True)
+class Interrupt:
     """Stop the running turn: cancel the model stream and kill running commands."""
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class OverrideTurnContext(Record):
+@record(slots=True)
+class OverrideTurnContext:
     """Change settings for later turns (``/model``, ``/approvals`` in the interactive face)."""
 
     model: str | None = None
     approval_policy: str | None = None
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class Shutdown(Record):
+@record(slots=True)
+class Shutdown:
     """End the session after the running turn (if any) is interrupted."""
 
 
@@ -68,8 +68,8 @@ Op = UserInput | ApprovalAnswer | Interrupt | OverrideTurnContext | Shutdown
 # ---------------------------------------------------------------------------- events (engine -> face)
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class SessionConfigured(Record):
+@record(slots=True)
+class SessionConfigured:
     """The session is ready: its settings, and the history it resumed from (if any)."""
 
     session_id: str
@@ -84,47 +84,47 @@ class SessionConfigured(Record):
     type: str = "session_configured"
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class TaskStarted(Record):
+@record(slots=True)
+class TaskStarted:
     """A turn began."""
 
     type: str = "task_started"
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class AgentMessageDelta(Record):
+@record(slots=True)
+class AgentMessageDelta:
     """A piece of the model's answer as it streams."""
 
     delta: str
     type: str = "agent_message_delta"
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class AgentMessage(Record):
+@record(slots=True)
+class AgentMessage:
     """The model's whole answer of one output item."""
 
     message: str
     type: str = "agent_message"
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class AgentReasoningDelta(Record):
+@record(slots=True)
+class AgentReasoningDelta:
     """A piece of the model's reasoning summary as it streams."""
 
     delta: str
     type: str = "agent_reasoning_delta"
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class AgentReasoning(Record):
+@record(slots=True)
+class AgentReasoning:
     """The model's whole reasoning summary of one output item."""
 
     text: str
     type: str = "agent_reasoning"
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class ExecCommandBegin(Record):
+@record(slots=True)
+class ExecCommandBegin:
     """A command starts (``sandboxed`` False once the person allowed it outside)."""
 
     call_id: str
@@ -134,8 +134,8 @@ class ExecCommandBegin(Record):
     type: str = "exec_command_begin"
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class ExecCommandOutputDelta(Record):
+@record(slots=True)
+class ExecCommandOutputDelta:
     """Output of a running command; ``stream`` is ``stdout`` or ``stderr``."""
 
     call_id: str
@@ -144,8 +144,8 @@ class ExecCommandOutputDelta(Record):
     type: str = "exec_command_output_delta"
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class ExecCommandEnd(Record):
+@record(slots=True)
+class ExecCommandEnd:
     """A command finished, with what the model is told about it."""
 
     call_id: str
@@ -157,8 +157,8 @@ class ExecCommandEnd(Record):
     type: str = "exec_command_end"
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class ExecApprovalRequest(Record):
+@record(slots=True)
+class ExecApprovalRequest:
     """The policy asks the person whether to run ``command``."""
 
     request_id: str
@@ -169,8 +169,8 @@ class ExecApprovalRequest(Record):
     type: str = "exec_approval_request"
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class PatchApprovalRequest(Record):
+@record(slots=True)
+class PatchApprovalRequest:
     """The policy asks the person whether to apply a patch."""
 
     request_id: str
@@ -181,8 +181,8 @@ class PatchApprovalRequest(Record):
     type: str = "apply_patch_approval_request"
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class PatchApplyBegin(Record):
+@record(slots=True)
+class PatchApplyBegin:
     """A patch is being applied (``auto_approved`` when nobody was asked)."""
 
     call_id: str
@@ -191,8 +191,8 @@ class PatchApplyBegin(Record):
     type: str = "patch_apply_begin"
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class PatchApplyEnd(Record):
+@record(slots=True)
+class PatchApplyEnd:
     """A patch was applied, or not (``success``), with its combined diff."""
 
     call_id: str
@@ -203,8 +203,8 @@ class PatchApplyEnd(Record):
     type: str = "patch_apply_end"
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class PlanUpdate(Record):
+@record(slots=True)
+class PlanUpdate:
     """The model's checklist changed (``update_plan``)."""
 
     explanation: str | None
@@ -212,8 +212,8 @@ class PlanUpdate(Record):
     type: str = "plan_update"
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class McpToolCallBegin(Record):
+@record(slots=True)
+class McpToolCallBegin:
     """A tool of an MCP server is being called."""
 
     call_id: str
@@ -223,8 +223,8 @@ class McpToolCallBegin(Record):
     type: str = "mcp_tool_call_begin"
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class McpToolCallEnd(Record):
+@record(slots=True)
+class McpToolCallEnd:
     """A tool of an MCP server answered (``result`` as the server sent it)."""
 
     call_id: str
@@ -236,8 +236,8 @@ class McpToolCallEnd(Record):
     type: str = "mcp_tool_call_end"
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class TokenCount(Record):
+@record(slots=True)
+class TokenCount:
     """Tokens of the last model response and of the session so far."""
 
     last: TokenUsage
@@ -245,48 +245,48 @@ class TokenCount(Record):
     type: str = "token_count"
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class BackgroundEvent(Record):
+@record(slots=True)
+class BackgroundEvent:
     """A notice for the person (an MCP server failed, a setting was adjusted)."""
 
     message: str
     type: str = "background_event"
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class StreamError(Record):
+@record(slots=True)
+class StreamError:
     """The model stream failed and is being retried; discard partial output of the attempt."""
 
     message: str
     type: str = "stream_error"
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class Error(Record):
+@record(slots=True)
+class Error:
     """The turn failed; the message says why and what to do."""
 
     message: str
     type: str = "error"
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class TaskComplete(Record):
+@record(slots=True)
+class TaskComplete:
     """The turn ended with an answer (or none)."""
 
     last_agent_message: str | None
     type: str = "task_complete"
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class TurnAborted(Record):
+@record(slots=True)
+class TurnAborted:
     """The turn ended early: ``interrupted`` by the person or ``aborted`` at an approval."""
 
     reason: str  # "interrupted" | "aborted"
     type: str = "turn_aborted"
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class ShutdownComplete(Record):
+@record(slots=True)
+class ShutdownComplete:
     """The session is closed; no event follows."""
 
     type: str = "shutdown_complete"
@@ -319,8 +319,8 @@ EventMsg = (
 )
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class Event(Record):
+@record(slots=True)
+class Event:
     """One event: ``id`` is the submission (turn) it belongs to."""
 
     id: str

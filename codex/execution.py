@@ -15,10 +15,12 @@ import re
 import signal
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from codex.records import record
 
 if TYPE_CHECKING:
     from codex.config.model import ShellEnvironmentPolicy
@@ -110,7 +112,7 @@ class CappedBuffer:
         )
 
 
-@dataclass
+@record
 class ExecResult:
     """What happened when a command ran."""
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Generic, TypeVar
 
 import pluggy
 
 from codex import hookspecs
 from codex.errors import PluginError
+from codex.records import record
 from codex.references import load_reference
 
 ENTRY_POINT_GROUP = "codex"
@@ -30,7 +31,7 @@ CORE_PLUGINS: tuple[tuple[str, str], ...] = (
 )
 
 
-@dataclass
+@record
 class PluginRecord:
     """What ``codex plugins`` shows for one plugin."""
 
@@ -184,7 +185,7 @@ def _entry_points() -> list[tuple[Any, str, str]]:
     return found
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class EntryPointInfo:
     """One ``name = module[:attribute]`` line of a distribution's entry points."""
 

@@ -8,16 +8,16 @@ created once per streamed delta, so they must be cheap, and they round-trip thro
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from typing import Any, Literal
 
-from codex.records import Record
+from codex.records import record
 
 # ---------------------------------------------------------------------------- input items
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class Message(Record):
+@record(slots=True)
+class Message:
     """A user, assistant, system or developer message made of text parts."""
 
     role: Literal["user", "assistant", "system", "developer"]
@@ -26,8 +26,8 @@ class Message(Record):
     type: Literal["message"] = "message"
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class Reasoning(Record):
+@record(slots=True)
+class Reasoning:
     """A reasoning item: summaries, raw content (open models), and opaque encrypted content."""
 
     id: str = ""
@@ -37,8 +37,8 @@ class Reasoning(Record):
     type: Literal["reasoning"] = "reasoning"
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class FunctionCall(Record):
+@record(slots=True)
+class FunctionCall:
     """The model asks to call a function tool; ``arguments`` is the raw JSON text it sent."""
 
     call_id: str
@@ -48,8 +48,8 @@ class FunctionCall(Record):
     type: Literal["function_call"] = "function_call"
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class FunctionCallOutput(Record):
+@record(slots=True)
+class FunctionCallOutput:
     """What a tool returned, sent back to the model with the call's id."""
 
     call_id: str
@@ -58,8 +58,8 @@ class FunctionCallOutput(Record):
     type: Literal["function_call_output"] = "function_call_output"
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class CustomToolCall(Record):
+@record(slots=True)
+class CustomToolCall:
     """A call to a free-form (grammar) tool: ``input`` is plain text, not JSON."""
 
     call_id: str
@@ -69,8 +69,8 @@ class CustomToolCall(Record):
     type: Literal["custom_tool_call"] = "custom_tool_call"
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class CustomToolCallOutput(Record):
+@record(slots=True)
+class CustomToolCallOutput:
     """The output of a free-form tool call."""
 
     call_id: str
@@ -108,8 +108,8 @@ def item_from_dict(data: dict[str, Any]) -> InputItem:
 # ---------------------------------------------------------------------------- stream events
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class TokenUsage(Record):
+@record(slots=True)
+class TokenUsage:
     """Token counts of one response (or accumulated over a session)."""
 
     input_tokens: int = 0
@@ -126,51 +126,51 @@ class TokenUsage(Record):
         self.total_tokens += other.total_tokens
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class Created(Record):
+@record(slots=True)
+class Created:
     """The server accepted the request and started answering."""
 
     response_id: str | None = None
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class OutputTextDelta(Record):
+@record(slots=True)
+class OutputTextDelta:
     """A piece of the assistant's visible answer."""
 
     delta: str
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class ReasoningSummaryDelta(Record):
+@record(slots=True)
+class ReasoningSummaryDelta:
     """A piece of a reasoning summary."""
 
     delta: str
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class ReasoningContentDelta(Record):
+@record(slots=True)
+class ReasoningContentDelta:
     """A piece of raw reasoning (open models stream it; OpenAI's hosted models do not)."""
 
     delta: str
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class OutputItemDone(Record):
+@record(slots=True)
+class OutputItemDone:
     """A complete output item: a message, a reasoning item or a tool call."""
 
     item: InputItem
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class Completed(Record):
+@record(slots=True)
+class Completed:
     """The response finished; the only event after which the turn's items count."""
 
     response_id: str | None = None
     usage: TokenUsage | None = None
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class StreamRetrying(Record):
+@record(slots=True)
+class StreamRetrying:
     """The attempt failed and will be retried: discard everything received since the last
     ``Created`` (deltas and items), so nothing is shown or acted on twice."""
 
@@ -194,8 +194,8 @@ ResponseEvent = (
 # ---------------------------------------------------------------------------- the prompt
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class ToolSpec(Record):
+@record(slots=True)
+class ToolSpec:
     """A tool as the model sees it: a JSON-schema function, or a free-form tool."""
 
     name: str
@@ -204,8 +204,8 @@ class ToolSpec(Record):
     kind: Literal["function", "freeform"] = "function"
 
 
-@dataclass(slots=True, repr=False, eq=False)
-class Prompt(Record):
+@record(slots=True)
+class Prompt:
     """Everything one model request needs, whatever the wire."""
 
     model: str

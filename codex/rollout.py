@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -24,6 +23,7 @@ from codex.protocol import (
     item_from_dict,
     item_to_dict,
 )
+from codex.records import record
 
 
 class RolloutRecorder:
@@ -67,7 +67,7 @@ class RolloutRecorder:
         self._handle.close()
 
 
-@dataclass
+@record
 class SavedSession:
     """What a rollout file holds."""
 

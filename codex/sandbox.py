@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import Enum
 from pathlib import Path
 from typing import Protocol, runtime_checkable
+
+from codex.records import record
 
 
 class SandboxMode(str, Enum):
@@ -28,7 +30,7 @@ class SandboxMode(str, Enum):
 PROTECTED_SUBDIRS: tuple[str, ...] = (".git", ".codex")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SandboxPolicy:
     """The resolved policy for one session.
 
@@ -107,7 +109,7 @@ class SandboxPolicy:
         return f"workspace-write ({net}; writable: {roots})"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Availability:
     """Whether a backend can enforce policies on this machine, and if not, why."""
 
@@ -116,7 +118,7 @@ class Availability:
     details: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SandboxedCommand:
     """What the execution layer spawns: the wrapped argv and variables to add to the child env."""
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from codex.errors import SandboxError
 from codex.plugins import CodexPluginManager, collect_registry
+from codex.records import record
 from codex.sandbox import SandboxBackend, SandboxMode, SandboxPolicy
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from codex.wire import WireApi
 
 
-@dataclass
+@record
 class SessionServices:
     """Everything pluggable a session needs, already chosen."""
 

@@ -12,7 +12,6 @@ import itertools
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +35,7 @@ from codex.protocol import (
     StreamRetrying,
     TokenUsage,
 )
+from codex.records import record
 from codex.tools.base import ToolRegistry, ToolResult, TurnAborted
 
 if TYPE_CHECKING:
@@ -352,7 +352,7 @@ def _copy_usage(usage: TokenUsage) -> TokenUsage:
     )
 
 
-@dataclass
+@record
 class CallContext:
     """The ToolContext of one tool call: the session's services, scoped to the call."""
 

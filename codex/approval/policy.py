@@ -14,9 +14,10 @@ Design choices (documented for users in the README):
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol, runtime_checkable
+
+from codex.records import record
 
 
 class Action(str, Enum):
@@ -28,7 +29,7 @@ class Action(str, Enum):
     REJECT = "reject"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CommandFacts:
     """Everything a policy may weigh about one shell call.
 
@@ -59,7 +60,7 @@ class CommandFacts:
         return self.trust
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PatchFacts:
     """Everything a policy may weigh about one patch."""
 
@@ -67,7 +68,7 @@ class PatchFacts:
     sandbox_mode: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Decision:
     """The policy's answer; ``reason`` is shown to the person when asking, or to the model."""
 

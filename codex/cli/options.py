@@ -17,9 +17,11 @@ click is imported inside the functions so that ``codex --version`` never pays fo
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from codex.records import record
 
 if TYPE_CHECKING:
     import click
@@ -107,7 +109,7 @@ def agent_options(function: F) -> F:
     return function
 
 
-@dataclass
+@record
 class CliState:
     """Per-process CLI state on the root context's ``obj``: made once, shared by all commands.
 
@@ -210,10 +212,10 @@ def loaded_config(ctx: click.Context) -> LoadedConfig:
 
     settings = agent_settings(ctx)
     providers, owners = plugin_providers(ctx)
-    for record in plugin_manager(ctx).records.values():
-        if record.error is not None:
-            warn(ctx, f"plugin {record.name!r} ({record.distribution}) is broken: {record.error}; "
-                 f"see `codex plugins`, or disable it with CODEX_DISABLE_PLUGINS={record.name}")
+    for plugin in plugin_manager(ctx).records.values():
+        if plugin.error is not None:
+            warn(ctx, f"plugin {plugin.name!r} ({plugin.distribution}) is broken: {plugin.error}; "
+                 f"see `codex plugins`, or disable it with CODEX_DISABLE_PLUGINS={plugin.name}")
     flags = {
         "model": settings.get("model"),
         "sandbox_mode": settings.get("sandbox_mode"),

@@ -11,16 +11,16 @@ import bisect
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from codex.config.overrides import format_key_path, format_value
+from codex.records import record
 
 LocPath = tuple[str | int, ...]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Source:
     """Where one value came from.
 

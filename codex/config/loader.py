@@ -11,7 +11,7 @@ import copy
 import os
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,7 @@ from codex.config.errors import (
 )
 from codex.config.overrides import Override, format_key_path, nest, parse_overrides
 from codex.errors import ConfigError, UsageError
+from codex.records import record
 
 if TYPE_CHECKING:
     from codex.config.model import Config, _Section
@@ -38,7 +39,7 @@ OSS_MODEL = "gpt-oss:20b"
 SourceFor = Callable[[LocPath], Source]
 
 
-@dataclass
+@record
 class LoadedConfig:
     """The validated configuration plus what the CLI needs to explain it.
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import types
 import typing
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import field, fields, is_dataclass
 from typing import Any, Literal, TypeVar
 
-from codex.records import Record
+from codex.records import record
 
 ApprovalPolicyName = str  # a registered policy name; built-ins: untrusted, on-failure, on-request, never
 SandboxModeName = Literal["read-only", "workspace-write", "danger-full-access"]
@@ -31,8 +31,8 @@ def _limits(**limits: Any) -> dict[str, Any]:
     return limits
 
 
-@dataclass(repr=False, eq=False)
-class _Section(Record):
+@record
+class _Section:
     """A table of config.toml. Keys it does not declare are kept in ``extras``."""
 
     @property
@@ -148,7 +148,7 @@ def is_section(value: Any) -> bool:
     return is_dataclass(value) and isinstance(value, _Section)
 
 
-@dataclass(repr=False, eq=False)
+@record
 class ModelProviderInfo(_Section):
     """One ``[model_providers.<id>]`` entry (or a plugin's built-in provider)."""
 
@@ -193,7 +193,7 @@ class ModelProviderInfo(_Section):
         return value
 
 
-@dataclass(repr=False, eq=False)
+@record
 class SandboxWorkspaceWrite(_Section):
     """``[sandbox_workspace_write]``: what workspace-write adds to read-only."""
 
@@ -206,7 +206,7 @@ class SandboxWorkspaceWrite(_Section):
     allow_git_writes: bool = False
 
 
-@dataclass(repr=False, eq=False)
+@record
 class ShellEnvironmentPolicy(_Section):
     """``[shell_environment_policy]``: which variables a command the model runs sees."""
 
@@ -217,7 +217,7 @@ class ShellEnvironmentPolicy(_Section):
     include_only: list[str] = field(default_factory=list)
 
 
-@dataclass(repr=False, eq=False)
+@record
 class McpServerConfig(_Section):
     """``[mcp_servers.<name>]``: a stdio server (command) or a streamable HTTP one (url)."""
 
@@ -232,7 +232,7 @@ class McpServerConfig(_Section):
     tool_timeout_sec: float = field(default=60.0, metadata=_limits(gt=0))
 
 
-@dataclass(repr=False, eq=False)
+@record
 class History(_Section):
     """``[history]``: the interactive prompt's history file."""
 
@@ -240,7 +240,7 @@ class History(_Section):
     max_bytes: int | None = None
 
 
-@dataclass(repr=False, eq=False)
+@record
 class ApprovalSettings(_Section):
     """``[approval]`` (ours): extends the known-safe command list."""
 
@@ -248,7 +248,7 @@ class ApprovalSettings(_Section):
     elicitation_timeout_sec: float = field(default=600.0, metadata=_limits(gt=0))
 
 
-@dataclass(repr=False, eq=False)
+@record
 class OssSettings(_Section):
     """``[oss]`` (ours): the local-model flow of ``--oss``."""
 
@@ -257,7 +257,7 @@ class OssSettings(_Section):
     context_window: int = field(default=32768, metadata=_limits(ge=2048))
 
 
-@dataclass(repr=False, eq=False)
+@record
 class Profile(_Section):
     """``[profiles.<name>]``: any top-level setting, chosen by ``--profile`` or ``profile =``."""
 
@@ -270,7 +270,7 @@ class Profile(_Section):
     model_verbosity: str | None = None
 
 
-@dataclass(repr=False, eq=False)
+@record
 class Config(_Section):
     """The effective configuration after every layer has been merged."""
 

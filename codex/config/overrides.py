@@ -12,11 +12,11 @@ import json
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
 from codex.errors import ConfigError
+from codex.records import record
 
 KeyPath = tuple[str, ...]
 
@@ -24,7 +24,7 @@ _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
 _KEY_EXAMPLE = 'model_providers."my.host".base_url'
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Override:
     """One parsed ``-c`` argument: where it points, the value, and the text the user typed."""
 

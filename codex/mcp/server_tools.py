@@ -8,11 +8,13 @@ tool error naming each parameter and what was expected.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from codex.records import record
 
 if TYPE_CHECKING:
     from codex.config.loader import LoadedConfig
@@ -196,7 +198,7 @@ def _short(value: Any) -> str:
 # ---------------------------------------------------------------------------- config of a call
 
 
-@dataclass
+@record
 class ServerSettings:
     """What ``codex mcp`` was started with; every session it opens starts from these.
 

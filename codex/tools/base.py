@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from codex.protocol import ToolSpec
+from codex.records import record
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from codex.sandbox import ConfinedSpawner, SandboxBackend, SandboxPolicy
 
 
-@dataclass
+@record
 class ToolResult:
     """What goes back to the model as the call's output."""
 
@@ -84,7 +85,7 @@ class ToolContext(Protocol):
 Handler = Callable[[Any, ToolContext], Awaitable[ToolResult]]
 
 
-@dataclass
+@record
 class Tool:
     """A tool offered to the model.
 

@@ -13,13 +13,14 @@ import re
 import shlex
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from codex import events as ev
 from codex.cli.tui.markdown import MarkdownRenderer, MarkdownStream
 from codex.cli.tui.text import Palette, fit, sanitize, wrap
 from codex.protocol import FunctionCall, FunctionCallOutput, InputItem, Message, TokenUsage
+from codex.records import record
 
 OUTPUT_TAIL_LINES = 5
 LIVE_OUTPUT_LINES = 2
@@ -139,7 +140,7 @@ def user_lines(text: str, paint: Palette, width: int) -> list[str]:
     return [paint("› ", "bold", "cyan") + rows[0], *("  " + row for row in rows[1:])]
 
 
-@dataclass
+@record
 class RunningCommand:
     """A command between its begin and end events."""
 
@@ -149,7 +150,7 @@ class RunningCommand:
     output: str = ""
 
 
-@dataclass
+@record
 class TurnState:
     """What belongs to the turn in progress."""
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Literal
 
 from codex.errors import PatchError
+from codex.records import record
 from codex.tools.patch.diff import _diff_lines, _grouped_opcodes, _line_opcodes, _unified_range
 from codex.tools.patch.grammar import _NOTHING_CHANGED, AddFile, DeleteFile, UpdateFile, parse_patch
 from codex.tools.patch.matching import _update_content
@@ -17,7 +18,7 @@ from codex.tools.patch.matching import _update_content
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FileChange:
     """One verified file operation: ``path`` is absolute, contents are the exact decoded text.
 
@@ -82,7 +83,7 @@ def _entry(raw: str, cwd: Path) -> Path:
     return Path(os.path.realpath(joined.parent)) / joined.name
 
 
-@dataclass
+@record
 class _Overlay:
     """The file system as earlier hunks of the same patch will have left it."""
 

@@ -6,8 +6,9 @@ import os
 import re
 import shlex
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import cache
+
+from codex.records import record
 
 # --------------------------------------------------------------------------------------------
 # Recognising apply_patch run through a shell
@@ -32,7 +33,7 @@ def _heredoc_script() -> re.Pattern[str]:
     return re.compile(_HEREDOC_SCRIPT_SOURCE, re.VERBOSE)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ShellPatch:
     """A patch found in a shell command, and the directory a leading ``cd DIR &&`` named."""
 

@@ -6,11 +6,11 @@ import os
 import stat
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from codex.errors import PatchError
+from codex.records import record
 from codex.tools.patch.grammar import _NOTHING_CHANGED, SUCCESS_HEADER
 from codex.tools.patch.plan import FileChange, _display, _Overlay
 
@@ -19,7 +19,7 @@ from codex.tools.patch.plan import FileChange, _display, _Overlay
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
+@record
 class _Backup:
     data: bytes | None
     info: os.stat_result | None = None

@@ -8,9 +8,11 @@ instead of after the wire API's long request timeouts. ``transport`` swaps the n
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
+
+from codex.records import record
 
 if TYPE_CHECKING:
     import httpx
@@ -57,7 +59,7 @@ def model_matches(available: str, wanted: str) -> bool:
     return norm(available) == norm(wanted)
 
 
-@dataclass
+@record
 class ServerStatus:
     """What a probe found: reachable or not, the version, the installed models, or why not."""
 

@@ -19,7 +19,7 @@ import json
 import logging
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from codex.protocol import (
@@ -40,6 +40,7 @@ from codex.protocol import (
     TokenUsage,
     ToolSpec,
 )
+from codex.records import record
 from codex.wire import RetryableError
 from codex_ollama.client import server_root
 from codex_ollama.harmony import HarmonyTextFilter, clean_tool_name
@@ -158,7 +159,7 @@ def estimate_tokens(body: dict[str, Any]) -> int:
     return size // CHARS_PER_TOKEN
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class _Turn:
     text: list[str] = field(default_factory=list)
     thinking: list[str] = field(default_factory=list)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -38,6 +38,7 @@ from codex.protocol import (
     TokenUsage,
     ToolSpec,
 )
+from codex.records import record
 from codex.wire import RetryableError
 
 if TYPE_CHECKING:
@@ -161,14 +162,14 @@ def parse_usage(data: Any) -> TokenUsage | None:
     )
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class _PendingCall:
     call_id: str = ""
     name: str = ""
     arguments: list[str] = field(default_factory=list)
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class _Turn:
     """What a Chat stream has said so far; items are only complete at the end."""
 
