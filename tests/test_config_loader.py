@@ -321,12 +321,22 @@ def test_known_keys_of_the_peer_do_not_warn(codex_home: Path, write_config: Writ
         env = { TOKEN_FILE = "/run/token" }
         [history]
         persistence = "none"
+        [analytics]
+        enabled = false
         """
     )
     loaded = load(codex_home)
     assert loaded.warnings == []
     assert loaded.config.base_instructions == "You are terse."
     assert loaded.config.mcp_servers["docs"].args == ["--stdio"]
+    assert loaded.config.analytics.enabled is False
+
+
+def test_peer_analytics_switch_is_type_checked(codex_home: Path, write_config: WriteConfig) -> None:
+    path = write_config('[analytics]\nenabled = "no"\n')
+    with pytest.raises(ConfigError) as raised:
+        load(codex_home)
+    assert f"{path}:2:11: analytics.enabled" in str(raised.value)
 
 
 # --- bad input ------------------------------------------------------------------------------------

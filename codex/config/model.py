@@ -258,6 +258,14 @@ class OssSettings(_Section):
 
 
 @record
+class Analytics(_Section):
+    """``[analytics]``: the peer's usage-reporting switch, accepted so one config.toml serves
+    both programs (the peer needs ``enabled = false`` offline). We report nothing either way."""
+
+    enabled: bool = True
+
+
+@record
 class Profile(_Section):
     """``[profiles.<name>]``: any top-level setting, chosen by ``--profile`` or ``profile =``."""
 
@@ -303,6 +311,7 @@ class Config(_Section):
     oss_provider: str | None = None
     oss: OssSettings = field(default_factory=OssSettings)
     approval: ApprovalSettings = field(default_factory=ApprovalSettings)
+    analytics: Analytics = field(default_factory=Analytics)
     cwd: str | None = None
 
     def provider(self, provider_id: str | None = None) -> ModelProviderInfo:
