@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import types
 from collections.abc import Callable, Iterable
 from dataclasses import field
 from typing import Any, Generic, TypeVar
@@ -49,6 +50,10 @@ class PluginRecord:
         return self.error is not None
 
 
+_ABSENT = object()
+_MARKER = hookspecs.PROJECT + "_impl"  # the attribute pluggy's HookimplMarker sets
+
+
 class CodexPluginManager(pluggy.PluginManager):
     """A pluggy manager that also remembers where each plugin came from and what broke."""
 
@@ -72,6 +77,23 @@ class CodexPluginManager(pluggy.PluginManager):
         record.hooks = sorted(
             hook.name for hook in self.get_hookcallers(plugin) or [] if hook.name.startswith("codex_")
         )
+
+    def parse_hookimpl_opts(self, plugin: object, name: str) -> pluggy.HookimplOpts | None:
+        """pluggy's answer, without its descriptor-safe lookup for what is plainly no hook.
+
+        Registering looks at every name in a plugin module (its imports included) through
+        ``inspect.getattr_static``: ~130 lookups per start. A module's plain function without
+        our marker, or any value pluggy would not consider (not a function or method), is
+        skipped here; everything else still goes through pluggy.
+        """
+        if isinstance(plugin, types.ModuleType):
+            value = plugin.__dict__.get(name, _ABSENT)
+            if isinstance(value, types.FunctionType):
+                if _MARKER not in value.__dict__:
+                    return None
+            elif value is not _ABSENT and not isinstance(value, staticmethod | classmethod | types.MethodType):
+                return None
+        return super().parse_hookimpl_opts(plugin, name)
 
     def register_object(self, plugin: object, name: str, *, distribution: str = "(test)") -> None:
         """Register an in-memory plugin object (tests, embedding)."""
