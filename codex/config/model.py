@@ -10,8 +10,8 @@ instead of failing; wrong types and enum values fail with the key's path. Bounds
 live in each field's metadata (``_limits``), where the validator builder reads them.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: the loader reads these classes' field types on every
+# run (typing.get_type_hints), and evaluated annotations spare it compiling each one from text.
 import types
 import typing
 from dataclasses import field, fields, is_dataclass
