@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from codex import __version__
 from codex.cli.main import COMMANDS, cli
-from codex.cli.options import AGENT_FLAGS, CliState
+from codex.cli.options import AGENT_OPTIONS, CliState
 from codex.plugins import make_plugin_manager
 from tests.conftest import PluginSite, RunCodex
 
@@ -61,8 +61,8 @@ def test_help_lists_every_command_and_every_global_flag(run_codex: RunCodex) -> 
     assert result.returncode == 0
     for name, (_target, short_help) in COMMANDS.items():
         assert f"  {name} " in result.stdout and short_help in result.stdout
-    for _name, decls, _help in AGENT_FLAGS:
-        assert decls[-1] in result.stdout
+    for spec in AGENT_OPTIONS:
+        assert spec.decls[-1] in result.stdout
     assert "Examples:" in result.stdout
     # the separately installed example plugin adds a command
     assert "example-hello" in result.stdout and "Plugin commands:" in result.stdout

@@ -15,6 +15,11 @@ import sys
 
 from codex import __version__
 
+# `codex --version` imports nothing else: mypy reads the block below, Python skips it.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 _HELP_ARGS = (["--help"], ["-h"])
 _VERSION_ARGS = (["--version"], ["-V"])
 
@@ -30,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
         if cached is not None:
             sys.stdout.write(cached)
             return 0
-    code = _run_click(args)
+    code = _run_quickly(args) if args[:1] == ["exec"] else None
+    if code is None:
+        code = _run_click(args)
     if argv is None:
         _exit_now(code)
     return code
@@ -77,14 +84,17 @@ def _skip_httpx_cli() -> None:
     sys.modules["httpx._main"] = stub
 
 
-def _run_click(args: list[str]) -> int:
-    import click
+def _run_quickly(args: list[str]) -> int | None:
+    """``codex exec ...`` without click when its command line is a plain one, else None."""
+    from codex.cli.exec_run import quick_exec
 
+    return _guarded(lambda: quick_exec(args[1:]), args)
+
+
+def _run_click(args: list[str]) -> int:
     _skip_httpx_cli()
 
-    from codex.errors import CodexError
-
-    try:
+    def run() -> int:
         from codex.cli.main import cli
 
         if args in _HELP_ARGS:
@@ -93,13 +103,19 @@ def _run_click(args: list[str]) -> int:
             _write_help_cache(text)
             return 0
         result = cli.main(args=args, prog_name="codex", standalone_mode=False)
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Abort as exc:
-        interrupted = isinstance(exc.__context__, KeyboardInterrupt | EOFError)
-        sys.stderr.write("\nAborted.\n" if interrupted else "Aborted.\n")
-        return 130 if isinstance(exc.__context__, KeyboardInterrupt) else 1
+        return result if isinstance(result, int) else 0
+
+    code = _guarded(run, args)
+    assert code is not None
+    return code
+
+
+def _guarded(run: Callable[[], int | None], args: list[str]) -> int | None:
+    """Run a command, turning what stops it into a message and an exit status."""
+    from codex.errors import CodexError
+
+    try:
+        return run()
     except KeyboardInterrupt:
         sys.stderr.write("\nInterrupted.\n")
         return 130
@@ -114,7 +130,27 @@ def _run_click(args: list[str]) -> int:
             traceback.print_exc()
         sys.stderr.write(f"codex: error: {exc}\n")
         return exc.exit_code
-    return result if isinstance(result, int) else 0
+    except Exception as exc:
+        code = _click_exit(exc)
+        if code is None:
+            raise
+        return code
+
+
+def _click_exit(exc: Exception) -> int | None:
+    """The exit status for one of click's exceptions (click reports them itself), else None."""
+    click = sys.modules.get("click")
+    if click is None:
+        return None
+    if isinstance(exc, click.ClickException):
+        exc.show()
+        code: int = exc.exit_code
+        return code
+    if isinstance(exc, click.exceptions.Abort):
+        interrupted = isinstance(exc.__context__, KeyboardInterrupt | EOFError)
+        sys.stderr.write("\nAborted.\n" if interrupted else "Aborted.\n")
+        return 130 if isinstance(exc.__context__, KeyboardInterrupt) else 1
+    return None
 
 
 def _silence_stdout() -> None:

@@ -11,12 +11,14 @@ puts ``@agent_options`` on itself and calls ``loaded_config(ctx)``::
         loaded = loaded_config(ctx)          # LoadedConfig, warnings already on stderr
         pm = plugin_manager(ctx)             # one plugin manager per process
 
-click is imported inside the functions so that ``codex --version`` never pays for it.
+click is imported inside the functions so that ``codex --version`` never pays for it, and
+everything but the click glue lives on ``CliState``, so ``codex exec`` can run without click
+(``codex.cli.quick_parse`` reads the same ``OptionSpec`` declarations).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -33,79 +35,113 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 SANDBOX_MODES = ("read-only", "workspace-write", "danger-full-access")
 
-# (parameter name, flags, help). The help sentences are what `codex --help` teaches.
-AGENT_FLAGS: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    (
+
+@record(frozen=True)
+class OptionSpec:
+    """One command-line option, declared once for click and for ``codex.cli.quick_parse``.
+
+    ``kind``: "flag" (True when given), "value" (one value, the last one given wins) or
+    "multiple" (every value, in order). ``path``: "existing-dir" (a directory that exists,
+    passed as a Path) or "file" (a Path that is not a directory).
+    """
+
+    name: str
+    decls: tuple[str, ...]
+    help: str
+    kind: str = "value"
+    choices: tuple[str, ...] | None = None
+    metavar: str | None = None
+    path: str | None = None
+    default: Any = None
+    show_default: bool = False
+
+    def click_option(self) -> Callable[[F], F]:
+        """The click decorator declaring this option."""
+        import click
+
+        kwargs: dict[str, Any] = {"help": self.help, "default": self.default}
+        if self.kind == "flag":
+            kwargs.update(is_flag=True, default=bool(self.default))
+        elif self.kind == "multiple":
+            kwargs.update(multiple=True, default=None)
+        if self.metavar is not None:
+            kwargs["metavar"] = self.metavar
+        if self.show_default:
+            kwargs["show_default"] = True
+        if self.choices is not None:
+            kwargs["type"] = click.Choice(self.choices)
+        elif self.path == "existing-dir":
+            kwargs["type"] = click.Path(exists=True, file_okay=False, path_type=Path)
+        elif self.path == "file":
+            kwargs["type"] = click.Path(dir_okay=False, path_type=Path)
+        decorator: Callable[[F], F] = click.option(*self.decls, self.name, **kwargs)
+        return decorator
+
+
+# The help sentences are what `codex --help` teaches.
+AGENT_OPTIONS: tuple[OptionSpec, ...] = (
+    OptionSpec(
         "config_overrides",
         ("-c", "--config"),
         "Override a config.toml value for this run: -c key.path=value. The value is TOML "
         "(true, 5, [\"a\"], '\"o3\"') or else plain text; repeat for several keys.",
+        kind="multiple",
+        metavar="KEY=VALUE",
     ),
-    ("profile", ("-p", "--profile"), "Use the settings of [profiles.NAME] from config.toml."),
-    ("model", ("-m", "--model"), "The model to ask, e.g. o3 or gpt-5-codex."),
-    (
+    OptionSpec("profile", ("-p", "--profile"), "Use the settings of [profiles.NAME] from config.toml.", metavar="NAME"),
+    OptionSpec("model", ("-m", "--model"), "The model to ask, e.g. o3 or gpt-5-codex.", metavar="MODEL"),
+    OptionSpec(
         "sandbox_mode",
         ("-s", "--sandbox"),
         "Where commands the model runs may write: read-only, workspace-write (the working "
         "directory and temp dirs) or danger-full-access (anywhere, no sandbox).",
+        choices=SANDBOX_MODES,
+        metavar="MODE",
     ),
-    (
+    OptionSpec(
         "approval_policy",
         ("-a", "--ask-for-approval"),
         "When to ask before running a command: untrusted (anything not known to be safe), "
         "on-failure (retry unsandboxed only with approval), on-request (when the model asks) "
         "or never (plugins may add more).",
+        metavar="POLICY",
     ),
-    ("full_auto", ("--full-auto",), "Work without asking: --sandbox workspace-write and -a on-failure."),
-    (
+    OptionSpec(
+        "full_auto",
+        ("--full-auto",),
+        "Work without asking: --sandbox workspace-write and -a on-failure.",
+        kind="flag",
+    ),
+    OptionSpec(
         "dangerously_bypass",
         ("--dangerously-bypass-approvals-and-sandbox",),
         "Run every command without a sandbox and without asking. Only for disposable "
         "environments such as containers.",
+        kind="flag",
     ),
-    (
+    OptionSpec(
         "oss",
         ("--oss",),
         "Use a local open-weights model through the oss provider (Ollama, gpt-oss:20b unless "
         "-m or oss_model says otherwise).",
+        kind="flag",
     ),
-    ("cd", ("-C", "--cd"), "Work in this directory instead of the current one."),
-    (
+    OptionSpec(
+        "cd", ("-C", "--cd"), "Work in this directory instead of the current one.", metavar="DIR", path="existing-dir"
+    ),
+    OptionSpec(
         "strict_config",
         ("--strict-config",),
         "Treat unknown keys in config.toml and -c as errors instead of warnings.",
+        kind="flag",
     ),
 )
-
-_FLAG_NAMES = {"full_auto", "dangerously_bypass", "oss", "strict_config"}
 
 
 def agent_options(function: F) -> F:
     """Add the global agent flags to a click command (they are also on the ``codex`` group)."""
-    import click
-
-    for name, decls, help_text in reversed(AGENT_FLAGS):
-        if name in _FLAG_NAMES:
-            decorator = click.option(*decls, name, is_flag=True, default=False, help=help_text)
-        elif name == "config_overrides":
-            decorator = click.option(*decls, name, multiple=True, metavar="KEY=VALUE", help=help_text)
-        elif name == "sandbox_mode":
-            decorator = click.option(
-                *decls, name, type=click.Choice(SANDBOX_MODES), default=None, metavar="MODE", help=help_text
-            )
-        elif name == "cd":
-            decorator = click.option(
-                *decls,
-                name,
-                type=click.Path(exists=True, file_okay=False, path_type=Path),
-                default=None,
-                metavar="DIR",
-                help=help_text,
-            )
-        else:
-            metavar = {"profile": "NAME", "model": "MODEL", "approval_policy": "POLICY"}[name]
-            decorator = click.option(*decls, name, default=None, metavar=metavar, help=help_text)
-        function = decorator(function)
+    for spec in reversed(AGENT_OPTIONS):
+        function = spec.click_option()(function)
     return function
 
 
@@ -122,6 +158,83 @@ class CliState:
     plugin_commands_loaded: bool = False
     warned: set[str] = field(default_factory=set)
 
+    def warn(self, message: str) -> None:
+        """Print ``codex: warning: message`` to stderr, once per process."""
+        import sys
+
+        if message not in self.warned:
+            self.warned.add(message)
+            sys.stderr.write(f"codex: warning: {message}\n")
+            sys.stderr.flush()
+
+    def plugins(self) -> CodexPluginManager:
+        """The process's plugin manager (built-ins and entry points), made on first use."""
+        if self.plugin_manager is None:
+            from codex.plugins import make_plugin_manager
+
+            self.plugin_manager = make_plugin_manager()
+        return self.plugin_manager
+
+    def load(self, settings: Mapping[str, Any]) -> LoadedConfig:
+        """Load the configuration for these agent settings (once), printing warnings to stderr."""
+        if self.loaded is not None:
+            return self.loaded
+        from codex.config.loader import load_config
+
+        providers, owners = self.plugin_providers()
+        for plugin in self.plugins().records.values():
+            if plugin.error is not None:
+                self.warn(f"plugin {plugin.name!r} ({plugin.distribution}) is broken: {plugin.error}; "
+                          f"see `codex plugins`, or disable it with CODEX_DISABLE_PLUGINS={plugin.name}")
+        flags = {
+            "model": settings.get("model"),
+            "sandbox_mode": settings.get("sandbox_mode"),
+            "approval_policy": settings.get("approval_policy"),
+            "oss": settings.get("oss", False),
+            "full_auto": settings.get("full_auto", False),
+            "dangerously_bypass": settings.get("dangerously_bypass", False),
+            "cwd": settings.get("cd"),
+        }
+        loaded = load_config(
+            cli_overrides=settings.get("config_overrides", []),
+            profile=settings.get("profile"),
+            flags=flags,
+            strict=settings.get("strict_config", False),
+            plugin_providers=providers,
+            provider_plugins=owners,
+        )
+        for message in loaded.warnings:
+            self.warn(message)
+        self.loaded = loaded
+        return loaded
+
+    def plugin_providers(self) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+        """Provider entries from every plugin, and which plugin gave each id (first one wins)."""
+        from codex.config.model import is_section
+
+        providers: dict[str, dict[str, Any]] = {}
+        owners: dict[str, str] = {}
+        for plugin, value in self.plugins().call_each("codex_model_providers"):
+            if not isinstance(value, Mapping):
+                self.warn(f"plugin {plugin!r}: codex_model_providers must return a dict of provider entries")
+                continue
+            for provider_id, entry in value.items():
+                if provider_id in owners:
+                    self.warn(
+                        f"model provider {provider_id!r} is defined by both plugins {owners[provider_id]!r} "
+                        f"and {plugin!r}; using {owners[provider_id]!r}'s"
+                    )
+                    continue
+                try:
+                    as_dict = entry.to_data(exclude_none=True) if is_section(entry) else dict(entry)
+                except (TypeError, ValueError):
+                    self.warn(f"plugin {plugin!r} returned an unusable entry for model provider {provider_id!r}; "
+                              f"expected a table of provider settings, got {type(entry).__name__}")
+                    continue
+                providers[provider_id] = as_dict
+                owners[provider_id] = plugin
+        return providers, owners
+
 
 def cli_state(ctx: click.Context) -> CliState:
     """The CliState of this invocation (created on first use)."""
@@ -133,107 +246,47 @@ def cli_state(ctx: click.Context) -> CliState:
 
 def warn(ctx: click.Context, message: str) -> None:
     """Print ``codex: warning: message`` to stderr, once per process."""
-    import click
-
-    state = cli_state(ctx)
-    if message not in state.warned:
-        state.warned.add(message)
-        click.echo(f"codex: warning: {message}", err=True)
+    cli_state(ctx).warn(message)
 
 
 def plugin_manager(ctx: click.Context) -> CodexPluginManager:
     """The process's plugin manager (built-ins and entry points), made on first use."""
-    state = cli_state(ctx)
-    if state.plugin_manager is None:
-        from codex.plugins import make_plugin_manager
+    return cli_state(ctx).plugins()
 
-        state.plugin_manager = make_plugin_manager()
-    return state.plugin_manager
+
+def merge_agent_settings(levels: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """The agent flags of each command level (outermost first) as one mapping, later levels winning
+    and ``-c`` lists concatenated."""
+    merged: dict[str, Any] = {"config_overrides": []}
+    for params in levels:
+        for spec in AGENT_OPTIONS:
+            if spec.name not in params:
+                continue
+            value = params[spec.name]
+            if spec.kind == "multiple":
+                merged[spec.name] += list(value or ())
+            elif spec.kind == "flag":
+                merged[spec.name] = merged.get(spec.name, False) or bool(value)
+            elif value is not None:
+                merged[spec.name] = value
+    return merged
 
 
 def agent_settings(ctx: click.Context) -> dict[str, Any]:
     """The agent flags given anywhere on the command line, the subcommand's winning."""
-    merged: dict[str, Any] = {"config_overrides": []}
     chain: list[click.Context] = []
     current: click.Context | None = ctx
     while current is not None:
         chain.append(current)
         current = current.parent
-    for level in reversed(chain):  # root first, so deeper levels overwrite
-        for name, _decls, _help in AGENT_FLAGS:
-            if name not in level.params:
-                continue
-            value = level.params[name]
-            if name == "config_overrides":
-                merged[name] += list(value or ())
-            elif name in _FLAG_NAMES:
-                merged[name] = merged.get(name, False) or bool(value)
-            elif value is not None:
-                merged[name] = value
-    return merged
+    return merge_agent_settings(level.params for level in reversed(chain))
 
 
 def plugin_providers(ctx: click.Context) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     """Provider entries from every plugin, and which plugin gave each id (first one wins)."""
-    from codex.config.model import is_section
-
-    pm = plugin_manager(ctx)
-    providers: dict[str, dict[str, Any]] = {}
-    owners: dict[str, str] = {}
-    for plugin, value in pm.call_each("codex_model_providers"):
-        if not isinstance(value, Mapping):
-            warn(ctx, f"plugin {plugin!r}: codex_model_providers must return a dict of provider entries")
-            continue
-        for provider_id, entry in value.items():
-            if provider_id in owners:
-                warn(
-                    ctx,
-                    f"model provider {provider_id!r} is defined by both plugins {owners[provider_id]!r} "
-                    f"and {plugin!r}; using {owners[provider_id]!r}'s",
-                )
-                continue
-            try:
-                as_dict = entry.to_data(exclude_none=True) if is_section(entry) else dict(entry)
-            except (TypeError, ValueError):
-                warn(ctx, f"plugin {plugin!r} returned an unusable entry for model provider {provider_id!r}; "
-                     f"expected a table of provider settings, got {type(entry).__name__}")
-                continue
-            providers[provider_id] = as_dict
-            owners[provider_id] = plugin
-    return providers, owners
+    return cli_state(ctx).plugin_providers()
 
 
 def loaded_config(ctx: click.Context) -> LoadedConfig:
     """Load the configuration for this command line (once), printing warnings to stderr."""
-    state = cli_state(ctx)
-    if state.loaded is not None:
-        return state.loaded
-    from codex.config.loader import load_config
-
-    settings = agent_settings(ctx)
-    providers, owners = plugin_providers(ctx)
-    for plugin in plugin_manager(ctx).records.values():
-        if plugin.error is not None:
-            warn(ctx, f"plugin {plugin.name!r} ({plugin.distribution}) is broken: {plugin.error}; "
-                 f"see `codex plugins`, or disable it with CODEX_DISABLE_PLUGINS={plugin.name}")
-    flags = {
-        "model": settings.get("model"),
-        "sandbox_mode": settings.get("sandbox_mode"),
-        "approval_policy": settings.get("approval_policy"),
-        "oss": settings.get("oss", False),
-        "full_auto": settings.get("full_auto", False),
-        "dangerously_bypass": settings.get("dangerously_bypass", False),
-        "cwd": settings.get("cd"),
-    }
-    loaded = load_config(
-        cli_overrides=settings["config_overrides"],
-        profile=settings.get("profile"),
-        flags=flags,
-        strict=settings.get("strict_config", False),
-        plugin_providers=providers,
-        provider_plugins=owners,
-    )
-    for message in loaded.warnings:
-        warn(ctx, message)
-    state.loaded = loaded
-    return loaded
+    return cli_state(ctx).load(agent_settings(ctx))

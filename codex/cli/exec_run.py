@@ -1,0 +1,210 @@
+"""What ``codex exec`` does, without click: its options, and the run.
+
+``codex.cli.exec_cmd`` is the click command built from ``EXEC_OPTIONS``; ``quick_exec`` runs the
+same thing straight from ``sys.argv`` when ``codex.cli.quick_parse`` can read the command line
+as click would, which keeps click out of a scripted run's start-up.
+
+Nobody is there to answer questions, so exec always runs under the ``never`` approval policy:
+whatever would need approval is refused and the model is told why (it can then choose another
+way). The sandbox still applies (``-s``, ``--full-auto``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from codex.cli.options import AGENT_OPTIONS, CliState, OptionSpec, merge_agent_settings
+from codex.errors import CodexError, UsageError
+
+if TYPE_CHECKING:
+    from codex.cli.render_human import HumanRenderer
+    from codex.cli.render_json import JsonRenderer
+    from codex.config.loader import LoadedConfig
+    from codex.plugins import CodexPluginManager
+
+EXEC_OPTIONS: tuple[OptionSpec, ...] = (
+    OptionSpec("json_mode", ("--json",), "Print events as JSON lines on stdout (peer's exec schema).", kind="flag"),
+    OptionSpec(
+        "skip_git_repo_check",
+        ("--skip-git-repo-check",),
+        "Run even when the working directory is not inside a git repository.",
+        kind="flag",
+    ),
+    OptionSpec(
+        "color",
+        ("--color",),
+        "Colour the transcript on stderr.",
+        choices=("always", "never", "auto"),
+        default="auto",
+        show_default=True,
+    ),
+    OptionSpec(
+        "output_last_message",
+        ("-o", "--output-last-message"),
+        "Also write the final answer to this file.",
+        path="file",
+    ),
+    OptionSpec("last", ("--last",), "With `resume`: continue the most recent session.", kind="flag"),
+    OptionSpec(
+        "assume_yes",
+        ("-y", "--yes"),
+        "Answer yes to setup questions (e.g. start Ollama for --oss); never to command approvals.",
+        kind="flag",
+    ),
+)
+
+
+def quick_exec(argv: Sequence[str]) -> int | None:
+    """Run ``codex exec ARGV`` without click, or return None when click must read ARGV."""
+    from codex.cli.quick_parse import parse
+
+    params = parse((*AGENT_OPTIONS, *EXEC_OPTIONS), argv)
+    if params is None:
+        return None
+    return run_exec(CliState(), merge_agent_settings([params]), params)
+
+
+def run_exec(state: CliState, settings: Mapping[str, Any], params: Mapping[str, Any]) -> int:
+    """The body of ``codex exec``: ``params`` are the command's, ``settings`` the merged agent flags."""
+    resume_path, prompt_words = _split_resume(params["args"], params["last"])
+    loaded = state.load(settings)
+    if loaded.config.approval_policy != "never":
+        # exec has no one to ask; a configured policy would only turn every question into a refusal.
+        loaded.config.approval_policy = "never"
+        loaded.origins["approval_policy"] = "codex exec (never asks)"
+    prompt = _read_prompt(prompt_words)
+    if not params["skip_git_repo_check"] and not _inside_git_repo(loaded.cwd):
+        raise CodexError(
+            f"{loaded.cwd} is not inside a git repository, so changes could not be reviewed or undone. "
+            "Run `git init`, or pass --skip-git-repo-check."
+        )
+    color = params["color"]
+    use_color = color == "always" or (color == "auto" and sys.stderr.isatty() and "NO_COLOR" not in _env())
+    return asyncio.run(
+        _run(
+            state.plugins(),
+            loaded,
+            prompt,
+            params["json_mode"],
+            use_color,
+            params["output_last_message"],
+            resume_path,
+            params["assume_yes"],
+        )
+    )
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return dict(os.environ)
+
+
+def _split_resume(args: tuple[str, ...], last: bool) -> tuple[Path | None, tuple[str, ...]]:
+    from codex.config.loader import codex_home
+    from codex.rollout import find_session
+
+    if not args or args[0] != "resume":
+        if last:
+            raise UsageError("--last only goes with `codex exec resume`")
+        return None, args
+    rest = args[1:]
+    home = codex_home()
+    if last:
+        return find_session(home), rest
+    if not rest:
+        raise UsageError("`codex exec resume` needs a session id or --last")
+    return find_session(home, rest[0]), rest[1:]
+
+
+def _read_prompt(words: tuple[str, ...]) -> str:
+    prompt = " ".join(words)
+    stdin_text = ""
+    if prompt in ("", "-"):
+        if sys.stdin is None or sys.stdin.isatty():
+            raise UsageError("no prompt given: pass it as an argument, or pipe it on stdin")
+        stdin_text = sys.stdin.read()
+        prompt = ""
+    elif sys.stdin is not None and not sys.stdin.isatty():
+        stdin_text = _read_piped_stdin()
+    if stdin_text.strip():
+        # As the peer does: piped input joins an explicit prompt as a <stdin> block.
+        prompt = f"{prompt}\n\n<stdin>\n{stdin_text.strip()}\n</stdin>" if prompt else stdin_text.strip()
+    if not prompt.strip():
+        raise UsageError("the prompt is empty")
+    return prompt
+
+
+def _read_piped_stdin() -> str:
+    """Stdin that is a pipe or file joins the prompt; an inherited but idle descriptor does not block."""
+    import os
+    import select
+    import stat
+
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (OSError, ValueError):
+        return ""
+    if stat.S_ISREG(mode):
+        return sys.stdin.read()
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+        ready, _, _ = select.select([sys.stdin], [], [], 0.05)
+        return sys.stdin.read() if ready else ""
+    return ""
+
+
+def _inside_git_repo(cwd: Path) -> bool:
+    return any((d / ".git").exists() for d in (cwd, *cwd.parents))
+
+
+async def _run(
+    pm: CodexPluginManager,
+    loaded: LoadedConfig,
+    prompt: str,
+    json_mode: bool,
+    color: bool,
+    output_last_message: Path | None,
+    resume: Path | None,
+    assume_yes: bool = False,
+) -> int:
+    from codex import events as ev
+    from codex.engine import open_session, prepare_provider
+    from codex.ui import StderrUI
+
+    prepare_provider(pm, loaded, StderrUI(interactive=False, assume_yes=assume_yes))
+    renderer: HumanRenderer | JsonRenderer
+    if json_mode:
+        from codex.cli.render_json import JsonRenderer
+
+        renderer = JsonRenderer(sys.stdout)
+    else:
+        from codex.cli.render_human import HumanRenderer
+
+        renderer = HumanRenderer(sys.stdout, sys.stderr, color)
+    session = await open_session(pm, loaded, resume=resume)
+    session.submit(ev.UserInput(prompt))
+    last_message: str | None = None
+    failed = False
+    try:
+        while True:
+            event = await session.next_event()
+            msg = event.msg
+            if isinstance(msg, ev.ExecApprovalRequest | ev.PatchApprovalRequest):
+                # Unreachable under `never`, but a plugin policy might still ask: refuse, never hang.
+                session.submit(ev.ApprovalAnswer(msg.request_id, ev.ReviewDecision.DENIED, "exec cannot ask"))
+            renderer.handle(event)
+            if isinstance(msg, ev.TaskComplete):
+                last_message = msg.last_agent_message
+                break
+            if isinstance(msg, ev.Error | ev.TurnAborted):
+                failed = True
+                break
+    finally:
+        await session.close()
+    if output_last_message is not None:
+        output_last_message.write_text((last_message or "") + ("\n" if last_message else ""), encoding="utf-8")
+    return 1 if failed else 0
