@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codex import events as ev
 from codex.errors import CodexError
+from codex.ids import random_uuid
 from codex.instructions import BASE_INSTRUCTIONS, collect_agents_md, environment_context
 from codex.protocol import (
     Completed,
@@ -63,7 +63,7 @@ class Session:
         self.config = loaded.config
         self.services = services
         self.cwd = loaded.cwd
-        self.session_id = session_id or str(uuid.uuid4())
+        self.session_id = session_id or random_uuid()
         self.rollout = rollout
         self.history: list[InputItem] = list(history or [])
         self.tools = ToolRegistry(services.tools)

@@ -17,11 +17,11 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
+from codex.ids import new_call_id
 from codex.protocol import (
     Completed,
     Created,
@@ -284,7 +284,7 @@ class OllamaChatApi:
             # Ollama parses arguments into an object; a string is what the model wrote verbatim,
             # passed through as-is so the dispatcher can tell the model what was wrong with it.
             raw = arguments if isinstance(arguments, str) else json.dumps(arguments if arguments is not None else {})
-            call_id = str(call.get("id") or f"call_{uuid.uuid4().hex[:24]}")
+            call_id = str(call.get("id") or new_call_id())
             turn.calls.append((call_id, name, raw))
         if chunk.get("done"):
             turn.done = True

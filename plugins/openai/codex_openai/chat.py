@@ -14,12 +14,12 @@ differences that matter:
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from codex.ids import new_call_id
 from codex.protocol import (
     Completed,
     Created,
@@ -203,7 +203,7 @@ class _Turn:
         if text:
             items.append(Message(role="assistant", text=text))
         for _, call in sorted(self.calls.items()):
-            call_id = call.call_id or f"call_{uuid.uuid4().hex[:24]}"
+            call_id = call.call_id or new_call_id()
             arguments = "".join(call.arguments)
             if call.name in freeform:
                 text = _freeform_input(arguments)
