@@ -13,7 +13,8 @@ A class declared as
 behaves like ``@dataclass(slots=True)``: same fields, defaults, ``field(...)`` options and
 ``dataclasses.fields/asdict/replace`` support, a ``__repr__`` and ``__eq__`` field by field,
 ``frozen=True`` instances that refuse assignment and hash by value. The difference is when the
-work happens: its ``__init__`` is compiled the first time the class is instantiated, and
+work happens: its first few instances are built by one shared ``__init__`` that reads the
+fields, a class built more often gets a compiled ``__init__`` like dataclass's, and
 ``__repr__``/``__eq__``/``__hash__`` are shared functions rather than generated per class.
 
 Supported ``field()`` options: ``default``, ``default_factory``, ``init``, ``repr``, ``compare``,
@@ -129,14 +130,66 @@ def _with_slots(cls: Any, own: list[str]) -> Any:
     return slotted
 
 
+# Compiling an __init__ costs ~0.1 ms; most classes are built a handful of times per run. The
+# first calls go through one shared, slower __init__ that reads the fields; a class built more
+# often than this gets its compiled one.
+GENERIC_CALLS = 8
+
+
 def _compile_on_first_use(cls: Any, frozen: bool) -> Callable[..., None]:
+    calls = 0
+    plan: list[tuple[str, bool, Any, Any]] | None = None
+
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        nonlocal calls, plan
+        calls += 1
+        if calls <= GENERIC_CALLS:
+            if plan is None:
+                plan = _init_plan(cls)
+            if _generic_init(self, plan, frozen, args, kwargs):
+                return
         init = _make_init(cls, frozen)
         cls.__init__ = init
-        init(self, *args, **kwargs)
+        init(self, *args, **kwargs)  # also what raises dataclass's TypeError for bad arguments
 
     __init__.__qualname__ = f"{cls.__qualname__}.__init__"
     return __init__
+
+
+def _init_plan(cls: Any) -> list[tuple[str, bool, Any, Any]]:
+    """(name, in __init__, default, default factory) of each field, in order."""
+    return [
+        (name, item.init, item.default, item.default_factory)
+        for name, item in cls.__dataclass_fields__.items()
+        if item._field_type is _FIELD
+    ]
+
+
+def _generic_init(
+    self: Any, plan: list[tuple[str, bool, Any, Any]], frozen: bool, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> bool:
+    """Set the fields as the compiled ``__init__`` would; False (to let it raise) on bad arguments."""
+    setter = object.__setattr__ if frozen else setattr
+    position = used = 0
+    for name, init, default, factory in plan:
+        if init and position < len(args):
+            if name in kwargs:
+                return False
+            value = args[position]
+            position += 1
+        elif init and name in kwargs:
+            value = kwargs[name]
+            used += 1
+        elif default is not MISSING:
+            value = default
+        elif factory is not MISSING:
+            value = factory()
+        elif init:
+            return False  # a required argument is missing
+        else:
+            continue
+        setter(self, name, value)
+    return position == len(args) and used == len(kwargs)
 
 
 def _make_init(cls: Any, frozen: bool) -> Callable[..., None]:
