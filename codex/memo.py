@@ -105,7 +105,9 @@ class Memo:
             with open(tmp, "w", encoding="utf-8") as handle:
                 json.dump(entries, handle, separators=(",", ":"))
             os.replace(tmp, self.path)
-        except (OSError, TypeError, ValueError):
+        except (OSError, TypeError, ValueError) as exc:
+            if not isinstance(exc, OSError):
+                entries.pop(key, None)  # not JSON (a date, say): remember nothing rather than break later puts
             try:
                 os.unlink(tmp)
             except OSError:

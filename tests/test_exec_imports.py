@@ -1,8 +1,10 @@
 """What a ``codex exec`` that has run before does not import.
 
-Start-up is most of such a run, and each of these costs tens of milliseconds: pydantic (config
-checks and tool schemas are remembered), httpx (requests go through codex.http1), and the wire
-APIs, tools and renderers the run does not use. A change that drags one back in fails here.
+Start-up is most of such a run, and each of these costs milliseconds to tens of them: pydantic
+(config checks and tool schemas are remembered), httpx (requests go through codex.http1), click
+(a plain command line is read by codex.cli.quick_parse), tomllib (the parsed config.toml is
+remembered), uuid (codex.ids), and the wire APIs, tools and renderers the run does not use.
+A change that drags one back in fails here.
 
 The probe is ``sys.modules`` when the process exits (``-X importtime`` does not see modules
 loaded through ``importlib.import_module``, which is how codex loads references).
@@ -19,8 +21,8 @@ import pytest
 
 from tests.mock_model import Call, MockModelServer, Text, mock_model  # noqa: F401  (fixture)
 
-NOT_IMPORTED = ("pydantic", "httpx", "httpcore", "anyio", "codex_ollama.wire", "codex_ollama.startup",
-                "codex.tools.arguments", "codex.config.schema")
+NOT_IMPORTED = ("pydantic", "httpx", "httpcore", "anyio", "click", "tomllib", "uuid",
+                "codex_ollama.wire", "codex_ollama.startup", "codex.tools.arguments", "codex.config.schema")
 # Code for work an answer without tool calls does not do: tools, commands, the other renderer.
 NOT_IMPORTED_WITHOUT_TOOLS = (*NOT_IMPORTED, "codex.tools.shell", "codex.tools.patch_tool", "codex.tools.plan",
                               "codex.execution", "codex.cli.render_json", "codex_seatbelt.policy")

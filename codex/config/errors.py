@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import bisect
 import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codex.config.overrides import format_key_path, format_value
 from codex.records import record
+
+if TYPE_CHECKING:
+    import tomllib
 
 LocPath = tuple[str | int, ...]
 
@@ -92,6 +94,8 @@ class _KeyLocator:
         text = self.text
         start = self.pos
         if text[start] == '"':
+            import tomllib
+
             self.skip_basic_string()
             decoded: Any = tomllib.loads(f"k = {text[start:self.pos]}\n")["k"]
             return str(decoded)
@@ -206,6 +210,8 @@ def locate_keys(text: str) -> dict[LocPath, tuple[int, int]]:
     Best effort: on text the scanner does not understand it returns what it found so far,
     and callers fall back to the nearest located parent.
     """
+    import tomllib
+
     locator = _KeyLocator(text)
     try:
         locator.run()

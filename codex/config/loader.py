@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import os
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import field
 from pathlib import Path
@@ -119,11 +118,7 @@ def _read_config_file(config_path: Path) -> tuple[dict[str, Any], SourceFor]:
 
 def parse_config_text(text: str, config_path: Path) -> tuple[dict[str, Any], SourceFor]:
     """Parse TOML text as config.toml, raising a ConfigError that points at a syntax error."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(syntax_error_message(config_path, text, exc)) from None
-    locations = locate_keys(text)
+    data, locations = _parse_remembered(text, config_path)
     name = config_path.name
 
     def source_for(path: LocPath) -> Source:
@@ -135,6 +130,34 @@ def parse_config_text(text: str, config_path: Path) -> tuple[dict[str, Any], Sou
         return Source(name, str(config_path))
 
     return data, source_for
+
+
+def _parse_remembered(text: str, config_path: Path) -> tuple[dict[str, Any], dict[LocPath, tuple[int, int]]]:
+    """The parsed text and where each key is, remembered by the text's digest.
+
+    Reading TOML costs tomllib's import (~3 ms: it compiles its regular expressions) on every
+    run for a file that rarely changes. Only JSON-exact results are remembered (a file with
+    dates or times is parsed each time); an edited file has another digest.
+    """
+    import hashlib
+
+    from codex.memo import Memo
+
+    memo = Memo.shared("config-parsed")
+    key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    remembered = memo.get(key)
+    if isinstance(remembered, dict):
+        located = {tuple(entry[0]): (entry[1], entry[2]) for entry in remembered["locations"]}
+        return copy.deepcopy(remembered["data"]), located
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(syntax_error_message(config_path, text, exc)) from None
+    locations = locate_keys(text)
+    memo.put(key, {"data": data, "locations": [[list(path), *where] for path, where in locations.items()]})
+    return data, locations
 
 
 # --- unknown keys ----------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
 from typing import Any
@@ -53,6 +52,8 @@ def parse_key_path(text: str, *, what: str = "key") -> KeyPath:
     if "\n" in stripped or "\r" in stripped:
         raise bad
     # TOML's own parser is the reference for key syntax (escapes, quoting, whitespace round dots).
+    import tomllib  # only for -c and `codex config set`: a run from the memo parses no TOML
+
     try:
         table: Any = tomllib.loads(f"{stripped} = 0\n")
     except tomllib.TOMLDecodeError:
@@ -72,6 +73,8 @@ def parse_value(text: str) -> Any:
     >>> parse_value("true"), parse_value("[1, 2]"), parse_value("o3"), parse_value('"o3"')
     (True, [1, 2], 'o3', 'o3')
     """
+    import tomllib
+
     try:
         parsed = tomllib.loads(f"value = {text}\n")
     except tomllib.TOMLDecodeError:
