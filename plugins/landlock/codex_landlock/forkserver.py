@@ -47,6 +47,20 @@ MAX_MESSAGE = 1 << 20  # argv + env + policy of one command
 START_TIMEOUT_SECONDS = 10.0
 
 
+def _exits_within(pid: int, timeout: float) -> bool:
+    """Whether ``pid`` ends within ``timeout``, woken by its exit (a pidfd) rather than by
+    Popen.wait's sleep-and-poll loop, which overshoots the server's ~1 ms shutdown by a few ms."""
+    try:
+        descriptor = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return True  # no pidfd here: Popen.wait's own loop does the waiting
+    try:
+        ready, _, _ = select.select([descriptor], [], [], timeout)
+    finally:
+        os.close(descriptor)
+    return bool(ready)
+
+
 class ForkServerError(Exception):
     """The fork server is gone or answered something unexpected."""
 
@@ -178,6 +192,8 @@ class ForkServer:
         import subprocess
 
         self._socket.close()
+        if not _exits_within(self._process.pid, START_TIMEOUT_SECONDS):
+            self._process.kill()
         try:
             self._process.wait(timeout=START_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
