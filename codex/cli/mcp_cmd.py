@@ -15,7 +15,15 @@ from typing import Any
 
 import click
 
-from codex.cli.options import agent_options, agent_settings, loaded_config, plugin_manager, plugin_providers, warn
+from codex.cli.options import (
+    agent_options,
+    agent_settings,
+    config_flags,
+    loaded_config,
+    plugin_manager,
+    plugin_providers,
+    warn,
+)
 from codex.errors import CodexError, ConfigError, UsageError
 
 _NAME = re.compile(r"[A-Za-z0-9_-]+\Z")
@@ -73,15 +81,7 @@ def serve(ctx: click.Context) -> None:
     loaded = loaded_config(ctx)  # a broken config.toml is reported now, not at the first call
     settings = agent_settings(ctx)
     providers, owners = plugin_providers(ctx)
-    flags = {
-        "model": settings.get("model"),
-        "sandbox_mode": settings.get("sandbox_mode"),
-        "approval_policy": settings.get("approval_policy"),
-        "oss": settings.get("oss", False),
-        "full_auto": settings.get("full_auto", False),
-        "dangerously_bypass": settings.get("dangerously_bypass", False),
-        "cwd": settings.get("cd"),
-    }
+    flags = config_flags(settings)
     server_settings = ServerSettings(
         cwd=loaded.cwd,
         home=loaded.codex_home,

@@ -186,19 +186,10 @@ class CliState:
             if plugin.error is not None:
                 self.warn(f"plugin {plugin.name!r} ({plugin.distribution}) is broken: {plugin.error}; "
                           f"see `codex plugins`, or disable it with CODEX_DISABLE_PLUGINS={plugin.name}")
-        flags = {
-            "model": settings.get("model"),
-            "sandbox_mode": settings.get("sandbox_mode"),
-            "approval_policy": settings.get("approval_policy"),
-            "oss": settings.get("oss", False),
-            "full_auto": settings.get("full_auto", False),
-            "dangerously_bypass": settings.get("dangerously_bypass", False),
-            "cwd": settings.get("cd"),
-        }
         loaded = load_config(
             cli_overrides=settings.get("config_overrides", []),
             profile=settings.get("profile"),
-            flags=flags,
+            flags=config_flags(settings),
             strict=settings.get("strict_config", False),
             plugin_providers=providers,
             provider_plugins=owners,
@@ -252,6 +243,19 @@ def warn(ctx: click.Context, message: str) -> None:
 def plugin_manager(ctx: click.Context) -> CodexPluginManager:
     """The process's plugin manager (built-ins and entry points), made on first use."""
     return cli_state(ctx).plugins()
+
+
+def config_flags(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The dedicated flags among merged agent settings, as ``load_config(flags=...)`` takes them."""
+    return {
+        "model": settings.get("model"),
+        "sandbox_mode": settings.get("sandbox_mode"),
+        "approval_policy": settings.get("approval_policy"),
+        "oss": settings.get("oss", False),
+        "full_auto": settings.get("full_auto", False),
+        "dangerously_bypass": settings.get("dangerously_bypass", False),
+        "cwd": settings.get("cd"),
+    }
 
 
 def merge_agent_settings(levels: Iterable[Mapping[str, Any]]) -> dict[str, Any]:

@@ -45,11 +45,7 @@ def parse(specs: Sequence[OptionSpec], argv: Sequence[str]) -> dict[str, Any] | 
                 return None
             if spec.kind == "flag":
                 _store(given, spec, True)
-            elif has_value:
-                _store(given, spec, value)
-            elif rest:
-                _store(given, spec, rest.pop(0))
-            else:
+            elif not _take_value(given, spec, value if has_value else None, rest):
                 return None
         elif not _short_cluster(word, by_decl, given, rest):
             return None
@@ -65,14 +61,18 @@ def _short_cluster(word: str, by_decl: dict[str, OptionSpec], given: dict[str, A
         if spec.kind == "flag":
             _store(given, spec, True)
             continue
-        attached = word[index + 1 :]
-        if attached:
-            _store(given, spec, attached)
-        elif rest:
-            _store(given, spec, rest.pop(0))
-        else:
-            return False
-        return True
+        return _take_value(given, spec, word[index + 1 :] or None, rest)
+    return True
+
+
+def _take_value(given: dict[str, Any], spec: OptionSpec, attached: str | None, rest: list[str]) -> bool:
+    """Store the option's value: ``attached`` to its name, else the next word (False: none left)."""
+    if attached is not None:
+        _store(given, spec, attached)
+    elif rest:
+        _store(given, spec, rest.pop(0))
+    else:
+        return False
     return True
 
 
