@@ -92,9 +92,23 @@ def scenario(
             program.walls.append(wall)
             program.rss.append(rss)
     return [
-        (p.name, {"label": label, "wall_ms": median_ms(p.walls), "rss_mib": sorted(p.rss)[len(p.rss) // 2]})
+        (
+            p.name,
+            {"label": label, "wall_ms": median_ms(p.walls), "rss_mib": sorted(p.rss)[len(p.rss) // 2],
+             "walls": list(p.walls)},
+        )
         for p in programs
     ]
+
+
+def pair_ratios(ours: list[float], theirs: list[float]) -> str:
+    """The spread of ours/theirs over runs made back to back: how much the machine's drift moves
+    the ratio (the medians' ratio is the headline number)."""
+    ratios = sorted(a / b for a, b in zip(ours, theirs, strict=True))
+
+    def at(fraction: float) -> float:
+        return ratios[min(len(ratios) - 1, int(fraction * len(ratios)))]
+    return f"per back-to-back pair: median {at(0.5):.2f}x, 10th-90th percentile {at(0.1):.2f}-{at(0.9):.2f}x"
 
 
 def main() -> None:
@@ -135,7 +149,8 @@ def main() -> None:
         theirs = {r["label"]: r for n, r in results if n == "rust"}
         for label in ours:
             ratio = ours[label]["wall_ms"] / theirs[label]["wall_ms"]
-            print(f"ratio python/rust {label}: wall {ratio:.2f}x")
+            spread = pair_ratios(ours[label]["walls"], theirs[label]["walls"])
+            print(f"ratio python/rust {label}: wall {ratio:.2f}x ({spread})")
     else:
         print("(Rust peer not found: npm install --prefix benchmarks/.peer @openai/codex@0.169.0)")
 
