@@ -75,13 +75,15 @@ _TRY_AGAIN = re.compile(r"try again in\s*(\d+(?:\.\d+)?)\s*(ms|s|seconds?)\b", r
 @cache
 def user_agent() -> str:
     """``codex-py/<version> (<os> <release>; <arch>) python/<version>``, sent on every request."""
-    import platform
+    import sys
 
     from codex import __version__
 
-    system = f"{platform.system() or 'unknown'} {platform.release()}".strip()
-    arch = platform.machine() or "unknown"
-    return f"codex-py/{__version__} ({system}; {arch}) python/{platform.python_version()}"
+    # What platform.system()/release()/machine() read on POSIX, without importing platform (~3 ms).
+    uname = os.uname() if hasattr(os, "uname") else None
+    system = f"{uname.sysname} {uname.release}" if uname else sys.platform
+    arch = (uname.machine if uname else "") or "unknown"
+    return f"codex-py/{__version__} ({system}; {arch}) python/{sys.version.split()[0]}"
 
 
 def provider_label(provider: ModelProviderInfo) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import tomllib
 from typing import Any
 
@@ -109,7 +110,8 @@ def test_key_paths_round_trip_through_their_text(path: tuple[str, ...]) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["plain", 'quote " and \\ backslash\nnewline', 7, 2.5, True, [], ["a", 1], {"k": "v", "a b": [True]}, {}],
+    ["plain", 'quote " and \\ backslash\nnewline', 7, 2.5, True, [], ["a", 1], {"k": "v", "a b": [True]}, {},
+     datetime.date(1979, 5, 27), datetime.time(7, 32), datetime.datetime(1979, 5, 27, 7, 32, tzinfo=datetime.UTC)],
 )
 def test_format_value_writes_toml_that_reads_back(value: Any) -> None:
     assert tomllib.loads(f"x = {format_value(value)}")["x"] == value

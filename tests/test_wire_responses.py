@@ -91,6 +91,11 @@ def test_request_fields_and_headers(mock_model: MockModelServer, monkeypatch: py
     assert headers["accept"] == "text/event-stream"
     assert headers["content-type"] == "application/json"
     assert re.fullmatch(r"codex-py/\d+\.\d+\.\d+\S* \([^;]+; [^)]+\) python/3\.\d+\.\d+", headers["user-agent"])
+    import platform
+
+    assert headers["user-agent"].endswith(
+        f"({platform.system()} {platform.release()}; {platform.machine()}) python/{platform.python_version()}"
+    )
 
     body = request.json
     assert body["model"] == "gpt-5-codex"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, time
 from typing import Any
 
 from codex.errors import ConfigError
@@ -142,8 +141,8 @@ def format_value(value: Any) -> str:
     if isinstance(value, str):
         # JSON string escapes are a subset of TOML basic-string escapes.
         return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
+    if type(value).__module__ == "datetime":  # date, time, datetime (not imported for a rare type)
+        return str(value.isoformat())
     if isinstance(value, Mapping):
         if not value:
             return "{}"
