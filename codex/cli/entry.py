@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         if cached is not None:
             sys.stdout.write(cached)
             return 0
+    _skip_httpx_cli()
     code = _run_quickly(args) if args[:1] == ["exec"] else None
     if code is None:
         code = _run_click(args)
@@ -92,8 +93,6 @@ def _run_quickly(args: list[str]) -> int | None:
 
 
 def _run_click(args: list[str]) -> int:
-    _skip_httpx_cli()
-
     def run() -> int:
         from codex.cli.main import cli
 
