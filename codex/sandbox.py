@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Sequence
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import field
 from enum import Enum
 from pathlib import Path
@@ -29,6 +31,16 @@ class SandboxMode(str, Enum):
 # command cannot rewrite git hooks or codex's own per-project config.
 PROTECTED_SUBDIRS: tuple[str, ...] = (".git", ".codex")
 
+# Bounds of the session-start search for nested repositories below the writable roots: the search
+# goes breadth first, so shallow repositories are found first, and stops at whichever bound comes
+# first. What it did not reach is not protected (see plugins/landlock/README.md).
+NESTED_SCAN_MAX_DIRECTORIES = 4000
+NESTED_SCAN_SECONDS = 0.3
+# Every protected path travels in the helper's argv (one argument is capped at 128 KiB).
+NESTED_SCAN_MAX_FOUND = 256
+# A `.git` file ("gitdir: ...") is a few hundred bytes; anything bigger is not one.
+_GIT_FILE_MAX_BYTES = 4096
+
 
 @record(frozen=True)
 class SandboxPolicy:
@@ -38,13 +50,19 @@ class SandboxPolicy:
 
         policy = SandboxPolicy.build(SandboxMode.WORKSPACE_WRITE, cwd=Path.cwd())
         policy.writable_roots  # (cwd, /tmp, $TMPDIR) resolved
+        policy.protected_paths  # e.g. (repo/.git, ~/.codex) when they lie in a writable root
     """
 
     mode: SandboxMode
     writable_roots: tuple[Path, ...] = ()
     network_access: bool = False
-    # Names kept read-only inside writable roots (``allow_git_writes`` drops ".git").
+    # Names kept read-only at the top of every writable root (``allow_git_writes`` drops ".git"),
+    # including entries created after the session started.
     protected_names: tuple[str, ...] = PROTECTED_SUBDIRS
+    # Resolved paths inside writable roots that stay read-only, found once at session start: the
+    # repository around cwd (and a worktree's real git directories), nested repositories and
+    # ``.codex`` directories below the roots, and codex's own state directories.
+    protected_paths: tuple[Path, ...] = ()
 
     @classmethod
     def build(
@@ -56,8 +74,14 @@ class SandboxPolicy:
         exclude_tmpdir_env_var: bool = False,
         exclude_slash_tmp: bool = False,
         allow_git_writes: bool = False,
+        state_dirs: Sequence[Path] = (),
     ) -> SandboxPolicy:
-        """Resolve the configured roots into absolute, existing, de-duplicated paths."""
+        """Resolve the configured roots into absolute, existing, de-duplicated paths.
+
+        ``state_dirs`` are directories of codex's own (CODEX_HOME, the cache) that must stay
+        read-only when they lie inside a writable root; the caller creates them first, since a
+        read-only mount needs something to cover.
+        """
         if mode is SandboxMode.DANGER_FULL_ACCESS:
             return cls(mode, (), True)
         if mode is SandboxMode.READ_ONLY:
@@ -74,7 +98,8 @@ class SandboxPolicy:
             if path.exists() and path not in roots:
                 roots.append(path)
         protected = tuple(n for n in PROTECTED_SUBDIRS if not (allow_git_writes and n == ".git"))
-        return cls(mode, tuple(roots), network_access, protected)
+        found = find_protected_paths(cwd, roots, protected, state_dirs)
+        return cls(mode, tuple(roots), network_access, protected, found)
 
     @property
     def is_restrictive(self) -> bool:
@@ -83,20 +108,30 @@ class SandboxPolicy:
 
     @property
     def read_only_subpaths(self) -> tuple[Path, ...]:
-        """The protected ``.git`` / ``.codex`` paths that exist inside writable roots."""
-        found: list[Path] = []
+        """The protected paths that exist now inside writable roots.
+
+        ``protected_paths`` plus the protected names at the top of each root; every backend
+        makes these read-only.
+        """
+        found: list[Path] = [path for path in self.protected_paths if os.path.lexists(path)]
         for root in self.writable_roots:
             for name in self.protected_names:
                 sub = root / name
-                if sub.exists():
+                if os.path.lexists(sub) and sub not in found:
                     found.append(sub)
         return tuple(found)
 
     def allows_write(self, path: Path) -> bool:
-        """Whether ``path`` (already resolved) lies inside a writable root and no protected subpath."""
+        """Whether ``path`` (already resolved) lies inside a writable root and no protected path.
+
+        Protected paths count whether or not they exist yet, so a patch cannot create
+        ``.git/hooks/...`` at the top of a root either.
+        """
         if self.mode is SandboxMode.DANGER_FULL_ACCESS:
             return True
-        if any(path == sub or sub in path.parents for sub in self.read_only_subpaths):
+        protected = [*self.protected_paths]
+        protected.extend(root / name for root in self.writable_roots for name in self.protected_names)
+        if any(path == sub or sub in path.parents for sub in protected):
             return False
         return any(path == root or root in path.parents for root in self.writable_roots)
 
@@ -107,6 +142,106 @@ class SandboxPolicy:
         net = "network on" if self.network_access else "network off"
         roots = ", ".join(str(r) for r in self.writable_roots)
         return f"workspace-write ({net}; writable: {roots})"
+
+
+def find_protected_paths(
+    cwd: Path,
+    roots: Sequence[Path],
+    names: Sequence[str],
+    state_dirs: Sequence[Path] = (),
+    max_directories: int = NESTED_SCAN_MAX_DIRECTORIES,
+    seconds: float = NESTED_SCAN_SECONDS,
+) -> tuple[Path, ...]:
+    """The resolved paths inside ``roots`` that must stay read-only, found once per session.
+
+    - every ``.git``/``.codex`` (of ``names``) in ``cwd`` and its ancestors: the repository
+      around cwd, and a superproject around a submodule;
+    - for a ``.git`` *file* (worktree, submodule), the git directory it points to and that
+      directory's ``commondir`` (the main repository's ``.git``, which holds hooks and config);
+    - every ``.git``/``.codex`` below the roots, breadth first within ``max_directories``
+      directories and ``seconds`` (symlinks are not followed);
+    - each of ``state_dirs`` that lies strictly inside a root.
+
+    Paths outside every root are left out: the backends keep those read-only anyway.
+    """
+    found: list[Path] = []
+
+    def add(path: Path) -> None:
+        resolved = Path(os.path.realpath(path))
+        if resolved not in found and any(root in resolved.parents for root in roots):
+            found.append(resolved)
+
+    def add_entry(entry: Path) -> None:
+        add(entry)
+        if entry.name == ".git":
+            for target in git_pointer_targets(entry):
+                add(target)
+
+    start = Path(os.path.realpath(cwd))
+    for directory in (start, *start.parents):
+        for name in names:
+            if os.path.lexists(directory / name):
+                add_entry(directory / name)
+    for state in state_dirs:
+        add(Path(state).expanduser())
+    _scan_nested(roots, names, max_directories, seconds, add_entry)
+    return tuple(found)
+
+
+def _scan_nested(
+    roots: Sequence[Path], names: Sequence[str], max_directories: int, seconds: float, add_entry: Callable[[Path], None]
+) -> None:
+    """Breadth-first search below ``roots`` for entries called one of ``names`` (bounded)."""
+    if not names:
+        return
+    deadline = time.monotonic() + seconds
+    queue = deque(roots)
+    visited = 0
+    found = 0
+    while queue and visited < max_directories and found < NESTED_SCAN_MAX_FOUND:
+        if time.monotonic() > deadline:
+            break
+        directory = queue.popleft()
+        visited += 1
+        try:
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    if entry.name in names:
+                        add_entry(Path(entry.path))
+                        found += 1
+                    elif entry.is_dir(follow_symlinks=False):
+                        queue.append(Path(entry.path))
+        except OSError:
+            continue  # unreadable or gone: nothing to protect that a command could reach either
+
+
+def git_pointer_targets(dot_git: Path) -> list[Path]:
+    """The directories a ``.git`` file points to: its ``gitdir`` and that one's ``commondir``.
+
+    A worktree's ``.git`` file names ``<main>/.git/worktrees/<name>``, whose ``commondir`` names
+    ``<main>/.git``; a submodule's names ``<super>/.git/modules/<name>``. A ``.git`` directory of
+    a linked worktree may carry a ``commondir`` of its own. Unreadable or malformed files give none.
+    """
+    targets: list[Path] = []
+    gitdir = dot_git
+    if not dot_git.is_dir():
+        try:
+            with open(dot_git, "rb") as handle:
+                text = handle.read(_GIT_FILE_MAX_BYTES).decode("utf-8", "replace")
+        except OSError:
+            return targets
+        first = text.splitlines()[0] if text else ""
+        if not first.startswith("gitdir:"):
+            return targets
+        gitdir = dot_git.parent / first.removeprefix("gitdir:").strip()
+        targets.append(gitdir)
+    try:
+        common = (gitdir / "commondir").read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return targets
+    if common:
+        targets.append(gitdir / common)
+    return targets
 
 
 @record(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codex.errors import SandboxError
@@ -38,15 +39,35 @@ def sandbox_policy_for(loaded: LoadedConfig) -> SandboxPolicy:
     """The session's SandboxPolicy from ``sandbox_mode`` and ``[sandbox_workspace_write]``."""
     config = loaded.config
     ww = config.sandbox_workspace_write
+    mode = SandboxMode(config.sandbox_mode)
+    state_dirs = codex_state_dirs(loaded.codex_home) if mode is SandboxMode.WORKSPACE_WRITE else []
     return SandboxPolicy.build(
-        SandboxMode(config.sandbox_mode),
+        mode,
         loaded.cwd,
         ww.writable_roots,
         ww.network_access,
         ww.exclude_tmpdir_env_var,
         ww.exclude_slash_tmp,
         ww.allow_git_writes,
+        state_dirs,
     )
+
+
+def codex_state_dirs(home: Path) -> list[Path]:
+    """CODEX_HOME and the cache directory, created (0700) if missing so a sandbox can cover them.
+
+    A read-only mount needs an existing directory; one that did not exist could otherwise be
+    created by a sandboxed command, with planted configuration in it, before codex makes it.
+    """
+    from codex.memo import cache_dir
+
+    dirs = [home, Path(cache_dir())]
+    for directory in dirs:
+        try:
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError:
+            pass  # e.g. a read-only home: then no command can create it either
+    return dirs
 
 
 def select_sandbox(pm: CodexPluginManager, name: str, policy: SandboxPolicy) -> SandboxBackend | None:

@@ -242,7 +242,8 @@ def test_prepare_wraps_the_command_in_the_helper(tmp_path: Path) -> None:
     payload = json.loads(command.argv[5])
     assert payload["mode"] == "workspace-write"
     assert payload["writable_roots"][0] == str(tmp_path.resolve())
-    assert payload["read_only_subpaths"] == [str(tmp_path.resolve() / ".git")]
+    # Other repositories found under /tmp (a writable root) are listed too.
+    assert payload["read_only_subpaths"][0] == str(tmp_path.resolve() / ".git")
     assert payload["network"] is False
     assert payload["cwd"] == str(tmp_path)
     assert command.env == {"CODEX_SANDBOX": "landlock", "CODEX_SANDBOX_NETWORK_DISABLED": "1"}

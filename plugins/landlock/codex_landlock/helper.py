@@ -4,9 +4,9 @@ Run as ``python -I -S helper.py --policy JSON -- argv...``. ``-I`` drops this fi
 from ``sys.path``, so the helper is one stdlib-only file. Layers, in order:
 
 1. a private mount namespace (root: ``unshare(CLONE_NEWNS)``; otherwise a user namespace too)
-   where every mount is read-only except clones of the writable roots, and ``.git``/``.codex``
-   inside them are read-only bind mounts; this covers chmod, chown, utime and xattr, which
-   Landlock does not;
+   where every mount is read-only except clones of the writable roots, and the protected paths
+   inside them (``.git``/``.codex`` anywhere the policy lists, codex's own state) are read-only
+   bind mounts; this covers chmod, chown, utime and xattr, which Landlock does not;
 2. ``no_new_privs`` and, when privileged, an emptied capability bounding/ambient/process set;
 3. Landlock with the access rights masked to the kernel's ABI;
 4. a seccomp BPF filter (network sockets, io_uring, TIOCSTI, set-id modes, user namespaces);
@@ -410,11 +410,34 @@ def _inside(path: str, parent: str) -> bool:
 
 
 def protected_subpaths(policy: Policy, roots: list[str]) -> list[str]:
-    """The read-only subpaths given plus the protected names that now exist in each root."""
+    """The read-only subpaths given plus the protected names that now exist in each root.
+
+    Shallowest first, so a path nested in another (a worktree's git directory inside the main
+    ``.git``) is mounted after, and on top of, the one around it.
+    """
     candidates = list(policy.read_only_subpaths)
     for root in roots:
         candidates.extend(os.path.join(root, name) for name in policy.protected_names)
-    return [p for p in resolve_existing(candidates) if any(_inside(p, r) for r in roots)]
+    found = [p for p in resolve_existing(candidates) if any(_inside(p, r) for r in roots)]
+    return sorted(found, key=lambda path: path.count("/"))
+
+
+def pinned_ancestors(protected: list[str], roots: list[str]) -> list[str]:
+    """The directories between each writable root and each protected path, shallowest first.
+
+    Each becomes a mount point (bound onto itself, still writable), and a mount point cannot be
+    renamed or removed: otherwise a command could move ``lib`` (with ``lib/.git``) to ``moved``,
+    where the next command, which protects ``lib/.git`` by path, would find it writable.
+    """
+    pinned: list[str] = []
+    for path in protected:
+        root = max((r for r in roots if _inside(path, r)), key=len, default="")
+        parent = os.path.dirname(path)
+        while root and parent != root and _inside(parent, root):
+            if parent not in pinned:
+                pinned.append(parent)
+            parent = os.path.dirname(parent)
+    return sorted(pinned, key=lambda path: path.count("/"))
 
 
 def sockets_to_mask(extra: tuple[str, ...], uid: int) -> list[str]:
@@ -540,7 +563,8 @@ def remount_read_only(
     The roots are cloned (recursively, keeping each submount's own flags, so a mount the host
     has read-only stays so) before the whole tree goes read-only, then the clones are attached
     on top of their old places. The protected subpaths are then cloned from the writable view,
-    made read-only and attached over themselves, and /dev/null is bound over each masked socket.
+    made read-only and attached over themselves (after pinning the directories that lead to them,
+    see ``pinned_ancestors``), and /dev/null is bound over each masked socket.
     """
     make_private()
     step = ""
@@ -556,6 +580,11 @@ def remount_read_only(
                 step = f"attaching writable root {root}"
                 _attach(tree, root)
                 os.close(tree)
+        for directory in pinned_ancestors(read_only_subpaths, writable_roots):
+            step = f"pinning {directory}"
+            tree = _open_tree_clone(directory)
+            _attach(tree, directory)
+            os.close(tree)
         for sub in read_only_subpaths:
             step = f"protecting {sub}"
             tree = _open_tree_clone(sub)
