@@ -19,6 +19,7 @@ from landlock_fixtures import LANDLOCK_ABI, LINUX
 
 from codex.sandbox import SandboxMode, SandboxPolicy
 from tests.conftest import RunCodex
+from tests.mock_model import MockModelServer
 
 pytestmark = pytest.mark.skipif(not LINUX or LANDLOCK_ABI < 1, reason="needs Linux 5.13+ with Landlock enabled")
 
@@ -189,3 +190,33 @@ def test_the_fork_server_protects_the_containing_repository(tmp_path: Path) -> N
     assert (sub / "ok.txt").exists(), text
     assert returncode != 0
     assert not (repo / ".git" / "hooks" / "pre-commit").exists()
+
+
+@pytest.mark.parametrize("tool", ["shell", "apply_patch"])
+def test_a_session_cannot_plant_a_hook_by_shell_or_by_patch(
+    mock_model: MockModelServer, codex_home: Path, run_codex: RunCodex, tmp_path: Path, tool: str
+) -> None:
+    # The attack as reported: `codex exec` in repo/sub with the default workspace-write sandbox,
+    # the model writing ../.git/hooks/pre-commit. The shell runs through the session's fork
+    # server; apply_patch is codex writing, judged by the policy's allows_write.
+    repo = make_repo(tmp_path / "repo")
+    sub = repo / "sub"
+    sub.mkdir()
+    (codex_home / "config.toml").write_text(
+        'model = "mock-model"\nmodel_provider = "mock"\n'
+        + mock_model.provider_toml("mock", "responses", request_max_retries=0, stream_max_retries=0)
+    )
+    if tool == "shell":
+        arguments = {"command": ["sh", "-c", f"echo ok > ok.txt; printf '{HOOK}' > ../.git/hooks/pre-commit"]}
+    else:
+        hunks = "*** Add File: ok.txt\n+ok\n*** Add File: ../.git/hooks/pre-commit\n+#!/bin/sh\n+touch /tmp/x\n"
+        patch = f"*** Begin Patch\n{hunks}*** End Patch\n"
+        arguments = {"input": patch}
+    mock_model.responses_call(tool, arguments, call_id="c1")
+    mock_model.responses_text("done")
+    result = run_codex("exec", "-s", "workspace-write", "-a", "on-request", "plant a hook", cwd=sub)
+    assert result.returncode == 0, result.stderr
+    assert len(mock_model.requests) == 2, result.stderr
+    assert not (repo / ".git" / "hooks" / "pre-commit").exists()
+    if tool == "shell":
+        assert (sub / "ok.txt").exists(), result.stderr  # the sandbox let the workspace be written
