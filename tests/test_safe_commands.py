@@ -10,6 +10,8 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,6 +24,8 @@ from codex.approval.safe_commands import (
     parse_plain_script,
 )
 from codex.errors import ConfigError
+from tests.mock_model import Call
+from tests.test_approval_engine import Lab, lab  # noqa: F401  (fixture)
 
 
 def sh(script: str) -> list[str]:
@@ -89,7 +93,7 @@ SAFE: list[tuple[list[str], str]] = [
     (["git", "log", "--oneline", "-n", "5"], "`git log`"),
     (["git", "diff", "--stat"], "`git diff`"),
     (["git", "show", "HEAD~1"], "`git show`"),
-    (["git", "-C", "../repo", "status"], "`git status`"),
+    (["git", "--no-pager", "-P", "status"], "`git status`"),
     (["git", "--no-pager", "log", "-p"], "`git log`"),
     (["git", "diff", "--no-ext-diff"], "`git diff`"),
     (["git", "log", "--no-textconv"], "`git log`"),
@@ -126,7 +130,8 @@ SAFE: list[tuple[list[str], str]] = [
     (sh("echo 'é ； ｜'"), "echo"),
     (sh("cat café.txt"), "cat"),
     (sh("bash -lc 'ls'"), "bash"),
-    (sh("git -C ../other log --oneline | head -n 3"), "git log, head"),
+    (sh("git log --oneline | head -n 3"), "git log, head"),
+    (sh("git status && cd src && ls"), "git status, cd, ls"),
     (sh("  ls -l\n\n"), "ls"),
     (sh('echo "a\\"b"'), "echo"),
     (sh("echo \\$HOME"), "echo"),
@@ -207,6 +212,31 @@ UNSAFE: list[tuple[list[str], str]] = [
     (["git", "branch", "--contains", "-d", "x"], "-d"),
     (["git"], "without a subcommand"),
     (["git", "-C"], "`git -C`"),
+    # git pointed at another repository, whose config (fsmonitor, diff.external) runs programs
+    (["git", "-C", "../repo", "status"], "`git -C` can point git at another repository"),
+    (["git", "-C", "/tmp/evil", "diff"], "`git -C`"),
+    (["git", "--git-dir=/tmp/evil/.git", "log"], "`git --git-dir=/tmp/evil/.git`"),
+    (["git", "--git-dir", "/tmp/evil/.git", "log"], "`git --git-dir`"),
+    (["git", "--work-tree=/tmp/evil", "status"], "`git --work-tree=/tmp/evil`"),
+    (["git", "-c", "core.fsmonitor=touch /tmp/x", "status"], "`git -c`"),
+    (["git", "-ccore.pager=sh", "log"], "`git -ccore.pager=sh`"),
+    (["git", "--config-env=core.pager=EVIL", "log"], "`git --config-env=core.pager=EVIL`"),
+    (["git", "--exec-path=/tmp/evil", "status"], "`git --exec-path=/tmp/evil`"),
+    (["git", "--namespace=x", "log"], "`git --namespace=x`"),
+    (sh("git -C ../other log --oneline | head -n 3"), "in the script: `git -C`"),
+    (sh("cd /tmp/evil && git status"), "in the script: `git` in another directory"),
+    (sh("cd /tmp/evil; ls; git diff"), "`git` in another directory"),
+    (sh("GIT_DIR=/tmp/evil/.git git status"), "assignment `GIT_DIR=/tmp/evil/.git`"),
+    (sh("GIT_WORK_TREE=/tmp/evil git diff"), "assignment `GIT_WORK_TREE=/tmp/evil`"),
+    (sh("GIT_CONFIG_GLOBAL=/tmp/evil.cfg git log -p"), "assignment `GIT_CONFIG_GLOBAL"),
+    (sh("GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=core.pager GIT_CONFIG_VALUE_0=sh git log"), "assignment"),
+    (sh("GIT_EXTERNAL_DIFF=/tmp/x git diff"), "assignment `GIT_EXTERNAL_DIFF=/tmp/x`"),
+    (sh("GIT_EXEC_PATH=/tmp/x git status"), "assignment `GIT_EXEC_PATH=/tmp/x`"),
+    (["env", "GIT_DIR=/tmp/evil/.git", "git", "status"], "`env` is not a known-safe command"),
+    (["git", "log", "-p", "--ext-diff"], "`git log --ext-diff` runs an external diff program"),
+    (["git", "show", "--ext-diff", "HEAD"], "--ext-diff"),
+    (["git", "log", "-p", "--textconv"], "--textconv"),
+    (["git", "diff", "--textconv"], "--textconv"),
     # shells that are not a plain `-c SCRIPT`
     (["bash", "script.sh"], "`bash` runs arbitrary code"),
     (["bash", "-lc", "ls", "extra"], "`bash -lc SCRIPT`"),
@@ -452,3 +482,62 @@ def test_measure_classifying_a_10kb_script(capsys: pytest.CaptureFixture[str]) -
     assert verdict.safe
     with capsys.disabled():
         print(f"\nclassify of a {len(script)}-byte script: median {statistics.median(timings) * 1000:.1f} ms")
+
+
+def test_git_in_another_working_directory_is_not_known_safe() -> None:
+    # The shell tool's `workdir` runs the command elsewhere: git would read that repository.
+    assert classify(["git", "status"]).safe
+    elsewhere = classify(["git", "status"], elsewhere=True)
+    assert not elsewhere.safe and "another directory" in elsewhere.reason
+    assert not classify(sh("ls && git log"), elsewhere=True).safe
+    assert classify(["ls", "-la"], elsewhere=True).safe
+
+
+def test_matches_prefix_does_not_cover_git_after_cd() -> None:
+    assert matches_prefix(sh("pytest -q && git status"), ["pytest"])
+    assert not matches_prefix(sh("cd /tmp/evil && pytest -q && git status"), ["pytest"])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["git", "-C", "/tmp/evil", "status"],
+        ["git", "--git-dir=/tmp/evil/.git", "log"],
+        ["bash", "-lc", "GIT_DIR=/tmp/evil/.git git status"],
+        ["bash", "-lc", "cd /tmp/evil && git diff"],
+    ],
+)
+def test_debug_safe_command_exits_non_zero_for_git_elsewhere(argv: list[str]) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "codex", "debug", "safe-command", "--", *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode != 0, completed.stdout
+    assert completed.stdout.startswith("not safe: ")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the engine harness confines with the Linux backend")
+@pytest.mark.parametrize("how", ["-C", "cd", "workdir"])
+def test_another_repositorys_fsmonitor_does_not_run_unasked(lab: Lab, tmp_path: Path, how: str) -> None:
+    # The attack as reported: `untrusted` + `danger-full-access` (nothing is sandboxed), and a
+    # repository whose config names a program that `git status` runs. Known-safe would run it
+    # without a question; now the person is asked (and here says no).
+    marker = tmp_path / "payload-ran"
+    payload = tmp_path / "payload.sh"
+    payload.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    payload.chmod(0o755)
+    evil = tmp_path / "evil"
+    subprocess.run(["git", "init", "-q", str(evil)], check=True, timeout=60)
+    subprocess.run(["git", "-C", str(evil), "config", "core.fsmonitor", str(payload)], check=True, timeout=60)
+    arguments: dict[str, Any] = {
+        "-C": {"command": ["git", "-C", str(evil), "status"]},
+        "cd": {"command": ["bash", "-lc", f"cd {evil} && git status"]},
+        "workdir": {"command": ["git", "status"], "workdir": str(evil)},
+    }[how]
+    out = lab.run([Call("shell", arguments, "c1")], policy="untrusted", sandbox="danger-full-access")
+    assert [q.command for q in out.asked] == [arguments["command"]]
+    assert not marker.exists()
+    assert out.commands == []

@@ -29,7 +29,7 @@ FREE_PROGRAMS = ["echo", "cat", "ls", "grep", "wc", "head", "printf", "basename"
 # Whole commands of restricted programs that are safe as written.
 FIXED_COMMANDS = [
     ["git", "log", "--oneline", "-n", "3"],
-    ["git", "-C", "some dir", "status", "--short"],
+    ["git", "--no-pager", "status", "--short"],
     ["git", "branch", "-a"],
     ["sed", "-n", "1,20p", "notes.txt"],
     ["sed", "-n", "/a b/p"],
@@ -188,7 +188,9 @@ def assert_bash_ran_only_what_we_saw(bash: RecordingBash, script: str) -> None:
     pool = list(seen)
     for command in ran:
         # Tilde expansion is the one rewrite we allow: a word starting with `~` becomes a path.
-        match = next((c for c in pool if len(c) == len(command) and all(
+        # An exact match goes first: the logs of several processes come back in pid order, and
+        # `ls` from `~ls;ls` must not take the place of `~ls` (a user name that does not exist).
+        match = command if command in pool else next((c for c in pool if len(c) == len(command) and all(
             s == r or s.startswith("~") for s, r in zip(c, command, strict=True))), None)
         assert match is not None, f"bash ran {command} from {script!r}; we saw {seen}"
         pool.remove(match)

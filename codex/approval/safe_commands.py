@@ -12,6 +12,12 @@ What counts as safe
     `rg --pre`, `git -c ...`, `sed -i`, ...), or when it matches a trusted prefix. Everything
     unknown is unsafe. Programs given by path count only from /bin and /usr/bin.
 
+    git is safe only on the session's own repository: a repository's configuration
+    (`core.fsmonitor`, `diff.external`, `core.pager`, textconv drivers) makes read-only commands
+    run programs, so anything that points git elsewhere is unsafe: `-C`, `--git-dir`,
+    `--work-tree`, `-c`, `--config-env`, `--exec-path`, a `GIT_*` assignment (every assignment is),
+    git after `cd`/`pushd` in a script, or git in another working directory (``elsewhere``).
+
     `bash|sh|zsh|dash -c|-lc SCRIPT` is safe when SCRIPT is nothing but simple commands joined by
     `&&`, `||`, `;`, `|` or newlines, made of plain or quoted words, and every command is safe on
     its own. A newline between commands separates them exactly like `;` (so `ls<newline>rm x` is
@@ -179,11 +185,13 @@ def classify(
     *,
     session_prefixes: Iterable[Sequence[str]] = (),
     session_commands: Iterable[Sequence[str]] = (),
+    elsewhere: bool = False,
 ) -> Verdict:
     """Whether `argv` may run without asking the user, with the reason.
 
     `session_prefixes` and `session_commands` add approvals on top of `rules` for this call (see
-    `SafeCommandRules.with_session`). Example::
+    `SafeCommandRules.with_session`). `elsewhere` says the command runs in a directory other than
+    the session's working directory, where git would read another repository. Example::
 
         classify(["bash", "-lc", "pytest -q && git diff"], session_prefixes=[["pytest"]])
         # Verdict(safe=True, reason='every command in the `bash -lc` script is allowed (pytest, git diff)')
@@ -191,7 +199,7 @@ def classify(
     active = rules if rules is not None else _default_rules()
     if session_prefixes or session_commands:
         active = active.with_session(session_prefixes, session_commands)
-    return _classify_words(tuple(_Word(arg) for arg in argv), active, depth=0)
+    return _classify_words(tuple(_Word(arg) for arg in argv), active, depth=0, elsewhere=elsewhere)
 
 
 def matches_prefix(
@@ -217,11 +225,13 @@ def matches_prefix(
     except NotPlainScript:
         return False
     matched = False
+    elsewhere = False
     for command in commands:
         if _starts_with(command, words):
             matched = True
-        elif not _classify_words(command, active, depth=1).safe:
+        elif not _classify_words(command, active, depth=1, elsewhere=elsewhere).safe:
             return False
+        elsewhere = elsewhere or command[0].value in data.DIRECTORY_CHANGERS
     return matched
 
 
@@ -241,7 +251,9 @@ def parse_plain_script(script: str, shell: str = "bash") -> tuple[tuple[str, ...
 
 
 
-def _classify_words(words: tuple[_Word, ...], rules: SafeCommandRules, depth: int) -> Verdict:
+def _classify_words(
+    words: tuple[_Word, ...], rules: SafeCommandRules, depth: int, elsewhere: bool = False
+) -> Verdict:
     if not words:
         return Verdict(False, "the command is empty")
     values = tuple(word.value for word in words)
@@ -262,15 +274,22 @@ def _classify_words(words: tuple[_Word, ...], rules: SafeCommandRules, depth: in
         return Verdict(False, f"`{first.value}` is a program path outside /bin and /usr/bin")
 
     if program in data.SCRIPT_SHELLS:
-        return _classify_shell(words, program, rules, depth)
+        return _classify_shell(words, program, rules, depth, elsewhere)
     rule = rules.commands.get(program)
     if rule is None:
         return Verdict(False, f"`{program}` is not a known-safe command")
+    if rule.checker == "git" and elsewhere:
+        return Verdict(False, _GIT_ELSEWHERE)
     return _check_rule(rule, words[1:])
 
 
+_GIT_ELSEWHERE = (
+    "`git` in another directory reads that repository's configuration, which can run programs"
+)
+
+
 def _classify_shell(
-    words: tuple[_Word, ...], program: str, rules: SafeCommandRules, depth: int
+    words: tuple[_Word, ...], program: str, rules: SafeCommandRules, depth: int, elsewhere: bool = False
 ) -> Verdict:
     if len(words) != 3 or words[1].value not in data.SCRIPT_FLAGS or words[2].glob:
         return Verdict(False, f"`{program}` runs arbitrary code unless called as `{program} -lc SCRIPT`")
@@ -283,7 +302,10 @@ def _classify_shell(
         return Verdict(False, exc.reason)
     subjects: dict[str, None] = {}  # ordered set of what each command's reason names
     for command in commands:
-        verdict = _classify_words(command, rules, depth + 1)
+        verdict = _classify_words(command, rules, depth + 1, elsewhere)
+        # Whatever follows a directory change may run somewhere else (pipelines included, to
+        # stay simple: a false alarm costs a question, a miss runs a planted program).
+        elsewhere = elsewhere or command[0].value in data.DIRECTORY_CHANGERS
         if not verdict.safe:
             inner = verdict.reason
             for prefix in ("in the script: ", "in the nested script: "):
@@ -478,7 +500,7 @@ def _check_git(args: tuple[_Word, ...]) -> Verdict:
             index += 1
         else:
             return Verdict(
-                False, f"`git {value}` can redirect git's configuration or programs (only -C is allowed)"
+                False, f"`git {value}` can point git at another repository, configuration or programs"
             )
     if index >= len(args):
         return Verdict(False, "`git` without a subcommand is not a known-safe command")

@@ -103,14 +103,17 @@ SED_OPTIONS: Final[frozenset[str]] = _words(
 SED_QUIET: Final[frozenset[str]] = frozenset({"-n", "--quiet", "--silent"})
 SED_SCRIPT_OPTIONS: Final[frozenset[str]] = frozenset({"-e", "--expression"})
 
-# git: global options allowed before the subcommand (`-C DIR` takes the next argument). Options
-# that redirect configuration or executables (`-c`, `--config-env`, `--exec-path`, `--git-dir`,
-# `--work-tree`, ...) are absent, so they are unsafe.
+# git: global options allowed before the subcommand. Options that point git at another repository,
+# configuration or executables (`-C`, `-c`, `--config-env`, `--exec-path`, `--git-dir`,
+# `--work-tree`, `--namespace`, ...) are absent, so they are unsafe: another repository's config
+# (`core.fsmonitor`, `diff.external`, `core.pager`) makes even `git status` run its programs.
 GIT_GLOBAL_FLAGS: Final[frozenset[str]] = _words(
     "--no-pager -P --paginate -p --no-optional-locks --literal-pathspecs --glob-pathspecs "
     "--noglob-pathspecs --icase-pathspecs --no-replace-objects"
 )
-GIT_GLOBAL_VALUE_OPTIONS: Final[frozenset[str]] = frozenset({"-C"})
+GIT_GLOBAL_VALUE_OPTIONS: Final[frozenset[str]] = frozenset()
+# Script commands after which git would run in another directory (see `classify(elsewhere=...)`).
+DIRECTORY_CHANGERS: Final[frozenset[str]] = frozenset({"cd", "pushd", "popd"})
 
 # Read-only subcommands and the options that still make them write or run programs.
 _GIT_DIFF_LIKE: dict[str, str] = {

@@ -7,6 +7,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from codex.approval.safe_commands import SafeCommandRules
     from codex.tools.base import ToolContext
 
@@ -19,8 +21,12 @@ def _rules(trusted: tuple[str, ...]) -> SafeCommandRules:
     return SafeCommandRules.builtin(trusted)
 
 
-def command_trust(argv: Sequence[str], ctx: ToolContext) -> tuple[bool, str]:
-    """(trusted, why) for one argv under the session's rules and approvals."""
+def command_trust(argv: Sequence[str], ctx: ToolContext, cwd: Path | None = None) -> tuple[bool, str]:
+    """(trusted, why) for one argv under the session's rules and approvals, run in ``cwd``.
+
+    A ``cwd`` other than the session's makes git untrusted: it would read that repository's
+    configuration, which can name programs to run.
+    """
     from codex.approval.safe_commands import classify
 
     if tuple(argv) in ctx.approved_commands:
@@ -32,5 +38,6 @@ def command_trust(argv: Sequence[str], ctx: ToolContext) -> tuple[bool, str]:
         rules,
         session_prefixes=[list(p) for p in ctx.approved_prefixes],
         session_commands=[list(c) for c in ctx.approved_commands],
+        elsewhere=cwd is not None and cwd != ctx.cwd,
     )
     return verdict.safe, verdict.reason

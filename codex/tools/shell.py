@@ -40,7 +40,7 @@ async def run_shell(args: ShellArgs, ctx: ToolContext) -> ToolResult:
     timeout_ms = args.timeout_ms or (args.timeout * 1000 if args.timeout else None)
     escalate = bool(getattr(args, "with_escalated_permissions", False))
     facts = CommandFacts(
-        trust=lambda: command_trust(args.command, ctx),
+        trust=lambda: command_trust(args.command, ctx, cwd),
         sandbox_mode=ctx.sandbox_policy.mode.value,
         sandbox_available=ctx.sandbox_backend is not None,
         escalation_requested=escalate,
