@@ -204,13 +204,14 @@ def _scan_nested(
         directory = queue.popleft()
         visited += 1
         try:
-            with os.scandir(directory) as entries:
-                for entry in entries:
-                    if entry.name in names:
-                        add_entry(Path(entry.path))
-                        found += 1
-                    elif entry.is_dir(follow_symlinks=False):
-                        queue.append(Path(entry.path))
+            with os.scandir(directory) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)  # the same order everywhere
+            for entry in entries:
+                if entry.name in names:
+                    add_entry(Path(entry.path))
+                    found += 1
+                elif entry.is_dir(follow_symlinks=False) and Path(entry.path) not in roots:
+                    queue.append(Path(entry.path))  # a nested root is scanned as a root already
         except OSError:
             continue  # unreadable or gone: nothing to protect that a command could reach either
 

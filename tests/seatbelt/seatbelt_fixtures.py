@@ -65,6 +65,28 @@ class Workspace:
         """workspace-write over the project only, network on."""
         return SandboxPolicy(SandboxMode.WORKSPACE_WRITE, (self.project,), True)
 
+    def repo_subdirectory(self) -> SandboxPolicy:
+        """workspace-write as a session builds it: codex started in project/sub, ``base`` writable.
+
+        Adds a nested repository (project/vendor/lib/.git), a worktree-style ``.git`` file
+        (project/wt/.git -> project/.git/worktrees/wt) and a CODEX_HOME under ``base``.
+        """
+        sub = self.project / "sub"
+        nested = self.project / "vendor" / "lib" / ".git"
+        gitdir = self.project / ".git" / "worktrees" / "wt"
+        home = self.base / "codex-home"
+        for directory in (sub, nested, gitdir, self.project / "wt", home):
+            directory.mkdir(parents=True, exist_ok=True)
+        (self.project / "wt" / ".git").write_text(f"gitdir: {gitdir}\n", encoding="utf-8")
+        return SandboxPolicy.build(
+            SandboxMode.WORKSPACE_WRITE,
+            cwd=sub,
+            writable_roots=[self.base],
+            exclude_slash_tmp=True,
+            exclude_tmpdir_env_var=True,
+            state_dirs=[home],
+        )
+
     @classmethod
     def create(cls, tmp_path: Path) -> Workspace:
         """Lay out tmp/project (with .git/config, main.py) and tmp/extra (with .codex/)."""

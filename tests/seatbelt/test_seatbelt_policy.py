@@ -18,6 +18,7 @@ SCENARIOS: dict[str, Callable[[Workspace], SandboxPolicy]] = {
     "read_only": Workspace.read_only,
     "workspace_write_two_roots": Workspace.two_roots,
     "workspace_write_network": Workspace.with_network,
+    "workspace_write_repo_subdirectory": Workspace.repo_subdirectory,
 }
 
 # Every operation the generator may use. sandbox-exec rejects a whole profile over one unknown
@@ -192,6 +193,29 @@ def test_write_decisions_agree_with_the_core_policy(workspace: Workspace) -> Non
             assert actual is expected, f"{operation} {path}: profile {actual}, core {expected}"
     assert not is_allowed(forms, params, "file-write-data", str(workspace.project / ".git/config"))
     assert is_allowed(forms, params, "file-write-data", str(workspace.base / "sibling.txt"))
+
+
+def test_protected_paths_found_at_session_start_are_read_only(workspace: Workspace) -> None:
+    # Codex started in project/sub: the repository's .git lies above the cwd root, but inside
+    # the writable base; so do a nested repository, a worktree's .git file and CODEX_HOME.
+    policy = workspace.repo_subdirectory()
+    forms = parse(generate_policy(policy)[0])
+    params = generate_policy(policy)[1]
+    denied = [
+        workspace.project / ".git" / "hooks" / "pre-commit",
+        workspace.project / ".git" / "config",
+        workspace.project / "vendor" / "lib" / ".git" / "config",
+        workspace.project / "wt" / ".git",
+        workspace.project / ".git" / "worktrees" / "wt" / "config.worktree",
+        workspace.base / "codex-home" / "config.toml",
+        workspace.extra / ".codex" / "config.toml",
+    ]
+    allowed = [workspace.project / "sub" / "new.py", workspace.project / "vendor" / "lib" / "x.c"]
+    for path in denied + allowed:
+        for operation in ("file-write-data", "file-write-create", "file-write-unlink"):
+            actual = is_allowed(forms, params, operation, str(path))
+            assert actual is (path in allowed), f"{operation} {path}"
+            assert policy.allows_write(path) is actual, f"core and profile disagree on {path}"
 
 
 def test_network_rules_follow_the_policy_flag(workspace: Workspace) -> None:

@@ -198,17 +198,20 @@ def _inside(path: Path, root: Path) -> bool:
 def writable_roots_with_protected(policy: SandboxPolicy) -> list[tuple[Path, list[Path]]]:
     """Each canonical writable root with the canonical protected paths that lie inside it.
 
-    A protected entry that is a symlink contributes both its own path (so it cannot be replaced)
-    and its target (so writes through it are refused), whichever of those lie inside the root.
+    The protected paths are the policy's (``read_only_subpaths``: ``.git``/``.codex`` at the top
+    of each root, the repository around cwd, nested repositories, codex's own state) plus the
+    protected names at the top of each canonical root. A protected entry that is a symlink
+    contributes both its own path (so it cannot be replaced) and its target (so writes through
+    it are refused), whichever of those lie inside the root.
     """
     roots = _unique([canonical_path(root) for root in policy.writable_roots])
+    entries = list(policy.read_only_subpaths)
+    entries.extend(root / name for root in roots for name in policy.protected_names)
     protected: list[Path] = []
-    for root in roots:
-        for name in policy.protected_names:
-            entry = root / name
-            if os.path.lexists(entry):
-                protected.append(entry)
-                protected.append(canonical_path(entry))
+    for entry in entries:
+        if os.path.lexists(entry):
+            protected.append(entry)
+            protected.append(canonical_path(entry))
     protected = _unique(protected)
     return [(root, [p for p in protected if _inside(p, root)]) for root in roots]
 
