@@ -555,6 +555,26 @@ def _attach(tree: int, target: str) -> None:
     syscall(SYS_MOVE_MOUNT, tree, b"", AT_FDCWD, os.fsencode(target), MOVE_MOUNT_F_EMPTY_PATH)
 
 
+def _mount_over_itself(path: str, read_only: bool) -> None:
+    """Bind ``path`` onto itself (read-only if asked); a path that vanished meanwhile is skipped.
+
+    Another process may remove it between the policy's listing and now (a shared /tmp): what is
+    gone holds nothing to protect, and whatever a command later creates there is its own.
+    """
+    try:
+        tree = _open_tree_clone(path)
+    except FileNotFoundError:
+        return
+    try:
+        if read_only:
+            _set_read_only(tree, "", AT_EMPTY_PATH)
+        _attach(tree, path)
+    except FileNotFoundError:
+        pass
+    finally:
+        os.close(tree)
+
+
 def remount_read_only(
     writable_roots: list[str], read_only_subpaths: list[str], masked_sockets: tuple[str, ...] | list[str] = ()
 ) -> None:
@@ -582,15 +602,10 @@ def remount_read_only(
                 os.close(tree)
         for directory in pinned_ancestors(read_only_subpaths, writable_roots):
             step = f"pinning {directory}"
-            tree = _open_tree_clone(directory)
-            _attach(tree, directory)
-            os.close(tree)
+            _mount_over_itself(directory, read_only=False)
         for sub in read_only_subpaths:
             step = f"protecting {sub}"
-            tree = _open_tree_clone(sub)
-            _set_read_only(tree, "", AT_EMPTY_PATH)
-            _attach(tree, sub)
-            os.close(tree)
+            _mount_over_itself(sub, read_only=True)
         for socket_path in masked_sockets:
             step = f"masking {socket_path}"
             if _libc.mount(b"/dev/null", os.fsencode(socket_path), None, ctypes.c_ulong(MS_BIND), None) != 0:
