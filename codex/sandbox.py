@@ -160,15 +160,17 @@ def find_protected_paths(
       directory's ``commondir`` (the main repository's ``.git``, which holds hooks and config);
     - every ``.git``/``.codex`` below the roots, breadth first within ``max_directories``
       directories and ``seconds`` (symlinks are not followed);
-    - each of ``state_dirs`` that lies strictly inside a root.
+    - each of ``state_dirs`` that lies inside a root.
 
-    Paths outside every root are left out: the backends keep those read-only anyway.
+    Paths outside every root are left out: the backends keep those read-only anyway. A path that
+    is, or holds, a writable root is kept and wins: codex started in ``~/.codex`` or inside a
+    ``.git`` gets a read-only workspace, since its files would steer codex or git afterwards.
     """
     found: list[Path] = []
 
     def add(path: Path) -> None:
         resolved = Path(os.path.realpath(path))
-        if resolved not in found and any(root in resolved.parents for root in roots):
+        if resolved not in found and any(_overlaps(resolved, root) for root in roots):
             found.append(resolved)
 
     def add_entry(entry: Path) -> None:
@@ -186,6 +188,11 @@ def find_protected_paths(
         add(Path(state).expanduser())
     _scan_nested(roots, names, max_directories, seconds, add_entry)
     return tuple(found)
+
+
+def _overlaps(path: Path, root: Path) -> bool:
+    """Whether ``path`` is ``root``, lies inside it, or holds it."""
+    return path == root or root in path.parents or path in root.parents
 
 
 def _scan_nested(

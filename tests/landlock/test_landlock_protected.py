@@ -220,3 +220,15 @@ def test_a_session_cannot_plant_a_hook_by_shell_or_by_patch(
     assert not (repo / ".git" / "hooks" / "pre-commit").exists()
     if tool == "shell":
         assert (sub / "ok.txt").exists(), result.stderr  # the sandbox let the workspace be written
+
+
+def test_a_workspace_inside_codex_home_is_read_only(run_codex: RunCodex, codex_home: Path) -> None:
+    # `cd ~/.codex && codex ...`: CODEX_HOME wins over the workspace chosen inside it, since a
+    # command writing config.toml there would steer every later run.
+    prompts = codex_home / "prompts"
+    prompts.mkdir()
+    for cwd in (codex_home, prompts):
+        result = sandboxed(run_codex, cwd, f"echo x > ok.txt; echo x > {codex_home}/config.toml")
+        assert result.returncode != 0
+        assert not (cwd / "ok.txt").exists(), result.stderr
+        assert not (codex_home / "config.toml").exists()

@@ -114,3 +114,19 @@ def test_apply_patch_may_not_write_protected_paths_even_before_they_exist(base: 
     assert not policy.allows_write(sub / ".git" / "config")  # no sub/.git yet
     assert not policy.allows_write(sub / ".codex" / "config.toml")
     assert repo / ".git" in policy.read_only_subpaths
+
+
+def test_a_protected_path_holding_a_writable_root_wins(base: Path) -> None:
+    # `cd ~/.codex/prompts && codex ...` with HOME writable: CODEX_HOME stays protected, so the
+    # workspace inside it is read-only (its files would steer codex afterwards).
+    home = base / "home"
+    codex_home = home / ".codex"
+    (codex_home / "prompts").mkdir(parents=True)
+    found = find_protected_paths(codex_home / "prompts", [codex_home / "prompts", home], (".codex",), [codex_home])
+    assert found == (codex_home,)
+    policy = SandboxPolicy.build(
+        SandboxMode.WORKSPACE_WRITE, cwd=codex_home, exclude_slash_tmp=True, exclude_tmpdir_env_var=True,
+        state_dirs=[codex_home],
+    )
+    assert policy.protected_paths == (codex_home,)
+    assert not policy.allows_write(codex_home / "config.toml")

@@ -218,6 +218,25 @@ def test_protected_paths_found_at_session_start_are_read_only(workspace: Workspa
             assert policy.allows_write(path) is actual, f"core and profile disagree on {path}"
 
 
+def test_a_workspace_inside_codex_home_is_read_only_as_in_the_core(workspace: Workspace) -> None:
+    home = workspace.base / "codex-home"
+    (home / "prompts").mkdir(parents=True)
+    policy = SandboxPolicy.build(
+        SandboxMode.WORKSPACE_WRITE,
+        cwd=home / "prompts",
+        writable_roots=[workspace.base],
+        exclude_slash_tmp=True,
+        exclude_tmpdir_env_var=True,
+        state_dirs=[home],
+    )
+    text, params = generate_policy(policy)
+    forms = parse(text)
+    for path in (home / "config.toml", home / "prompts" / "new.md"):
+        assert not is_allowed(forms, params, "file-write-create", str(path))
+        assert not policy.allows_write(path)
+    assert is_allowed(forms, params, "file-write-create", str(workspace.base / "notes.txt"))
+
+
 def test_network_rules_follow_the_policy_flag(workspace: Workspace) -> None:
     closed, _ = generate_policy(workspace.two_roots())
     opened, _ = generate_policy(workspace.with_network())

@@ -418,7 +418,14 @@ def protected_subpaths(policy: Policy, roots: list[str]) -> list[str]:
     candidates = list(policy.read_only_subpaths)
     for root in roots:
         candidates.extend(os.path.join(root, name) for name in policy.protected_names)
-    found = [p for p in resolve_existing(candidates) if any(_inside(p, r) for r in roots)]
+    # A protected path that is or holds a root (codex started in ~/.codex or inside a .git) is
+    # mounted too, and so makes that root read-only: its files would steer codex or git later.
+    every_root = resolve_existing(policy.writable_roots)
+    found = [
+        p
+        for p in resolve_existing(candidates)
+        if any(_inside(p, r) for r in roots) or any(r == p or _inside(r, p) for r in every_root)
+    ]
     return sorted(found, key=lambda path: path.count("/"))
 
 

@@ -213,7 +213,8 @@ def writable_roots_with_protected(policy: SandboxPolicy) -> list[tuple[Path, lis
             protected.append(entry)
             protected.append(canonical_path(entry))
     protected = _unique(protected)
-    return [(root, [p for p in protected if _inside(p, root)]) for root in roots]
+    # A protected path holding a root (codex started in ~/.codex) denies that whole root.
+    return [(root, [p for p in protected if _inside(p, root) or _inside(root, p)]) for root in roots]
 
 
 def _write_rules(roots: list[tuple[Path, list[Path]]], params: dict[str, str]) -> str:
