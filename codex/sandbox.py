@@ -166,12 +166,13 @@ def find_protected_paths(
     is, or holds, a writable root is kept and wins: codex started in ``~/.codex`` or inside a
     ``.git`` gets a read-only workspace, since its files would steer codex or git afterwards.
     """
-    found: list[Path] = []
+    found: dict[str, None] = {}  # an ordered set of resolved paths
+    root_strings = [str(root) for root in roots]
 
     def add(path: Path) -> None:
-        resolved = Path(os.path.realpath(path))
-        if resolved not in found and any(_overlaps(resolved, root) for root in roots):
-            found.append(resolved)
+        resolved = os.path.realpath(path)
+        if resolved not in found and any(_overlaps(resolved, root) for root in root_strings):
+            found[resolved] = None
 
     def add_entry(entry: Path) -> None:
         add(entry)
@@ -187,22 +188,27 @@ def find_protected_paths(
     for state in state_dirs:
         add(Path(state).expanduser())
     _scan_nested(roots, names, max_directories, seconds, add_entry)
-    return tuple(found)
+    return tuple(Path(path) for path in found)
 
 
-def _overlaps(path: Path, root: Path) -> bool:
-    """Whether ``path`` is ``root``, lies inside it, or holds it."""
-    return path == root or root in path.parents or path in root.parents
+def _overlaps(path: str, root: str) -> bool:
+    """Whether ``path`` is ``root``, lies inside it, or holds it (both absolute and resolved)."""
+    return path == root or path.startswith(root.rstrip("/") + "/") or root.startswith(path.rstrip("/") + "/")
 
 
 def _scan_nested(
     roots: Sequence[Path], names: Sequence[str], max_directories: int, seconds: float, add_entry: Callable[[Path], None]
 ) -> None:
-    """Breadth-first search below ``roots`` for entries called one of ``names`` (bounded)."""
+    """Breadth-first search below ``roots`` for entries called one of ``names`` (bounded).
+
+    Plain strings and ``DirEntry`` types, not ``Path`` objects: this runs at every session start
+    and visits up to thousands of directories.
+    """
     if not names:
         return
     deadline = time.monotonic() + seconds
-    queue = deque(roots)
+    root_strings = {str(root) for root in roots}
+    queue = deque(str(root) for root in roots)
     visited = 0
     found = 0
     while queue and visited < max_directories and found < NESTED_SCAN_MAX_FOUND:
@@ -212,15 +218,16 @@ def _scan_nested(
         visited += 1
         try:
             with os.scandir(directory) as listing:
-                entries = sorted(listing, key=lambda entry: entry.name)  # the same order everywhere
-            for entry in entries:
-                if entry.name in names:
-                    add_entry(Path(entry.path))
-                    found += 1
-                elif entry.is_dir(follow_symlinks=False) and Path(entry.path) not in roots:
-                    queue.append(Path(entry.path))  # a nested root is scanned as a root already
+                entries = [(entry.name, entry.path, entry.is_dir(follow_symlinks=False)) for entry in listing]
         except OSError:
             continue  # unreadable or gone: nothing to protect that a command could reach either
+        entries.sort()  # by name: the same order on every filesystem
+        for name, path, is_directory in entries:
+            if name in names:
+                add_entry(Path(path))
+                found += 1
+            elif is_directory and path not in root_strings:
+                queue.append(path)  # a nested root is scanned as a root already
 
 
 def git_pointer_targets(dot_git: Path) -> list[Path]:
