@@ -124,16 +124,20 @@ class SandboxPolicy:
     def allows_write(self, path: Path) -> bool:
         """Whether ``path`` (already resolved) lies inside a writable root and no protected path.
 
-        Protected paths count whether or not they exist yet, so a patch cannot create
-        ``.git/hooks/...`` at the top of a root either.
+        The innermost wins: a protected path inside (or equal to) a root makes it read-only
+        there, while a root inside a protected path (codex started in ``~/.codex/prompts``)
+        stays writable, like every backend's mounts and rules. Protected paths count whether or
+        not they exist yet, so a patch cannot create ``.git/hooks/...`` at the top of a root.
         """
         if self.mode is SandboxMode.DANGER_FULL_ACCESS:
             return True
         protected = [*self.protected_paths]
         protected.extend(root / name for root in self.writable_roots for name in self.protected_names)
-        if any(path == sub or sub in path.parents for sub in protected):
-            return False
-        return any(path == root or root in path.parents for root in self.writable_roots)
+        covering = [sub for sub in protected if path == sub or sub in path.parents]
+        return any(
+            (path == root or root in path.parents) and not any(sub == root or root in sub.parents for sub in covering)
+            for root in self.writable_roots
+        )
 
     def describe(self) -> str:
         """One line for headers and prompts."""
@@ -162,16 +166,16 @@ def find_protected_paths(
       directories and ``seconds`` (symlinks are not followed);
     - each of ``state_dirs`` that lies inside a root.
 
-    Paths outside every root are left out: the backends keep those read-only anyway. A path that
-    is, or holds, a writable root is kept and wins: codex started in ``~/.codex`` or inside a
-    ``.git`` gets a read-only workspace, since its files would steer codex or git afterwards.
+    Paths outside every root are left out: the backends keep those read-only anyway. A path
+    equal to a root makes that root read-only (codex started in ``~/.codex``); a root inside a
+    protected path stays writable, the rest of the protected path does not (see ``allows_write``).
     """
     found: dict[str, None] = {}  # an ordered set of resolved paths
     root_strings = [str(root) for root in roots]
 
     def add(path: Path) -> None:
         resolved = os.path.realpath(path)
-        if resolved not in found and any(_overlaps(resolved, root) for root in root_strings):
+        if resolved not in found and any(_inside(resolved, root) for root in root_strings):
             found[resolved] = None
 
     def add_entry(entry: Path) -> None:
@@ -191,9 +195,9 @@ def find_protected_paths(
     return tuple(Path(path) for path in found)
 
 
-def _overlaps(path: str, root: str) -> bool:
-    """Whether ``path`` is ``root``, lies inside it, or holds it (both absolute and resolved)."""
-    return path == root or path.startswith(root.rstrip("/") + "/") or root.startswith(path.rstrip("/") + "/")
+def _inside(path: str, root: str) -> bool:
+    """Whether ``path`` is ``root`` or lies inside it (both absolute and resolved)."""
+    return path == root or path.startswith(root.rstrip("/") + "/")
 
 
 def _scan_nested(

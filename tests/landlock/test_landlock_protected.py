@@ -222,13 +222,19 @@ def test_a_session_cannot_plant_a_hook_by_shell_or_by_patch(
         assert (sub / "ok.txt").exists(), result.stderr  # the sandbox let the workspace be written
 
 
-def test_a_workspace_inside_codex_home_is_read_only(run_codex: RunCodex, codex_home: Path) -> None:
-    # `cd ~/.codex && codex ...`: CODEX_HOME wins over the workspace chosen inside it, since a
-    # command writing config.toml there would steer every later run.
+def test_a_workspace_inside_codex_home_is_writable_but_codex_home_is_not(
+    run_codex: RunCodex, codex_home: Path
+) -> None:
+    # `cd ~/.codex/prompts && codex ...` with CODEX_HOME under /tmp: the chosen workspace is
+    # writable, config.toml beside it is not. Started in CODEX_HOME itself, nothing there is.
     prompts = codex_home / "prompts"
-    prompts.mkdir()
-    for cwd in (codex_home, prompts):
-        result = sandboxed(run_codex, cwd, f"echo x > ok.txt; echo x > {codex_home}/config.toml")
-        assert result.returncode != 0
-        assert not (cwd / "ok.txt").exists(), result.stderr
-        assert not (codex_home / "config.toml").exists()
+    make_repo(prompts / "lib")
+    script = f"echo ok > ok.txt; echo x >> lib/.git/config; echo x > {codex_home}/config.toml"
+    inside = sandboxed(run_codex, prompts, script)
+    assert (prompts / "ok.txt").read_text() == "ok\n", inside.stderr
+    assert inside.returncode != 0
+    assert not (codex_home / "config.toml").exists()
+    assert "x" not in (prompts / "lib" / ".git" / "config").read_text().splitlines()
+    at_home = sandboxed(run_codex, codex_home, f"echo x > {codex_home}/config.toml")
+    assert at_home.returncode != 0
+    assert not (codex_home / "config.toml").exists()

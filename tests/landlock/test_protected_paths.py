@@ -116,17 +116,23 @@ def test_apply_patch_may_not_write_protected_paths_even_before_they_exist(base: 
     assert repo / ".git" in policy.read_only_subpaths
 
 
-def test_a_protected_path_holding_a_writable_root_wins(base: Path) -> None:
-    # `cd ~/.codex/prompts && codex ...` with HOME writable: CODEX_HOME stays protected, so the
-    # workspace inside it is read-only (its files would steer codex afterwards).
+def test_a_root_inside_a_protected_path_stays_writable_and_the_rest_does_not(base: Path) -> None:
+    # `cd ~/.codex/prompts && codex ...` with HOME writable: the workspace chosen inside
+    # CODEX_HOME is writable, CODEX_HOME's config is not; started in ~/.codex itself, nothing is.
     home = base / "home"
     codex_home = home / ".codex"
     (codex_home / "prompts").mkdir(parents=True)
-    found = find_protected_paths(codex_home / "prompts", [codex_home / "prompts", home], (".codex",), [codex_home])
-    assert found == (codex_home,)
     policy = SandboxPolicy.build(
+        SandboxMode.WORKSPACE_WRITE, cwd=codex_home / "prompts", writable_roots=[home],
+        exclude_slash_tmp=True, exclude_tmpdir_env_var=True, state_dirs=[codex_home],
+    )  # fmt: skip
+    assert policy.protected_paths == (codex_home,)
+    assert policy.allows_write(codex_home / "prompts" / "new.md")
+    assert not policy.allows_write(codex_home / "config.toml")
+    assert not policy.allows_write(codex_home / "prompts" / ".codex" / "x")  # top of the inner root
+    at_home = SandboxPolicy.build(
         SandboxMode.WORKSPACE_WRITE, cwd=codex_home, exclude_slash_tmp=True, exclude_tmpdir_env_var=True,
         state_dirs=[codex_home],
-    )
-    assert policy.protected_paths == (codex_home,)
-    assert not policy.allows_write(codex_home / "config.toml")
+    )  # fmt: skip
+    assert at_home.protected_paths == (codex_home,)
+    assert not at_home.allows_write(codex_home / "config.toml")

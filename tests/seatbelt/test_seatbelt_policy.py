@@ -218,7 +218,7 @@ def test_protected_paths_found_at_session_start_are_read_only(workspace: Workspa
             assert policy.allows_write(path) is actual, f"core and profile disagree on {path}"
 
 
-def test_a_workspace_inside_codex_home_is_read_only_as_in_the_core(workspace: Workspace) -> None:
+def test_a_workspace_inside_codex_home_is_writable_as_in_the_core(workspace: Workspace) -> None:
     home = workspace.base / "codex-home"
     (home / "prompts").mkdir(parents=True)
     policy = SandboxPolicy.build(
@@ -231,10 +231,13 @@ def test_a_workspace_inside_codex_home_is_read_only_as_in_the_core(workspace: Wo
     )
     text, params = generate_policy(policy)
     forms = parse(text)
-    for path in (home / "config.toml", home / "prompts" / "new.md"):
-        assert not is_allowed(forms, params, "file-write-create", str(path))
-        assert not policy.allows_write(path)
-    assert is_allowed(forms, params, "file-write-create", str(workspace.base / "notes.txt"))
+    for path, expected in (
+        (home / "config.toml", False),
+        (home / "prompts" / "new.md", True),
+        (workspace.base / "notes.txt", True),
+    ):
+        assert is_allowed(forms, params, "file-write-create", str(path)) is expected, path
+        assert policy.allows_write(path) is expected, path
 
 
 def test_network_rules_follow_the_policy_flag(workspace: Workspace) -> None:

@@ -418,14 +418,10 @@ def protected_subpaths(policy: Policy, roots: list[str]) -> list[str]:
     candidates = list(policy.read_only_subpaths)
     for root in roots:
         candidates.extend(os.path.join(root, name) for name in policy.protected_names)
-    # A protected path that is or holds a root (codex started in ~/.codex or inside a .git) is
-    # mounted too, and so makes that root read-only: its files would steer codex or git later.
+    # A protected path that is a root (codex started in ~/.codex) makes that root read-only: its
+    # files would steer codex afterwards. A root inside one is carved back (remount_read_only).
     every_root = resolve_existing(policy.writable_roots)
-    found = [
-        p
-        for p in resolve_existing(candidates)
-        if any(_inside(p, r) for r in roots) or any(r == p or _inside(r, p) for r in every_root)
-    ]
+    found = [p for p in resolve_existing(candidates) if any(_inside(p, r) for r in roots) or p in every_root]
     return sorted(found, key=lambda path: path.count("/"))
 
 
@@ -583,7 +579,10 @@ def _mount_over_itself(path: str, read_only: bool) -> None:
 
 
 def remount_read_only(
-    writable_roots: list[str], read_only_subpaths: list[str], masked_sockets: tuple[str, ...] | list[str] = ()
+    writable_roots: list[str],
+    read_only_subpaths: list[str],
+    masked_sockets: tuple[str, ...] | list[str] = (),
+    inner_roots: list[str] | None = None,
 ) -> None:
     """Inside a fresh mount namespace: everything read-only but the roots, minus the subpaths.
 
@@ -591,11 +590,20 @@ def remount_read_only(
     has read-only stays so) before the whole tree goes read-only, then the clones are attached
     on top of their old places. The protected subpaths are then cloned from the writable view,
     made read-only and attached over themselves (after pinning the directories that lead to them,
-    see ``pinned_ancestors``), and /dev/null is bound over each masked socket.
+    see ``pinned_ancestors``). A root among ``inner_roots`` that lies inside a protected path
+    (codex started in ``~/.codex/prompts``) is cloned first and attached back on top, with its
+    own protected paths protected again. Last, /dev/null is bound over each masked socket.
     """
     make_private()
     step = ""
+    carved = sorted(
+        (r for r in inner_roots or () if any(_inside(r, p) for p in read_only_subpaths)), key=lambda r: r.count("/")
+    )
     try:
+        carved_clones = []
+        for root in carved:
+            step = f"cloning writable root {root}"
+            carved_clones.append((root, _open_tree_clone(root)))
         if "/" not in writable_roots:
             clones = []
             for root in writable_roots:
@@ -611,6 +619,17 @@ def remount_read_only(
             step = f"pinning {directory}"
             _mount_over_itself(directory, read_only=False)
         for sub in read_only_subpaths:
+            step = f"protecting {sub}"
+            _mount_over_itself(sub, read_only=True)
+        for root, tree in carved_clones:
+            step = f"attaching writable root {root} inside a protected path"
+            _attach(tree, root)
+            os.close(tree)
+        inner = [sub for sub in read_only_subpaths if any(_inside(sub, root) for root in carved)]
+        for directory in pinned_ancestors(inner, carved):
+            step = f"pinning {directory}"
+            _mount_over_itself(directory, read_only=False)
+        for sub in inner:
             step = f"protecting {sub}"
             _mount_over_itself(sub, read_only=True)
         for socket_path in masked_sockets:
@@ -841,7 +860,7 @@ def confine(policy: Policy) -> list[str]:
     if how:
         masked = sockets_to_mask(policy.mask_sockets, os.geteuid())
         try:
-            remount_read_only(roots, protected_subpaths(policy, roots), masked)
+            remount_read_only(roots, protected_subpaths(policy, roots), masked, resolve_existing(policy.writable_roots))
         except MountLayerUnavailable as error:
             how, why_not = "", str(error)
     if not how:

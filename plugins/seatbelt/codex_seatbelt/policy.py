@@ -213,8 +213,9 @@ def writable_roots_with_protected(policy: SandboxPolicy) -> list[tuple[Path, lis
             protected.append(entry)
             protected.append(canonical_path(entry))
     protected = _unique(protected)
-    # A protected path holding a root (codex started in ~/.codex) denies that whole root.
-    return [(root, [p for p in protected if _inside(p, root) or _inside(root, p)]) for root in roots]
+    # A root inside a protected path (codex started in ~/.codex/prompts) is allowed by its own
+    # clause; the rest of the protected path stays denied through the outer root's clause.
+    return [(root, [p for p in protected if _inside(p, root)]) for root in roots]
 
 
 def _write_rules(roots: list[tuple[Path, list[Path]]], params: dict[str, str]) -> str:
