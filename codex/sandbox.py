@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -244,23 +245,36 @@ def git_pointer_targets(dot_git: Path) -> list[Path]:
     targets: list[Path] = []
     gitdir = dot_git
     if not dot_git.is_dir():
-        try:
-            with open(dot_git, "rb") as handle:
-                text = handle.read(_GIT_FILE_MAX_BYTES).decode("utf-8", "replace")
-        except OSError:
-            return targets
+        text = _read_small_file(dot_git)
         first = text.splitlines()[0] if text else ""
         if not first.startswith("gitdir:"):
             return targets
         gitdir = dot_git.parent / first.removeprefix("gitdir:").strip()
         targets.append(gitdir)
-    try:
-        common = (gitdir / "commondir").read_text(encoding="utf-8", errors="replace").strip()
-    except OSError:
-        return targets
+    common = _read_small_file(gitdir / "commondir").strip()
     if common:
         targets.append(gitdir / common)
     return targets
+
+
+def _read_small_file(path: Path) -> str:
+    """The start of a regular file, or "" for anything else.
+
+    A command may have left a FIFO or a device where a ``.git`` file was expected: opening it
+    non-blocking and checking its type keeps the session start from hanging on it.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return ""
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return ""
+        return os.read(fd, _GIT_FILE_MAX_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return ""
+    finally:
+        os.close(fd)
 
 
 @record(frozen=True)

@@ -6,6 +6,8 @@ same paths staying read-only for real commands.
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -136,3 +138,22 @@ def test_a_root_inside_a_protected_path_stays_writable_and_the_rest_does_not(bas
     )  # fmt: skip
     assert at_home.protected_paths == (codex_home,)
     assert not at_home.allows_write(codex_home / "config.toml")
+
+
+def test_a_fifo_where_a_git_file_belongs_does_not_hang_the_session_start(base: Path) -> None:
+    # A command of an earlier session could leave FIFOs named .git or commondir in the workspace.
+    workspace = base / "ws"
+    (workspace / "a").mkdir(parents=True)
+    os.mkfifo(workspace / "a" / ".git")
+    (workspace / "b" / ".git").mkdir(parents=True)
+    os.mkfifo(workspace / "b" / ".git" / "commondir")
+    result: list[tuple[Path, ...]] = []
+    worker = threading.Thread(target=lambda: result.append(find_protected_paths(workspace, [workspace], (".git",))))
+    worker.start()
+    worker.join(timeout=30)
+    if worker.is_alive():  # unblock the reader so the test run itself can end
+        for fifo in (workspace / "a" / ".git", workspace / "b" / ".git" / "commondir"):
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join(timeout=30)
+        pytest.fail("find_protected_paths blocked on a FIFO")
+    assert set(result[0]) == {workspace / "a" / ".git", workspace / "b" / ".git"}
