@@ -17,7 +17,8 @@ def main() -> int:
     for requirement in project["project"]["dependencies"]:
         match = re.fullmatch(r"\s*([A-Za-z0-9_.\-\[\]]+)\s*>=\s*([^,;\s]+)\s*", requirement)
         if match is None:
-            print(f"floors.py: cannot read a floor from {requirement!r}; declare it as 'name>=version'", file=sys.stderr)
+            message = f"floors.py: cannot read a floor from {requirement!r}; declare it as 'name>=version'"
+            print(message, file=sys.stderr)
             return 1
         name = re.sub(r"\[.*\]", "", match.group(1))
         print(f"{name}=={match.group(2)}")
