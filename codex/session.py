@@ -8,6 +8,7 @@ tools. Faces (exec, the MCP server, the terminal UI) only ``submit`` ops and rea
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import json
 from collections.abc import Awaitable, Callable
@@ -153,7 +154,7 @@ class Session:
             if isinstance(op, ev.UserInput):
                 if self._turn is None or self._turn.done():
                     self._turn = asyncio.create_task(self._run_turn(sub_id, op.text))
-                    self._turn.add_done_callback(lambda task, sub_id=sub_id: self._turn_ended(sub_id, task))
+                    self._turn.add_done_callback(functools.partial(self._turn_ended, sub_id))
                 else:
                     self._queued_inputs.append((sub_id, op.text))
             elif isinstance(op, ev.ApprovalAnswer):

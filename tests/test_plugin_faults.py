@@ -11,7 +11,6 @@ so the suite stays fast; a hang shows up as the subprocess timeout.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
