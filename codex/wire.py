@@ -160,7 +160,8 @@ async def stream_with_retries(
                     if not idle.expired():
                         raise  # the wire's own timeout: handled below like a socket error
                     raise RetryableError(
-                        f"no event within {provider.stream_idle_timeout_ms} ms (stream_idle_timeout_ms)",
+                        f"the stream from {provider.name or provider.id or 'the provider'!r} was idle for more "
+                        f"than {idle_seconds:g} s (stream_idle_timeout_ms)",
                         started=yielded,
                     ) from None
                 yielded = True

@@ -174,7 +174,7 @@ CARRY_ON = {
 }
 FAIL = {
     ("wire", "raise"): "wire API 'faulty' (plugin 'faulty') failed: Boom: wire exploded",
-    ("wire", "hang"): "no event within 300 ms (stream_idle_timeout_ms)",
+    ("wire", "hang"): "was idle for more than 0.3 s (stream_idle_timeout_ms)",
     ("wire_apis", "raise"): "plugin 'faulty' failed in codex_wire_apis: Boom: wire_apis exploded",
     ("sandboxes", "raise"): "plugin 'faulty' failed in codex_sandboxes: Boom: sandboxes exploded",
     ("startup", "raise"): "plugin 'faulty' failed in codex_provider_startup: Boom: startup exploded",
