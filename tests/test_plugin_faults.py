@@ -50,6 +50,9 @@ def explode(point):
 
 
 async def faulty_tool(args, ctx):
+    if POINT == "ask":  # a well-behaved tool whose person is slow to answer
+        answer = await ctx.ask_exec_approval(["true"], ctx.cwd, "a slow person")
+        return ToolResult(f"the person said {answer.decision.value}")
     await misbehave("tool")
     return ToolResult("tool worked")
 
@@ -319,3 +322,33 @@ def test_the_mcp_server_answers_every_call(
         mock_model.responses_turn(Text("still here"))
         again = server.call("codex", {"prompt": "again"}, timeout=EXEC_TIMEOUT)
         assert again.is_error if is_error else text_of(again) == "still here"
+
+
+def test_the_time_limit_stops_while_a_person_is_asked(
+    mock_model: MockModelServer, faulty_site: PluginSite, tmp_path: Path, workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+
+    import mcp_types
+
+    from tests.mcp.harness import SdkClient, text_of
+
+    home = tmp_path / "mcp-home"
+    home.mkdir()
+    (home / "config.toml").write_text(config_text(mock_model, "ask"), encoding="utf-8")
+    mock_model.responses_turn(Call("faulty_tool", PLAN, "call_1"))
+    mock_model.responses_turn(Text("carried on"))
+    for key, value in {**faulty_site.env, "FAULT_AT": "ask:"}.items():
+        monkeypatch.setenv(key, value)
+
+    async def slowly(params: mcp_types.ElicitRequestParams) -> mcp_types.ElicitResult:
+        await asyncio.sleep(1.5)  # longer than tool_timeout_sec = 1
+        return mcp_types.ElicitResult(action="accept", content={"decision": "approved"})
+
+    with SdkClient(home, workspace) as server:
+        server.answer = slowly
+        result = server.call("codex", {"prompt": "go"}, timeout=EXEC_TIMEOUT)
+
+    assert text_of(result) == "carried on"
+    assert told_to_model(mock_model) == "the person said approved"
