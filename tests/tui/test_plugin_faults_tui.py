@@ -57,3 +57,14 @@ def test_a_failed_tool_is_told_to_the_model_and_the_turn_goes_on(
     term.wait_for("still here")
     term.send("\x04")
     assert term.wait_exit() == 0
+
+
+def test_a_provider_startup_that_raises_ends_with_its_name_on_screen(
+    start_codex: Callable[..., PtyCodex], mock_model: MockModelServer, plugin_site: PluginSite, codex_home: Path,
+) -> None:
+    plugin_site.add("faulty", FAULTY_PLUGIN)
+    (codex_home / "config.toml").write_text(config_text(mock_model, "startup"), encoding="utf-8")
+    term = start_codex(env={**plugin_site.env, "FAULT_AT": "startup:raise"})
+
+    assert term.wait_exit() == 1
+    assert "plugin 'faulty' failed in codex_provider_startup" in term.text().replace("\n", "")
