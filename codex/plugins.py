@@ -61,6 +61,8 @@ class CodexPluginManager(pluggy.PluginManager):
         super().__init__(hookspecs.PROJECT)
         self.add_hookspecs(hookspecs)
         self.records: dict[str, PluginRecord] = {}
+        # (plugin, hook, "Type: message") of every hook call that raised, for messages that name them.
+        self.failures: list[tuple[str, str, str]] = []
 
     def register_module(
         self, name: str, module_name: str, *, distribution: str, version: str, builtin: bool
@@ -117,10 +119,38 @@ class CodexPluginManager(pluggy.PluginManager):
                 record = self.records.get(impl.plugin_name)
                 if record is not None and record.error is None:
                     record.error = f"{hook_name} raised {type(exc).__name__}: {exc}"
+                failure = (impl.plugin_name, hook_name, f"{type(exc).__name__}: {exc}")
+                if failure not in self.failures:
+                    self.failures.append(failure)
                 continue
             if value is not None:
                 results.append((impl.plugin_name, value))
         return results
+
+    def hook_failures(self, hook_name: str) -> list[tuple[str, str]]:
+        """What went wrong in ``hook_name`` so far: (plugin, a sentence naming plugin and hook)."""
+        return [
+            (plugin, f"plugin {plugin!r} failed in {hook}: {error}")
+            for plugin, hook, error in self.failures
+            if hook == hook_name
+        ]
+
+    def plugin_that_raised(self, hook_name: str, exc: BaseException) -> str | None:
+        """The plugin whose ``hook_name`` implementation ``exc`` came out of, found in its traceback.
+
+        For hooks called through pluggy itself (firstresult, wrappers), where the exception does
+        not say whose it is.
+        """
+        codes = {
+            getattr(impl.function, "__code__", None): impl.plugin_name
+            for impl in getattr(self.hook, hook_name).get_hookimpls()
+        }
+        tb = exc.__traceback__
+        found: str | None = None
+        while tb is not None:  # the innermost implementation frame is the one that raised
+            found = codes.get(tb.tb_frame.f_code, found)
+            tb = tb.tb_next
+        return found
 
 
 def _name_filter(env: dict[str, str]) -> Callable[[str], bool]:
@@ -293,6 +323,8 @@ class Registry(Generic[T]):
         self.kind = kind
         self._items: dict[str, tuple[T, str]] = {}
         self.conflicts: list[str] = []
+        # Plugins whose registry hook raised: a name they would have offered is reported as theirs.
+        self.failures: list[tuple[str, str]] = []
 
     def add(self, name: str, item: T, plugin: str) -> None:
         if name in self._items:
@@ -309,7 +341,11 @@ class Registry(Generic[T]):
             return self._items[name][0]
         except KeyError:
             known = ", ".join(sorted(self._items)) or "(none)"
-            raise PluginError(f"unknown {self.kind} {name!r}; known: {known}") from None
+            broken = "".join(
+                f"; {sentence} (fix it, or disable it with CODEX_DISABLE_PLUGINS={plugin})"
+                for plugin, sentence in self.failures
+            )
+            raise PluginError(f"unknown {self.kind} {name!r}; known: {known}{broken}") from None
 
     def plugin_of(self, name: str) -> str:
         return self._items[name][1]
@@ -334,6 +370,7 @@ def collect_registry(pm: CodexPluginManager, hook_name: str, kind: str, **kwargs
         else:
             for item in value:
                 registry.add(item.name, item, plugin)
+    registry.failures = pm.hook_failures(hook_name)
     return registry
 
 

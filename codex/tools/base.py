@@ -7,12 +7,15 @@ violations come back to the model as the call's output, and the turn goes on.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from codex.errors import CodexError
 from codex.protocol import ToolSpec
 from codex.records import record
 
@@ -117,6 +120,9 @@ class Tool:
     # may then arrive as a namespace checked against the remembered schema, without pydantic
     # (see codex.tools.plain_arguments).
     plain_arguments: bool = False
+    # Seconds a call may take before the model is told it timed out; None: the session's
+    # ``tool_timeout_sec``; ``math.inf``: the handler bounds itself (shell's command timeout).
+    timeout_sec: float | None = None
     _spec: ToolSpec | None = field(default=None, init=False, repr=False, compare=False)
     _plain: bool = field(default=False, init=False, repr=False, compare=False)
 
@@ -228,17 +234,45 @@ def _clean_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 class ToolRegistry:
-    """Tools by name, and the error-proof dispatch of one call."""
+    """Tools by name, and the error-proof dispatch of one call.
 
-    def __init__(self, tools: list[Tool]) -> None:
+    Whatever a tool does wrong (raises, never returns, cannot even describe its arguments) stays
+    with that tool: the model is told, naming the tool and the plugin that offered it
+    (``owners``), and the turn goes on.
+    """
+
+    def __init__(
+        self, tools: list[Tool], owners: dict[str, str] | None = None, timeout_sec: float = 60.0
+    ) -> None:
         self.tools: dict[str, Tool] = {}
         for tool in tools:
             self.tools[tool.name] = tool
+        self.owners = dict(owners or {})
+        self.timeout_sec = timeout_sec
+        # Tools dropped because their spec could not be built: name -> why, until a face is told.
+        self.left_out: dict[str, str] = {}
+
+    def describe(self, name: str) -> str:
+        """``tool 'x' (plugin 'p')``: how messages name a tool."""
+        owner = self.owners.get(name)
+        return f"tool {name!r}" + (f" (plugin {owner!r})" if owner else "")
 
     def specs(self) -> list[ToolSpec]:
-        return [tool.spec() for tool in self.tools.values()]
+        """The specs the model is offered; a tool whose spec cannot be built is left out."""
+        specs: list[ToolSpec] = []
+        for name, tool in list(self.tools.items()):
+            try:
+                specs.append(tool.spec())
+            except Exception as exc:
+                del self.tools[name]
+                self.left_out[name] = (
+                    f"{self.describe(name)} is left out: its parameters could not be described "
+                    f"({type(exc).__name__}: {exc})"
+                )
+        return specs
 
     async def dispatch(self, name: str, arguments: str, ctx: ToolContext) -> ToolResult:
+        """Run one call; every failure, including a timeout, is a failed result for the model."""
         tool = self.tools.get(name)
         if tool is None:
             known = ", ".join(sorted(self.tools))
@@ -260,9 +294,37 @@ class ToolRegistry:
             from pydantic import ValidationError
 
             if not isinstance(exc, ValidationError):
-                raise
+                return self._failed(name, exc)
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}" for err in exc.errors()
             )
             return ToolResult(f"error: invalid arguments for {name}: {problems}", False)
-        return await tool.resolved_handler()(args, ctx)
+        return await self._call(tool, args, ctx)
+
+    async def _call(self, tool: Tool, args: Any, ctx: ToolContext) -> ToolResult:
+        limit = self.timeout_sec if tool.timeout_sec is None else tool.timeout_sec
+        scope = asyncio.timeout(limit if math.isfinite(limit) else None)
+        try:
+            async with scope:
+                # The context may stop the clock while a person is asked (see CallContext).
+                bind: Callable[[asyncio.Timeout], None] | None = getattr(ctx, "bind_time_limit", None)
+                if bind is not None:
+                    bind(scope)
+                return await tool.resolved_handler()(args, ctx)
+        except TurnAborted:
+            raise
+        except TimeoutError as exc:
+            if not scope.expired():
+                return self._failed(tool.name, exc)
+            return ToolResult(
+                f"error: {self.describe(tool.name)} did not finish within {limit:g} s (tool_timeout_sec); "
+                "it was stopped. Try a smaller task, or another way.",
+                False,
+            )
+        except Exception as exc:
+            return self._failed(tool.name, exc)
+
+    def _failed(self, name: str, exc: Exception) -> ToolResult:
+        if isinstance(exc, CodexError):  # already a sentence meant for people
+            return ToolResult(f"error: {self.describe(name)} failed: {exc}", False)
+        return ToolResult(f"error: {self.describe(name)} failed: {type(exc).__name__}: {exc}", False)

@@ -6,6 +6,7 @@ of their modules; a tool's code loads when the model first calls it.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from codex.tools.base import Tool
@@ -40,8 +41,9 @@ def builtin_tools(config: Config) -> list[Tool]:
     """shell (with escalation parameters only under on-request), apply_patch, update_plan."""
     shell_args = "ShellArgsWithEscalation" if config.approval_policy == "on-request" else "ShellArgs"
     tools = [
+        # The shell tool keeps its own limit: the command's timeout (timeout_ms, default 120 s).
         Tool("shell", SHELL_DESCRIPTION, f"{_ARGUMENTS}:{shell_args}", "codex.tools.shell:run_shell",
-             plain_arguments=True),
+             plain_arguments=True, timeout_sec=math.inf),
         Tool("apply_patch", APPLY_PATCH_DESCRIPTION, f"{_ARGUMENTS}:ApplyPatchArgs",
              "codex.tools.patch_tool:run_apply_patch", plain_arguments=True),
     ]
