@@ -403,6 +403,11 @@ def _new_client(transport: httpx.AsyncBaseTransport | None, *, direct: bool) -> 
         {"all://": None, "http://": None, "https://": None} if direct else None
     )
     try:
+        bundle = os.environ.get("SSL_CERT_FILE")
+        if bundle:
+            # httpx before 0.28 silently falls back to its own bundle when this file is missing.
+            with open(bundle, "rb"):
+                pass
         return httpx.AsyncClient(transport=transport, mounts=mounts, timeout=None, follow_redirects=False)
     except (OSError, ssl.SSLError) as exc:
         names = ("SSL_CERT_FILE", "SSL_CERT_DIR")
