@@ -1,9 +1,9 @@
 """What a ``codex exec`` that has run before does not import.
 
 Start-up is most of such a run, and each of these costs milliseconds to tens of them: pydantic
-(config checks and tool schemas are remembered), httpx (requests go through codex.http1), click
+(config checks and tool schemas are remembered), click
 (a plain command line is read by codex.cli.quick_parse), tomllib (the parsed config.toml is
-remembered), uuid and platform (codex.ids, os.uname), datetime, and the wire APIs, tools and
+remembered), uuid and platform (codex.ids, os.uname), and the wire APIs, tools and
 renderers the run does not use. A change that drags one back in fails here.
 
 The probe is ``sys.modules`` when the process exits (``-X importtime`` does not see modules
@@ -21,7 +21,7 @@ import pytest
 
 from tests.mock_model import Call, MockModelServer, Text, mock_model  # noqa: F401  (fixture)
 
-NOT_IMPORTED = ("pydantic", "httpx", "httpcore", "anyio", "click", "tomllib", "uuid", "platform", "datetime",
+NOT_IMPORTED = ("pydantic", "click", "tomllib", "uuid", "platform",
                 "codex_ollama.wire", "codex_ollama.startup", "codex.tools.arguments", "codex.config.schema")
 # Code for work an answer without tool calls does not do: tools, commands, the other renderer.
 NOT_IMPORTED_WITHOUT_TOOLS = (*NOT_IMPORTED, "codex.tools.shell", "codex.tools.patch_tool", "codex.tools.plan",
