@@ -666,7 +666,8 @@ def test_abstract_unix_sockets_on_the_host_are_reachable_from_the_fork_server_wi
         listener.listen(1)
         read_end, write_end = os.pipe()
         try:
-            pid = server.spawn([sys.executable, "-c", code], policy, workspace, dict(os.environ), 0, write_end, write_end)
+            argv = [sys.executable, "-c", code]
+            pid = server.spawn(argv, policy, workspace, dict(os.environ), 0, write_end, write_end)
         finally:
             os.close(write_end)
         returncode = server.wait(pid, timeout=60)
