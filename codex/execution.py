@@ -2,7 +2,9 @@
 
 The command is already wrapped by a sandbox backend when it gets here. Output is read
 asynchronously (the event loop never blocks); a timeout or a cancelled turn kills the whole
-process group, so a shell's children die with it.
+process group, so a shell's children die with it. A command spawned here is also registered
+with a watchdog process (``CommandGroups``) that kills its process group once codex is gone,
+however codex ended (a fork server does the same for the commands it starts).
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ import fnmatch
 import os
 import re
 import signal
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import field
@@ -225,6 +230,7 @@ async def _spawn_here(argv: list[str], cwd: Path, env: Mapping[str, str]) -> Sta
         start_new_session=True,
     )
     assert proc.stdout is not None and proc.stderr is not None
+    COMMAND_GROUPS.track(proc.pid)
     return proc.pid, proc.stdout, proc.stderr, asyncio.ensure_future(proc.wait())
 
 
@@ -262,3 +268,96 @@ def kill_process_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+# The watchdog: it reads "+PGID" / "-PGID" lines and, at end of file, SIGKILLs every group still
+# registered. Only codex holds the write end of its stdin, and the kernel closes it when codex
+# exits, normally or by SIGKILL. Stdlib only, run with -I -S: it starts in ~10 ms and imports
+# nothing a sandboxed command could have written.
+_WATCHDOG = """
+import os, sys
+groups = set()
+for line in sys.stdin.buffer:
+    (groups.add if line[:1] == b"+" else groups.discard)(int(line[1:]))
+for group in groups:
+    try:
+        os.killpg(group, 9)
+    except OSError:
+        pass
+"""
+
+
+class CommandGroups:
+    """The process groups of commands spawned by this process, killed when it ends.
+
+    A command leads its own process group, so codex's own exit signal never reaches it; without
+    this, ``kill -9`` of codex left a running command to init, to finish (and write files) later.
+    The watchdog starts with the first command, in a session of its own (a Ctrl-C at the terminal
+    or a kill of codex's process group does not stop it), and exits once it has killed the groups.
+
+    Groups are forgotten once empty, so a recycled process-group id is not killed by mistake.
+    Limit: a process that leaves its command's group (``setsid``) is not followed; the Landlock
+    fork server, a subreaper, covers that for the commands it starts.
+
+    One per process, not per session: it watches this process's lifetime, which every session
+    (and the MCP server's several) shares. Example::
+
+        COMMAND_GROUPS.track(pid)  # right after spawning a group leader
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._groups: set[int] = set()
+        self._watchdog: subprocess.Popen[bytes] | None = None
+
+    def track(self, pgid: int) -> None:
+        """Register the group ``pgid``; forget the groups that have emptied meanwhile."""
+        with self._lock:
+            lines = [b"-%d\n" % gone for gone in self._empty_groups()]
+            self._groups.add(pgid)
+            lines.append(b"+%d\n" % pgid)
+            self._send(b"".join(lines))
+
+    def _empty_groups(self) -> list[int]:
+        empty = []
+        for group in self._groups:
+            try:
+                os.killpg(group, 0)
+            except ProcessLookupError:
+                empty.append(group)
+            except PermissionError:
+                pass  # a member changed user (a set-uid program): still there
+        self._groups.difference_update(empty)
+        return empty
+
+    def _send(self, lines: bytes) -> None:
+        for _attempt in range(2):
+            if self._watchdog is None or self._watchdog.poll() is not None:
+                # Restarted (it was killed): it needs every live group again.
+                lines = b"".join(b"+%d\n" % group for group in self._groups)
+                self._watchdog = _start_watchdog()
+            if self._watchdog is None:
+                return  # cannot start one here: commands then live as long as they would anyway
+            assert self._watchdog.stdin is not None
+            try:
+                self._watchdog.stdin.write(lines)
+                self._watchdog.stdin.flush()
+                return
+            except OSError:
+                self._watchdog = None
+
+
+def _start_watchdog() -> subprocess.Popen[bytes] | None:
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", _WATCHDOG],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except OSError:
+        return None
+
+
+COMMAND_GROUPS = CommandGroups()

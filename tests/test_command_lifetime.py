@@ -169,3 +169,40 @@ def test_a_double_forked_setsid_escapee_from_the_fork_server_dies_with_codex(
     script_command(mock_model, escapee)
     killed_codex.run(escapee, "-s", "workspace-write")
     assert_the_command_is_gone(killed_codex)
+
+
+@pytest.mark.skipif(not LINUX, reason="the Landlock backend is Linux-only; reads /proc")
+@pytest.mark.parametrize(
+    "options",
+    [
+        ("-s", "workspace-write"),
+        ("-s", "workspace-write", "-c", "sandbox_fork_server=false"),
+        ("-s", "danger-full-access"),
+    ],
+    ids=["fork-server", "helper", "unsandboxed"],
+)
+def test_a_background_job_ends_when_codex_exec_ends(
+    options: tuple[str, ...], codex_home: Path, workspace: Path, mock_model: MockModelServer
+) -> None:
+    """A command that returns at once but leaves a job running in the background (its output
+    redirected, so nothing waits for it): the job ends with codex, not 60 seconds later."""
+    (codex_home / "config.toml").write_text(
+        'model = "mock-model"\nmodel_provider = "mock"\n'
+        + mock_model.provider_toml("mock", "responses", request_max_retries=0, stream_max_retries=0)
+    )
+    token = uuid.uuid4().hex
+    script_command(mock_model, f"(sleep {SLEEP_SECONDS}; touch marker) > /dev/null 2>&1 < /dev/null &")
+    done = subprocess.run(
+        [sys.executable, "-m", "codex", "exec", "-a", "never", *options, "run it"],
+        cwd=workspace, env={**os.environ, PROBE_VARIABLE: token},
+        capture_output=True, text=True, timeout=START_SECONDS, check=False,
+    )
+    try:
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == "the command ended\n"
+        assert wait_for(lambda: not processes_with(token), GONE_SECONDS), processes_with(token)
+        time.sleep(SLEEP_SECONDS + 1)
+        assert not (workspace / "marker").exists()
+    finally:
+        for pid in processes_with(token):
+            os.kill(pid, signal.SIGKILL)
