@@ -15,7 +15,6 @@ import fnmatch
 import os
 import re
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -308,7 +307,7 @@ class CommandGroups:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._groups: set[int] = set()
-        self._watchdog: subprocess.Popen[bytes] | None = None
+        self._watchdog: tuple[int, int] | None = None  # (pid, write end of its stdin)
 
     def track(self, pgid: int) -> None:
         """Register the group ``pgid``; forget the groups that have emptied meanwhile."""
@@ -332,32 +331,49 @@ class CommandGroups:
 
     def _send(self, lines: bytes) -> None:
         for _attempt in range(2):
-            if self._watchdog is None or self._watchdog.poll() is not None:
-                # Restarted (it was killed): it needs every live group again.
+            if self._watchdog is None:
+                # A new watchdog (the first, or one that was killed) needs every live group.
                 lines = b"".join(b"+%d\n" % group for group in self._groups)
                 self._watchdog = _start_watchdog()
-            if self._watchdog is None:
-                return  # cannot start one here: commands then live as long as they would anyway
-            assert self._watchdog.stdin is not None
+                if self._watchdog is None:
+                    return  # none can start here: commands then live as long as they would anyway
+            pid, stdin = self._watchdog
             try:
-                self._watchdog.stdin.write(lines)
-                self._watchdog.stdin.flush()
+                view = memoryview(lines)
+                while view:
+                    view = view[os.write(stdin, view) :]
                 return
             except OSError:
+                os.close(stdin)
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, os.WNOHANG)  # it died: reap it
                 self._watchdog = None
 
 
-def _start_watchdog() -> subprocess.Popen[bytes] | None:
+def _start_watchdog() -> tuple[int, int] | None:
+    """Spawn the watchdog on a fresh pipe; return (pid, write end), or None if it cannot start.
+
+    posix_spawn rather than subprocess: a Popen object alive at exit is reported as a leak, and
+    this process is meant to outlive codex.
+    """
+    read_end, write_end = os.pipe()  # both close-on-exec; dup2 onto stdin clears it there
+    actions = [
+        (os.POSIX_SPAWN_DUP2, read_end, 0),
+        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
+    ]
+    argv = [sys.executable, "-I", "-S", "-c", _WATCHDOG]
     try:
-        return subprocess.Popen(
-            [sys.executable, "-I", "-S", "-c", _WATCHDOG],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        try:
+            pid = os.posix_spawn(sys.executable, argv, os.environ, file_actions=actions, setsid=True)
+        except NotImplementedError:  # no POSIX_SPAWN_SETSID here: a group of its own will do
+            pid = os.posix_spawn(sys.executable, argv, os.environ, file_actions=actions, setpgroup=0)
     except OSError:
+        os.close(write_end)
         return None
+    finally:
+        os.close(read_end)
+    return pid, write_end
 
 
 COMMAND_GROUPS = CommandGroups()
