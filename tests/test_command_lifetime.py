@@ -206,3 +206,48 @@ def test_a_background_job_ends_when_codex_exec_ends(
     finally:
         for pid in processes_with(token):
             os.kill(pid, signal.SIGKILL)
+
+
+# A program that runs commands through the execution layer, then dies by SIGKILL. Its first
+# command leaves a background job; between the two commands its watchdog is killed too.
+_SPAWNER = """
+import asyncio, os, sys
+from pathlib import Path
+from codex.execution import run_command
+
+here = Path.cwd()
+env = dict(os.environ)
+asyncio.run(run_command(["sh", "-c", "sleep 60 > /dev/null 2>&1 < /dev/null & echo $! > job.pid"], here, env))
+with open(f"/proc/{os.getpid()}/task/{os.getpid()}/children") as children:
+    for child in children.read().split():
+        with open(f"/proc/{child}/cmdline", "rb") as cmdline:
+            if b"-I\\0-S\\0-c\\0" in cmdline.read():
+                os.kill(int(child), 9)  # the watchdog
+                os.waitpid(int(child), 0)
+                print("killed the watchdog", flush=True)
+asyncio.run(run_command(["sh", "-c", "echo $$ > second.pid; exec sleep 60"], here, env, timeout_ms=60_000))
+"""
+
+
+@pytest.mark.skipif(not LINUX, reason="reads /proc")
+def test_a_killed_watchdog_is_replaced_and_still_knows_earlier_commands(tmp_path: Path) -> None:
+    token = uuid.uuid4().hex
+    process = subprocess.Popen(
+        [sys.executable, "-c", _SPAWNER], cwd=tmp_path, env={**os.environ, PROBE_VARIABLE: token},
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        second = tmp_path / "second.pid"
+        assert wait_for(lambda: second.exists() and second.read_text().strip(), START_SECONDS)
+        job = int((tmp_path / "job.pid").read_text())
+        os.kill(job, 0)  # the background job of the first command is still running
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=START_SECONDS)
+        assert process.stdout is not None and process.stdout.read() == "killed the watchdog\n"
+        assert wait_for(lambda: not processes_with(token), GONE_SECONDS), processes_with(token)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for pid in processes_with(token):
+            os.kill(pid, signal.SIGKILL)
