@@ -267,3 +267,21 @@ def test_a_killed_server_takes_its_commands_with_it(workspace: Path) -> None:
             assert wait_until_dead(pid), f"command {pid} outlived its killed server"
     finally:
         server.close()
+
+
+def test_orphans_re_parented_to_the_server_are_reaped(workspace: Path) -> None:
+    """The server inherits orphans as a subreaper; once they exit it reaps them (no zombies)."""
+    with ForkServer() as server:
+        script = "(sh -c 'echo $$ > orphan.pid; exec sleep 0.2' > /dev/null 2>&1 < /dev/null &)"
+        assert run(server, ["sh", "-c", script], workspace) == (0, "")
+        pidfile = workspace / "orphan.pid"
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not pidfile.exists() or not pidfile.read_text().strip():
+            assert time.monotonic() < deadline, "the orphan never wrote its pid"
+            time.sleep(0.02)
+        orphan = int(pidfile.read_text())
+        # Gone from the process table altogether: exited and reaped, not a zombie.
+        deadline = time.monotonic() + WAIT_SECONDS
+        while Path(f"/proc/{orphan}").exists():
+            assert time.monotonic() < deadline, f"orphan {orphan} was never reaped"
+            time.sleep(0.05)

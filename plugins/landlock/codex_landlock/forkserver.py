@@ -57,6 +57,8 @@ SIGKILL = 9
 # Ending every process below the server: bounded, so a process stuck in the kernel (D state)
 # cannot keep the server from exiting.
 END_SECONDS = 5.0
+# Orphans re-parented to the server are reaped at least this often (a zombie holds a pid).
+REAP_INTERVAL_MS = 2000
 
 
 def _exits_within(pid: int, timeout: float) -> bool:
@@ -260,7 +262,10 @@ def serve(channel: socket.socket, helper: Any) -> None:
     ready: dict[str, tuple[int, socket.socket]] = {}  # policy key -> (pid, its channel)
     try:
         while True:
-            for fd, _events in poller.poll():
+            events = poller.poll(REAP_INTERVAL_MS)
+            tracked = {pid for _, pid, _ in children.values()} | {pid for pid, _ in ready.values()}
+            _reap_orphans(tracked)
+            for fd, _events in events:
                 if fd == channel.fileno():
                     try:
                         data, ancillary, _flags, _address = channel.recvmsg(
@@ -326,8 +331,36 @@ def end_descendants(deadline_seconds: float = END_SECONDS) -> None:
         time.sleep(0.005)
 
 
+def _reap_orphans(tracked: set[int]) -> None:
+    """Reap the exited children that are not commands: orphans re-parented to this subreaper."""
+    me = os.getpid()
+    try:
+        with open(f"/proc/{me}/task/{me}/children", "rb") as listing:
+            mine = [int(pid) for pid in listing.read().split()]
+    except OSError:  # a kernel without CONFIG_PROC_CHILDREN
+        mine = _children_by_parent().get(me, [])
+    for pid in mine:
+        if pid not in tracked:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+
+
 def _descendants(root: int) -> list[int]:
     """Every live process below ``root``, from one pass over /proc."""
+    children = _children_by_parent()
+    found: list[int] = []
+    pending = [root]
+    while pending:
+        for child in children.get(pending.pop(), ()):
+            found.append(child)
+            pending.append(child)
+    return found
+
+
+def _children_by_parent() -> dict[int, list[int]]:
+    """Parent pid -> its children's pids, from one pass over /proc."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -339,13 +372,7 @@ def _descendants(root: int) -> list[int]:
             continue  # gone meanwhile
         # After the command name: state, ppid, ... (the name itself may hold spaces and ")").
         children.setdefault(int(fields[1]), []).append(int(entry))
-    found: list[int] = []
-    pending = [root]
-    while pending:
-        for child in children.get(pending.pop(), ()):
-            found.append(child)
-            pending.append(child)
-    return found
+    return children
 
 
 def _die_with_the_server(helper: Any, server: int) -> None:
