@@ -285,3 +285,29 @@ def test_orphans_re_parented_to_the_server_are_reaped(workspace: Path) -> None:
         while Path(f"/proc/{orphan}").exists():
             assert time.monotonic() < deadline, f"orphan {orphan} was never reaped"
             time.sleep(0.05)
+
+
+def test_a_terminated_server_ends_its_commands_first(workspace: Path) -> None:
+    """SIGTERM (a polite stop, as at shutdown) runs the same clean-up as a closed socket."""
+    policy = SandboxPolicy.build(SandboxMode.WORKSPACE_WRITE, cwd=workspace)
+    server = ForkServer()
+    try:
+        read_end, write_end = os.pipe()
+        script = "(setsid sh -c 'echo $$ > escapee.pid; exec sleep 60' > /dev/null 2>&1 < /dev/null &); sleep 60"
+        try:
+            pid = server.spawn(["sh", "-c", script], policy, workspace, {"PATH": os.environ["PATH"]},
+                               0, write_end, write_end)
+        finally:
+            os.close(write_end)
+            os.close(read_end)
+        pidfile = workspace / "escapee.pid"
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not pidfile.exists() or not pidfile.read_text().strip():
+            assert time.monotonic() < deadline, "the escapee never wrote its pid"
+            time.sleep(0.02)
+        escapee = int(pidfile.read_text())
+        os.kill(server.server_pid, 15)
+        assert server._process.wait(timeout=WAIT_SECONDS) == 0  # it ran its clean-up and exited
+        assert not alive(pid) and not alive(escapee)
+    finally:
+        server.close()

@@ -547,6 +547,11 @@ def main(args: list[str]) -> int:
 
 
 def _stop(signum: int, frame: object) -> None:
+    import _signal
+
+    # One stop is enough: a second signal must not cut the clean-up short.
+    for other in (_signal.SIGTERM, _signal.SIGHUP):
+        _signal.signal(other, _signal.SIG_IGN)
     raise SystemExit(0)
 
 
