@@ -1,8 +1,7 @@
 """The pydantic models of the built-in tools' arguments.
 
-They live apart from the tools so that offering a tool does not import pydantic: the JSON schema
-the model reads comes from a memo (``Tool.spec``), and this module is imported only when a call
-arrives and its arguments are validated, or when a schema must be built.
+They live apart from the tools so that registering a tool does not import pydantic: this module
+is imported when the schema the model reads is first built (``Tool.spec``).
 """
 
 from __future__ import annotations

@@ -40,10 +40,9 @@ def builtin_tools(config: Config) -> list[Tool]:
     """shell (with escalation parameters only under on-request), apply_patch, update_plan."""
     shell_args = "ShellArgsWithEscalation" if config.approval_policy == "on-request" else "ShellArgs"
     tools = [
-        Tool("shell", SHELL_DESCRIPTION, f"{_ARGUMENTS}:{shell_args}", "codex.tools.shell:run_shell",
-             plain_arguments=True),
+        Tool("shell", SHELL_DESCRIPTION, f"{_ARGUMENTS}:{shell_args}", "codex.tools.shell:run_shell"),
         Tool("apply_patch", APPLY_PATCH_DESCRIPTION, f"{_ARGUMENTS}:ApplyPatchArgs",
-             "codex.tools.patch_tool:run_apply_patch", plain_arguments=True),
+             "codex.tools.patch_tool:run_apply_patch"),
     ]
     if config.include_plan_tool:
         tools.append(Tool("update_plan", UPDATE_PLAN_DESCRIPTION, f"{_ARGUMENTS}:UpdatePlanArgs",
