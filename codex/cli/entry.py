@@ -9,7 +9,7 @@ read. ``CODEX_HELP_CACHE=0`` (or ``CODEX_CACHE=0``, which turns every cache off)
 
 The cached text is only ever printed, never acted on, and the cache directory is among the
 paths the sandbox keeps read-only; a file that is not the user's own 0600 regular file, or text
-holding a control character other than a newline (a terminal escape), is ignored.
+holding a control character other than a newline or backspace (a terminal escape), is ignored.
 """
 
 from __future__ import annotations
@@ -229,8 +229,9 @@ def _help_cache_enabled() -> bool:
 
 
 def _printable(text: str) -> bool:
-    # Help is plain text: an escape or other control character in it came from someone else.
-    return all(char == "\n" or char.isprintable() for char in text)
+    # Help is plain text (click leaves its "\b" no-rewrap markers in): an escape or any other
+    # control character came from someone else and could drive the terminal.
+    return all(char in "\n\b" or char.isprintable() for char in text)
 
 
 def _read_help_cache() -> str | None:
