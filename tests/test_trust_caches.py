@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PluginSite, RunCodex
-from tests.mock_model import MockModelServer, Text, mock_model  # noqa: F401  (fixture)
+from tests.mock_model import Call, MockModelServer, Text, mock_model  # noqa: F401  (fixture)
 
 SECRET_HEADER = "hdr-secret-8c1f0e5a7d2b4c9e"
 
@@ -124,6 +124,12 @@ def _repository(path: Path) -> Path:
     return path
 
 
+def _outputs(body: dict[str, object]) -> dict[str, str]:
+    items = body["input"]
+    assert isinstance(items, list)
+    return {i["call_id"]: i["output"] for i in items if i.get("type") == "function_call_output"}
+
+
 def _files_under(root: Path) -> list[Path]:
     return sorted(path for path in root.rglob("*"))
 
@@ -201,3 +207,48 @@ def test_a_planted_symlink_in_the_cache_is_never_written_through(
         assert run_codex(*args).returncode == 0, args
 
     assert victim.read_text(encoding="utf-8") == "keep me\n"
+
+
+def test_a_forged_help_text_with_terminal_escapes_is_not_printed(
+    codex_home: Path, cache_root: Path, run_codex: RunCodex
+) -> None:
+    honest = run_codex("--help")
+    assert honest.returncode == 0
+    path = cache_root / f"help-{zlib.crc32(sys.prefix.encode()):08x}.txt"
+    key = path.read_bytes().split(b"\n", 1)[0]
+    path.write_bytes(key + b"\n\x1b]52;c;ZWNobyBvd25lZA==\x07Usage: codex (forged)\n")
+    path.chmod(0o600)
+
+    again = run_codex("--help")
+
+    assert again.stdout == honest.stdout
+    assert "\x1b" not in again.stdout
+
+
+def test_a_forged_landlock_verdict_never_runs_a_command_unconfined(
+    codex_home: Path,
+    cache_root: Path,
+    run_codex: RunCodex,
+    mock_model: MockModelServer,
+    tmp_path: Path,
+) -> None:
+    from codex_landlock.backend import LandlockBackend
+
+    if not LandlockBackend().availability().available:
+        pytest.fail("this suite runs where Landlock works; the forged verdict is tested against it")
+    outside = tmp_path / "outside.txt"
+    _configure_mock(codex_home, mock_model)
+    mock_model.responses_turn(Call("shell", {"command": ["touch", str(outside)]}, "call_1"))
+    mock_model.responses_turn(Text("done"))
+    work = _repository(tmp_path / "work")
+    assert run_codex("sandbox", "status").returncode == 0  # the probe's answer is cached now
+    [verdict] = cache_root.glob("landlock-probe-*.json")
+    verdict.write_text(json.dumps({"landlock_abi": 0, "arch": "x86_64"}), encoding="utf-8")  # "unavailable"
+    verdict.chmod(0o600)
+
+    ran = run_codex("exec", "--full-auto", "touch it", cwd=work)
+
+    assert ran.returncode == 0, ran.stderr
+    assert "[unavailable]" in ran.stderr  # the forged verdict was believed: no backend left
+    assert not outside.exists()
+    assert "command not run" in _outputs(mock_model.requests[-1].json)["call_1"]
