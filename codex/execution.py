@@ -80,10 +80,18 @@ def command_secrets(config: Config, base: Mapping[str, str] | None = None) -> Co
         if server.bearer_token_env_var:
             names.add(server.bearer_token_env_var)
         values.update(_header_credentials(server.http_headers or {}))
-        values.update((server.env or {}).values())
+        # A server's PATH or HOME is no credential; hiding the command's equal one would break it.
+        values.update(value for name, value in (server.env or {}).items() if not _plain_setting(name, value))
     values.update(source[name] for name in names if name in source)
     kept = {value.strip() for value in values if len(value.strip()) >= MIN_SECRET_LENGTH}
     return CommandSecrets(frozenset(names), frozenset(kept))
+
+
+def _plain_setting(name: str, value: str) -> bool:
+    if name in CORE_ENV_VARS or name.startswith("LC_"):
+        return True
+    parts = value.split(os.pathsep)
+    return all(part.startswith(("/", "~")) for part in parts if part) and any(parts)
 
 
 def _header_credentials(headers: Mapping[str, str]) -> list[str]:

@@ -63,7 +63,8 @@ def write_private_file(path: str | os.PathLike[str], data: bytes, *, sync: bool 
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, FILE_MODE)
     try:
         try:
-            os.fchmod(fd, FILE_MODE)  # the umask may have removed bits, never added: make it exact
+            if hasattr(os, "fchmod"):  # not on Windows, where the mode bits mean little
+                os.fchmod(fd, FILE_MODE)  # the umask may have removed bits, never added: make it exact
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]

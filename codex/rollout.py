@@ -44,7 +44,7 @@ class RolloutRecorder:
         make_private_dirs(directory)
         path = directory / f"rollout-{time.strftime('%Y-%m-%dT%H-%M-%S', now)}-{session_id}.jsonl"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | _NOFOLLOW, FILE_MODE)
-        if os.fstat(fd).st_mode & 0o077:
+        if os.fstat(fd).st_mode & 0o077 and hasattr(os, "fchmod"):
             os.fchmod(fd, FILE_MODE)
         recorder = cls(path, os.fdopen(fd, "a", encoding="utf-8"))
         recorder._write({"type": "session_meta", "id": session_id, "timestamp": _iso(now), **meta})

@@ -91,7 +91,9 @@ def test_command_secrets_cover_every_credential_in_config() -> None:
         },
         mcp_servers={
             "files": McpServerConfig(
-                command="srv", env={"GITHUB_PAT": "ghp-123456789", "DEBUG": "1"}, bearer_token_env_var="MCP_BEARER"
+                command="srv",
+                env={"GITHUB_PAT": "ghp-123456789", "DEBUG": "1", "PATH": "/usr/bin:/bin", "CACHE": "/var/cache/x"},
+                bearer_token_env_var="MCP_BEARER",
             )
         },
     )
@@ -104,6 +106,7 @@ def test_command_secrets_cover_every_credential_in_config() -> None:
         "PAT_COPY": "ghp-123456789",
         "DEBUG": "1",
         "PATH": "/usr/bin:/bin",
+        "XDG_CACHE_HOME": "/var/cache/x",
         "GIT_AUTHOR_NAME": "A. Person",
         "PWD": "/work",
         "OLDPWD": "/",
@@ -111,7 +114,10 @@ def test_command_secrets_cover_every_credential_in_config() -> None:
     secrets = command_secrets(config, base)
 
     env = build_env(ShellEnvironmentPolicy(), base, secrets=secrets)
-    assert env == {"DEBUG": "1", "PATH": "/usr/bin:/bin", "GIT_AUTHOR_NAME": "A. Person", "PWD": "/work", "OLDPWD": "/"}
+    assert env == {
+        "DEBUG": "1", "PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": "/var/cache/x", "GIT_AUTHOR_NAME": "A. Person",
+        "PWD": "/work", "OLDPWD": "/",
+    }
     # Neither turning the default filter off nor asking for the variable lets it through.
     opened = ShellEnvironmentPolicy(ignore_default_excludes=True, include_only=["ODD_NAME", "PATH"])
     assert build_env(opened, base, secrets=secrets) == {"PATH": "/usr/bin:/bin"}
