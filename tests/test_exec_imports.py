@@ -4,9 +4,9 @@ Start-up is most of such a run, and each of these costs milliseconds to tens of 
 schema's validators (a verdict for the exact config data is remembered), httpx (requests go
 through codex.http1), click (a plain command line is read by codex.cli.quick_parse), and the wire
 APIs, tools and renderers the run does not use. A change that drags one back in fails here.
-pydantic itself is imported: tool schemas are built from their models on every run, never read
-from a cache a sandboxed command could write (and config.toml is parsed every run, for the same
-reason).
+pydantic comes in only with a tool call, to validate its arguments: the built-in tools' schemas
+are data in ``codex.tools.schemas``, never read from a cache a sandboxed command could write
+(config.toml is parsed every run, for the same reason).
 
 The probe is ``sys.modules`` when the process exits (``-X importtime`` does not see modules
 loaded through ``importlib.import_module``, which is how codex loads references).
@@ -25,9 +25,11 @@ from tests.mock_model import Call, MockModelServer, Text, mock_model  # noqa: F4
 
 NOT_IMPORTED = ("httpx", "httpcore", "anyio", "click", "codex_ollama.wire", "codex_ollama.startup",
                 "codex.config.schema")
-# Code for work an answer without tool calls does not do: tools, commands, the other renderer.
+# Code for work an answer without tool calls does not do: tools, commands, the other renderer, and
+# pydantic (with what it imports), which validates a tool call's arguments.
 NOT_IMPORTED_WITHOUT_TOOLS = (*NOT_IMPORTED, "codex.tools.shell", "codex.tools.patch_tool", "codex.tools.plan",
-                              "codex.execution", "codex.cli.render_json", "codex_seatbelt.policy")
+                              "codex.execution", "codex.cli.render_json", "codex_seatbelt.policy", "pydantic",
+                              "codex.tools.arguments", "uuid", "platform")
 
 # Runs the real CLI entry point and writes the module names it ended with (codex's exit runs
 # atexit handlers before os._exit, so the list is complete).
@@ -42,8 +44,11 @@ main()
 
 def exec_modules(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     listing = tmp_path / "modules.txt"
+    # The example plugin's tool names its pydantic model by reference, whose schema is built each
+    # run: what is measured here is codex and its built-in plugins.
+    env = {**os.environ, "CODEX_DISABLE_PLUGINS": "example"}
     done = subprocess.run([sys.executable, "-c", _PROBE, str(listing), "exec", "--skip-git-repo-check", *args],
-                          cwd=tmp_path, env=dict(os.environ), capture_output=True, text=True, timeout=60)
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
     return done, set(listing.read_text().split())
 

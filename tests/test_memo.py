@@ -126,6 +126,21 @@ def test_a_broken_reference_names_the_tool_and_the_reference(cache: Path) -> Non
         Tool("x", "d", "codex.tools.arguments:Literal", _noop).model()
 
 
+def test_the_builtin_schemas_written_as_data_match_their_models() -> None:
+    from codex.config.model import Config
+    from codex.tools import arguments
+    from codex.tools.builtin import builtin_tools
+
+    offered = {tool.name: tool for tool in builtin_tools(Config(approval_policy="on-request"))}
+    offered["plain_shell"] = builtin_tools(Config(approval_policy="never"))[0]
+    for tool in offered.values():
+        assert isinstance(tool.parameters, str)
+        module, _, name = tool.parameters.partition(":")
+        assert module == arguments.__name__
+        by_model = Tool(tool.name, "d", getattr(arguments, name), _noop).spec().parameters
+        assert tool.spec().parameters == by_model, f"{name}: update codex/tools/schemas.py"
+
+
 def test_a_planted_tool_schema_cache_changes_nothing(cache: Path) -> None:
     """The schema the model reads comes from the model class, whatever the cache holds."""
     probe = textwrap.dedent(

@@ -1,7 +1,8 @@
 """The pydantic models of the built-in tools' arguments.
 
-They live apart from the tools so that registering a tool does not import pydantic: this module
-is imported when the schema the model reads is first built (``Tool.spec``).
+They live apart from the tools so that offering a tool does not import pydantic: the schemas the
+model reads are written out as data in ``codex.tools.schemas`` (a test keeps them equal to these
+models), and this module is imported when a call arrives and its arguments are validated.
 """
 
 from __future__ import annotations
