@@ -47,7 +47,7 @@ def _memo_file(cache_root: Path, name: str) -> Path:
 
 
 def test_a_forged_parsed_config_entry_does_not_change_the_sandbox(
-    write_config: object, codex_home: Path, cache_root: Path, run_codex: RunCodex
+    codex_home: Path, cache_root: Path, run_codex: RunCodex
 ) -> None:
     text = 'sandbox_mode = "read-only"\nmodel = "o3"\n'
     (codex_home / "config.toml").write_text(text, encoding="utf-8")

@@ -37,6 +37,12 @@ def permissive_umask() -> Iterator[None]:
         os.umask(previous)
 
 
+def _repository(path: Path) -> Path:
+    path.mkdir()
+    subprocess.run(["git", "init", "-q", str(path)], check=True, timeout=30)
+    return path
+
+
 def _outputs(body: dict[str, Any]) -> dict[str, str]:
     return {i["call_id"]: i["output"] for i in body["input"] if i.get("type") == "function_call_output"}
 
@@ -130,12 +136,6 @@ def test_command_secrets_cover_every_credential_in_config() -> None:
 )
 def test_the_default_filter_covers_the_usual_credential_names(name: str) -> None:
     assert build_env(ShellEnvironmentPolicy(), {name: "x", "HOME": "/h"}) == {"HOME": "/h"}
-
-
-def _repository(path: Path) -> Path:
-    path.mkdir()
-    subprocess.run(["git", "init", "-q", str(path)], check=True, timeout=30)
-    return path
 
 
 def _modes(root: Path) -> dict[str, int]:
