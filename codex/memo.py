@@ -61,11 +61,14 @@ def file_digest(path: str | None) -> str:
 def prepare_cache_dir() -> str:
     """The cache directory, created 0700 (and narrowed to 0700 if an older codex left it wider).
 
-    Raises OSError when it cannot be created.
+    Raises OSError when it cannot be created, or is a symbolic link.
     """
     from codex.private import make_private_dirs, narrow_directory
 
     directory = cache_dir()
+    if os.path.islink(directory):
+        # Planted by someone who could write its parent: writing there would go where they chose.
+        raise OSError(f"{directory} is a symbolic link; codex does not cache through it")
     make_private_dirs(directory)
     narrow_directory(directory)
     return directory

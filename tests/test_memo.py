@@ -93,6 +93,15 @@ def test_memo_never_reads_through_a_symlink(cache: Path, tmp_path: Path) -> None
     assert not os.path.islink(Memo("linked").path)
 
 
+def test_a_symlinked_cache_directory_is_not_written_through(cache: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    cache.parent.mkdir(parents=True)
+    cache.symlink_to(elsewhere)
+    Memo("through").put("k", True)
+    assert list(elsewhere.iterdir()) == []
+
+
 def test_writing_a_memo_removes_retired_value_memos(cache: Path) -> None:
     cache.mkdir(parents=True)
     retired = cache / "config-parsed-00000000.json"
