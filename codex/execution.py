@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from codex.records import record
 
 if TYPE_CHECKING:
-    from codex.config.model import ShellEnvironmentPolicy
+    from codex.config.model import Config, ShellEnvironmentPolicy
     from codex.sandbox import ConfinedSpawner, SandboxPolicy
 
 DEFAULT_TIMEOUT_MS = 120_000
@@ -39,14 +39,88 @@ READ_CHUNK = 64 * 1024
 TIMEOUT_EXIT_CODE = 124
 
 CORE_ENV_VARS = ("HOME", "LOGNAME", "PATH", "SHELL", "USER", "USERNAME", "TMPDIR", "TEMP", "TMP", "LANG")
-DEFAULT_EXCLUDES = ("*KEY*", "*SECRET*", "*TOKEN*")
+# Names a command never sees unless ``ignore_default_excludes``: case-insensitive globs for the
+# usual credential variables. ``*_PWD`` (MYSQL_PWD) spares PWD and OLDPWD; ``*AUTH*`` is left out
+# because it would take GIT_AUTHOR_NAME too.
+DEFAULT_EXCLUDES = (
+    "*KEY*", "*SECRET*", "*TOKEN*", "*PASSWORD*", "*PASSWD*", "*PASSPHRASE*", "*_PWD", "*CREDENTIAL*",
+    "*COOKIE*",
+)
+# A config value shorter than this is no credential (DEBUG = "1"); only longer ones are hidden.
+MIN_SECRET_LENGTH = 8
+# A variable is also dropped when its value contains a credential at least this long (a key
+# passed as "Bearer <key>" or inside a URL); shorter ones must match the whole value.
+MIN_CONTAINED_SECRET_LENGTH = 16
 
 
-def build_env(policy: ShellEnvironmentPolicy, base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The child's environment per ``[shell_environment_policy]``.
+@record(frozen=True)
+class CommandSecrets:
+    """What no command may see, whatever ``[shell_environment_policy]`` says.
 
-    By default everything is inherited except names containing KEY, SECRET or TOKEN, so a
-    command the model runs cannot read the API key it was asked with.
+    ``names`` are variables removed by name (the provider's ``env_key``, the variables of
+    ``env_http_headers`` and ``bearer_token_env_var``); ``values`` are credentials from config
+    (``http_headers`` values, MCP ``env`` values, and the values of those variables): any
+    variable holding one is removed too, so a copy under another name does not leak.
+    """
+
+    names: frozenset[str] = frozenset()
+    values: frozenset[str] = frozenset()
+
+
+def command_secrets(config: Config, base: Mapping[str, str] | None = None) -> CommandSecrets:
+    """The credentials of ``config`` (every provider and MCP server) that commands must not see.
+
+    ``base`` is the environment the key variables are read from (default: the process's).
+    """
+    source = os.environ if base is None else base
+    names: set[str] = set()
+    values: set[str] = set()
+    for provider in config.model_providers.values():
+        if provider.env_key:
+            names.add(provider.env_key)
+        names.update((provider.env_http_headers or {}).values())
+        values.update(_header_credentials(provider.http_headers or {}))
+    for server in config.mcp_servers.values():
+        if server.bearer_token_env_var:
+            names.add(server.bearer_token_env_var)
+        values.update(_header_credentials(server.http_headers or {}))
+        # A server's PATH or HOME is no credential; hiding the command's equal one would break it.
+        values.update(value for name, value in (server.env or {}).items() if not _plain_setting(name, value))
+    values.update(source[name] for name in names if name in source)
+    kept = {value.strip() for value in values if len(value.strip()) >= MIN_SECRET_LENGTH}
+    return CommandSecrets(frozenset(names), frozenset(kept))
+
+
+def _plain_setting(name: str, value: str) -> bool:
+    if name in CORE_ENV_VARS or name.startswith("LC_"):
+        return True
+    parts = value.split(os.pathsep)
+    return all(part.startswith(("/", "~")) for part in parts if part) and any(parts)
+
+
+def _header_credentials(headers: Mapping[str, str]) -> list[str]:
+    # "Authorization: Bearer <key>": the key alone is what another variable would hold.
+    found: list[str] = []
+    for value in headers.values():
+        found.append(value)
+        words = value.split()
+        if len(words) > 1:
+            found.append(words[-1])
+    return found
+
+
+def build_env(
+    policy: ShellEnvironmentPolicy,
+    base: Mapping[str, str] | None = None,
+    *,
+    secrets: CommandSecrets | None = None,
+) -> dict[str, str]:
+    """The child's environment per ``[shell_environment_policy]``, without ``secrets``.
+
+    By default everything is inherited except names matching ``DEFAULT_EXCLUDES`` (KEY, SECRET,
+    TOKEN, PASSWORD...). ``secrets`` (see ``command_secrets``) are removed last and always,
+    even from ``set`` and ``include_only``: a command the model runs must never read the
+    credentials codex itself was configured with.
     """
     source = dict(os.environ if base is None else base)
     if policy.inherit == "none":
@@ -66,7 +140,18 @@ def build_env(policy: ShellEnvironmentPolicy, base: Mapping[str, str] | None = N
     if policy.include_only:
         included = _name_pattern(tuple(policy.include_only))
         env = {k: v for k, v in env.items() if included(k.upper())}
+    if secrets is not None:
+        env = {k: v for k, v in env.items() if not _holds_secret(k, v, secrets)}
     return env
+
+
+def _holds_secret(name: str, value: str, secrets: CommandSecrets) -> bool:
+    if name in secrets.names:
+        return True
+    value = value.strip()
+    if value in secrets.values:
+        return True
+    return any(len(secret) >= MIN_CONTAINED_SECRET_LENGTH and secret in value for secret in secrets.values)
 
 
 @lru_cache(maxsize=16)

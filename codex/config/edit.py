@@ -16,6 +16,7 @@ from typing import Any
 
 from codex.config.overrides import KeyPath, format_key_path, parse_key_path, parse_value
 from codex.errors import ConfigError
+from codex.private import make_private_dirs
 from codex.records import record
 
 # Called with the would-be file content; raises ConfigError when it is not a valid config.
@@ -145,7 +146,7 @@ def write_atomically(path: Path, text: str) -> None:
     A new file is created private (0600); an existing file keeps its permissions.
     """
     target = path.resolve() if path.is_symlink() else path
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(target.parent)
     try:
         mode: int | None = target.stat().st_mode & 0o7777
     except FileNotFoundError:

@@ -93,8 +93,8 @@ class Tool:
     """A tool offered to the model.
 
     ``parameters`` is the pydantic model of the arguments, or a ``"module:Class"`` reference to
-    it. A reference keeps pydantic out of start-up: the schema the model reads is remembered
-    between runs (``codex.memo``), and the module is imported when the first call arrives.
+    it, imported when the schema is first needed. The schema the model reads is built from the
+    model on every run, never read back from a cache.
     ``handler`` may likewise be a ``"module:function"`` reference, imported on the first call.
 
     Example::
@@ -116,15 +116,10 @@ class Tool:
     # Tools that change nothing (MCP annotations) skip approval; built-ins decide for themselves.
     read_only: bool = False
     schema_override: dict[str, Any] | None = field(default=None, repr=False)
-    # True when the handler only reads its arguments' fields as attributes: a plainly valid call
-    # may then arrive as a namespace checked against the remembered schema, without pydantic
-    # (see codex.tools.plain_arguments).
-    plain_arguments: bool = False
     # Seconds a call may take before the model is told it timed out; None: the session's
     # ``tool_timeout_sec``; ``math.inf``: the handler bounds itself (shell's command timeout).
     timeout_sec: float | None = None
     _spec: ToolSpec | None = field(default=None, init=False, repr=False, compare=False)
-    _plain: bool = field(default=False, init=False, repr=False, compare=False)
 
     def resolved_handler(self) -> Handler:
         """The handler (a reference is imported on first use)."""
@@ -145,27 +140,16 @@ class Tool:
         """The JSON-schema form the model sees (built once: every model request sends it)."""
         if self._spec is None:
             schema = self.schema_override
-            plain = False
-            if schema is None and isinstance(self.parameters, str):
-                schema, plain = _remembered_schema(self)
-            elif schema is None:
-                schema, plain = _describe(self.model())
+            if schema is None:
+                schema = _clean_schema(self.model().model_json_schema())
             self._spec = ToolSpec(self.name, self.description, schema)
-            self._plain = plain
         return self._spec
 
     def parse_arguments(self, raw: dict[str, Any]) -> Any:
-        """The handler's arguments: a model instance, or a namespace for a plainly valid call.
+        """The handler's arguments, an instance of the model.
 
         Raises ``pydantic.ValidationError`` when the arguments are invalid.
         """
-        if self.plain_arguments:
-            from codex.tools.plain_arguments import plain_arguments
-
-            spec = self.spec()
-            fast = plain_arguments(spec.parameters, raw) if self._plain else None
-            if fast is not None:
-                return fast
         return self.model().model_validate(raw)
 
 
@@ -181,43 +165,6 @@ def _resolve_model(reference: str, tool: str) -> type[BaseModel]:
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
         raise TypeError(f"tool {tool!r}: parameters {reference!r} is not a pydantic model class")
     return model
-
-
-def _remembered_schema(tool: Tool) -> tuple[dict[str, Any], bool]:
-    """The cleaned JSON schema of a tool whose model is a ``"module:Class"`` reference, and
-    whether it is plain (see ``codex.tools.plain_arguments``): from the memo, or built and kept.
-
-    The key holds the defining file's size and mtime, so editing the model is a miss.
-    """
-    import importlib.util
-
-    from codex import __version__
-    from codex.memo import Memo, file_stamp
-    from codex.references import reference_module
-
-    assert isinstance(tool.parameters, str)
-    try:
-        spec = importlib.util.find_spec(reference_module(tool.parameters))
-    except (ImportError, ValueError):
-        spec = None
-    origin = spec.origin if spec is not None else None
-    key = f"{__version__}|{tool.parameters}|{origin}|{file_stamp(origin)}"
-    memo = Memo.shared("tool-schemas")
-    entry = memo.get(key) if origin else None
-    if not (isinstance(entry, dict) and isinstance(entry.get("schema"), dict)):
-        schema, plain = _describe(tool.model())  # a broken reference raises here, naming the tool
-        entry = {"schema": schema, "plain": plain}
-        if origin:
-            memo.put(key, entry)
-    return entry["schema"], bool(entry.get("plain"))
-
-
-def _describe(model: type[BaseModel]) -> tuple[dict[str, Any], bool]:
-    """The cleaned JSON schema of ``model``, and whether it says all that validation does."""
-    from codex.tools.plain_arguments import is_plain_model
-
-    schema = _clean_schema(model.model_json_schema())
-    return schema, is_plain_model(model, schema)
 
 
 def _clean_schema(schema: dict[str, Any]) -> dict[str, Any]:
