@@ -6,9 +6,11 @@ together, so exec, the MCP server and the terminal behave alike.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from codex.errors import CodexError, PluginError
 from codex.rollout import RolloutRecorder, read_session
 from codex.services import resolve_services
 from codex.session import Session
@@ -22,7 +24,16 @@ if TYPE_CHECKING:
 def prepare_provider(pm: CodexPluginManager, loaded: LoadedConfig, ui: ProviderUI) -> None:
     """Let plugins make the provider ready (launch Ollama, pull a model) before the first turn."""
     provider = loaded.config.provider()
-    pm.hook.codex_provider_startup(provider=provider, config=loaded.config, ui=ui)
+    try:
+        pm.hook.codex_provider_startup(provider=provider, config=loaded.config, ui=ui)
+    except CodexError:
+        raise
+    except Exception as exc:
+        plugin = pm.plugin_that_raised("codex_provider_startup", exc) or "(unknown)"
+        raise PluginError(
+            f"plugin {plugin!r} failed in codex_provider_startup: {type(exc).__name__}: {exc}. "
+            f"Fix the plugin, or disable it with CODEX_DISABLE_PLUGINS={plugin}"
+        ) from exc
     # Fail before a session (and its rollout file) exists when the key is missing.
     loaded.config.provider().api_key()
 
@@ -43,6 +54,9 @@ async def open_session(
         from codex.mcp.client import start_mcp_servers
 
         mcp = await start_mcp_servers(loaded.config, cwd=loaded.cwd)
+        for tool in mcp.tools:
+            # The MCP client bounds each call by its server's own tool_timeout_sec.
+            tool.timeout_sec = math.inf
         services.tools.extend(mcp.tools)
     if resume is not None:
         saved = read_session(resume)
@@ -64,6 +78,7 @@ async def open_session(
                 },
             )
         session.rollout = rollout
+    session.notices.extend(services.notices)
     if mcp is not None:
         session.closers.append(mcp.aclose)
         session.notices.extend(mcp.startup_messages())

@@ -2,7 +2,9 @@
 
 The command is already wrapped by a sandbox backend when it gets here. Output is read
 asynchronously (the event loop never blocks); a timeout or a cancelled turn kills the whole
-process group, so a shell's children die with it.
+process group, so a shell's children die with it. A command spawned here is also registered
+with a watchdog process (``CommandGroups``) that kills its process group once codex is gone,
+however codex ended (a fork server does the same for the commands it starts).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import fnmatch
 import os
 import re
 import signal
+import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import field
@@ -23,7 +27,7 @@ from typing import TYPE_CHECKING
 from codex.records import record
 
 if TYPE_CHECKING:
-    from codex.config.model import ShellEnvironmentPolicy
+    from codex.config.model import Config, ShellEnvironmentPolicy
     from codex.sandbox import ConfinedSpawner, SandboxPolicy
 
 DEFAULT_TIMEOUT_MS = 120_000
@@ -35,14 +39,88 @@ READ_CHUNK = 64 * 1024
 TIMEOUT_EXIT_CODE = 124
 
 CORE_ENV_VARS = ("HOME", "LOGNAME", "PATH", "SHELL", "USER", "USERNAME", "TMPDIR", "TEMP", "TMP", "LANG")
-DEFAULT_EXCLUDES = ("*KEY*", "*SECRET*", "*TOKEN*")
+# Names a command never sees unless ``ignore_default_excludes``: case-insensitive globs for the
+# usual credential variables. ``*_PWD`` (MYSQL_PWD) spares PWD and OLDPWD; ``*AUTH*`` is left out
+# because it would take GIT_AUTHOR_NAME too.
+DEFAULT_EXCLUDES = (
+    "*KEY*", "*SECRET*", "*TOKEN*", "*PASSWORD*", "*PASSWD*", "*PASSPHRASE*", "*_PWD", "*CREDENTIAL*",
+    "*COOKIE*",
+)
+# A config value shorter than this is no credential (DEBUG = "1"); only longer ones are hidden.
+MIN_SECRET_LENGTH = 8
+# A variable is also dropped when its value contains a credential at least this long (a key
+# passed as "Bearer <key>" or inside a URL); shorter ones must match the whole value.
+MIN_CONTAINED_SECRET_LENGTH = 16
 
 
-def build_env(policy: ShellEnvironmentPolicy, base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The child's environment per ``[shell_environment_policy]``.
+@record(frozen=True)
+class CommandSecrets:
+    """What no command may see, whatever ``[shell_environment_policy]`` says.
 
-    By default everything is inherited except names containing KEY, SECRET or TOKEN, so a
-    command the model runs cannot read the API key it was asked with.
+    ``names`` are variables removed by name (the provider's ``env_key``, the variables of
+    ``env_http_headers`` and ``bearer_token_env_var``); ``values`` are credentials from config
+    (``http_headers`` values, MCP ``env`` values, and the values of those variables): any
+    variable holding one is removed too, so a copy under another name does not leak.
+    """
+
+    names: frozenset[str] = frozenset()
+    values: frozenset[str] = frozenset()
+
+
+def command_secrets(config: Config, base: Mapping[str, str] | None = None) -> CommandSecrets:
+    """The credentials of ``config`` (every provider and MCP server) that commands must not see.
+
+    ``base`` is the environment the key variables are read from (default: the process's).
+    """
+    source = os.environ if base is None else base
+    names: set[str] = set()
+    values: set[str] = set()
+    for provider in config.model_providers.values():
+        if provider.env_key:
+            names.add(provider.env_key)
+        names.update((provider.env_http_headers or {}).values())
+        values.update(_header_credentials(provider.http_headers or {}))
+    for server in config.mcp_servers.values():
+        if server.bearer_token_env_var:
+            names.add(server.bearer_token_env_var)
+        values.update(_header_credentials(server.http_headers or {}))
+        # A server's PATH or HOME is no credential; hiding the command's equal one would break it.
+        values.update(value for name, value in (server.env or {}).items() if not _plain_setting(name, value))
+    values.update(source[name] for name in names if name in source)
+    kept = {value.strip() for value in values if len(value.strip()) >= MIN_SECRET_LENGTH}
+    return CommandSecrets(frozenset(names), frozenset(kept))
+
+
+def _plain_setting(name: str, value: str) -> bool:
+    if name in CORE_ENV_VARS or name.startswith("LC_"):
+        return True
+    parts = value.split(os.pathsep)
+    return all(part.startswith(("/", "~")) for part in parts if part) and any(parts)
+
+
+def _header_credentials(headers: Mapping[str, str]) -> list[str]:
+    # "Authorization: Bearer <key>": the key alone is what another variable would hold.
+    found: list[str] = []
+    for value in headers.values():
+        found.append(value)
+        words = value.split()
+        if len(words) > 1:
+            found.append(words[-1])
+    return found
+
+
+def build_env(
+    policy: ShellEnvironmentPolicy,
+    base: Mapping[str, str] | None = None,
+    *,
+    secrets: CommandSecrets | None = None,
+) -> dict[str, str]:
+    """The child's environment per ``[shell_environment_policy]``, without ``secrets``.
+
+    By default everything is inherited except names matching ``DEFAULT_EXCLUDES`` (KEY, SECRET,
+    TOKEN, PASSWORD...). ``secrets`` (see ``command_secrets``) are removed last and always,
+    even from ``set`` and ``include_only``: a command the model runs must never read the
+    credentials codex itself was configured with.
     """
     source = dict(os.environ if base is None else base)
     if policy.inherit == "none":
@@ -62,7 +140,18 @@ def build_env(policy: ShellEnvironmentPolicy, base: Mapping[str, str] | None = N
     if policy.include_only:
         included = _name_pattern(tuple(policy.include_only))
         env = {k: v for k, v in env.items() if included(k.upper())}
+    if secrets is not None:
+        env = {k: v for k, v in env.items() if not _holds_secret(k, v, secrets)}
     return env
+
+
+def _holds_secret(name: str, value: str, secrets: CommandSecrets) -> bool:
+    if name in secrets.names:
+        return True
+    value = value.strip()
+    if value in secrets.values:
+        return True
+    return any(len(secret) >= MIN_CONTAINED_SECRET_LENGTH and secret in value for secret in secrets.values)
 
 
 @lru_cache(maxsize=16)
@@ -225,6 +314,7 @@ async def _spawn_here(argv: list[str], cwd: Path, env: Mapping[str, str]) -> Sta
         start_new_session=True,
     )
     assert proc.stdout is not None and proc.stderr is not None
+    COMMAND_GROUPS.track(proc.pid)
     return proc.pid, proc.stdout, proc.stderr, asyncio.ensure_future(proc.wait())
 
 
@@ -262,3 +352,113 @@ def kill_process_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+# The watchdog: it reads "+PGID" / "-PGID" lines and, at end of file, SIGKILLs every group still
+# registered. Only codex holds the write end of its stdin, and the kernel closes it when codex
+# exits, normally or by SIGKILL. Stdlib only, run with -I -S: it starts in ~10 ms and imports
+# nothing a sandboxed command could have written.
+_WATCHDOG = """
+import os, sys
+groups = set()
+for line in sys.stdin.buffer:
+    (groups.add if line[:1] == b"+" else groups.discard)(int(line[1:]))
+for group in groups:
+    try:
+        os.killpg(group, 9)
+    except OSError:
+        pass
+"""
+
+
+class CommandGroups:
+    """The process groups of commands spawned by this process, killed when it ends.
+
+    A command leads its own process group, so codex's own exit signal never reaches it; without
+    this, ``kill -9`` of codex left a running command to init, to finish (and write files) later.
+    The watchdog starts with the first command, in a session of its own (a Ctrl-C at the terminal
+    or a kill of codex's process group does not stop it), and exits once it has killed the groups.
+
+    Groups are forgotten once empty, so a recycled process-group id is not killed by mistake.
+    Limit: a process that leaves its command's group (``setsid``) is not followed; the Landlock
+    fork server, a subreaper, covers that for the commands it starts.
+
+    One per process, not per session: it watches this process's lifetime, which every session
+    (and the MCP server's several) shares. Example::
+
+        COMMAND_GROUPS.track(pid)  # right after spawning a group leader
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._groups: set[int] = set()
+        self._watchdog: tuple[int, int] | None = None  # (pid, write end of its stdin)
+
+    def track(self, pgid: int) -> None:
+        """Register the group ``pgid``; forget the groups that have emptied meanwhile."""
+        with self._lock:
+            lines = [b"-%d\n" % gone for gone in self._empty_groups()]
+            self._groups.add(pgid)
+            lines.append(b"+%d\n" % pgid)
+            self._send(b"".join(lines))
+
+    def _empty_groups(self) -> list[int]:
+        empty = []
+        for group in self._groups:
+            try:
+                os.killpg(group, 0)
+            except ProcessLookupError:
+                empty.append(group)
+            except PermissionError:
+                pass  # a member changed user (a set-uid program): still there
+        self._groups.difference_update(empty)
+        return empty
+
+    def _send(self, lines: bytes) -> None:
+        for _attempt in range(2):
+            if self._watchdog is None:
+                # A new watchdog (the first, or one that was killed) needs every live group.
+                lines = b"".join(b"+%d\n" % group for group in self._groups)
+                self._watchdog = _start_watchdog()
+                if self._watchdog is None:
+                    return  # none can start here: commands then live as long as they would anyway
+            pid, stdin = self._watchdog
+            try:
+                view = memoryview(lines)
+                while view:
+                    view = view[os.write(stdin, view) :]
+                return
+            except OSError:
+                os.close(stdin)
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, os.WNOHANG)  # it died: reap it
+                self._watchdog = None
+
+
+def _start_watchdog() -> tuple[int, int] | None:
+    """Spawn the watchdog on a fresh pipe; return (pid, write end), or None if it cannot start.
+
+    posix_spawn rather than subprocess: a Popen object alive at exit is reported as a leak, and
+    this process is meant to outlive codex.
+    """
+    read_end, write_end = os.pipe()  # both close-on-exec; dup2 onto stdin clears it there
+    actions = [
+        (os.POSIX_SPAWN_DUP2, read_end, 0),
+        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
+    ]
+    argv = [sys.executable, "-I", "-S", "-c", _WATCHDOG]
+    try:
+        try:
+            pid = os.posix_spawn(sys.executable, argv, os.environ, file_actions=actions, setsid=True)
+        except NotImplementedError:  # no POSIX_SPAWN_SETSID here: a group of its own will do
+            pid = os.posix_spawn(sys.executable, argv, os.environ, file_actions=actions, setpgroup=0)
+    except OSError:
+        os.close(write_end)
+        return None
+    finally:
+        os.close(read_end)
+    return pid, write_end
+
+
+COMMAND_GROUPS = CommandGroups()

@@ -17,8 +17,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from codex.private import FILE_MODE, make_private_dirs
+
 FILE_NAME = "history.jsonl"
-FILE_MODE = 0o600
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # a symlink planted at the name is refused, not followed
 
 
 class PromptHistory:
@@ -58,8 +60,8 @@ class PromptHistory:
             return
         line = json.dumps({"session_id": session_id, "ts": int(time.time()), "text": text}, ensure_ascii=False)
         data = (line + "\n").encode("utf-8")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
+        make_private_dirs(self.path.parent)
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | _NOFOLLOW, FILE_MODE)
         try:
             if os.fstat(fd).st_mode & 0o077:
                 os.fchmod(fd, FILE_MODE)
@@ -82,7 +84,7 @@ class PromptHistory:
             kept.append(line)
             size += len(line)
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW, FILE_MODE)
         try:
             os.write(fd, b"".join(reversed(kept)))
             os.fsync(fd)

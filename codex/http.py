@@ -8,9 +8,10 @@ body of another streaming format (NDJSON). Everything a provider entry says abou
 timeout) is applied here once, and every failure comes out as a ``RetryableError`` (429, 5xx,
 transport errors, dropped or stalled streams) or a ``ProviderError`` with the server's message.
 
-Requests go through ``codex.http1``'s small asyncio client, so a model request never imports
-httpx; httpx takes over only when a proxy variable is set or a test injects a transport
-(``ClientCache``). Importing this module stays cheap::
+Requests go through httpx, the one HTTP stack of codex: one ``httpx.AsyncClient`` per event loop
+with its keep-alive pool (``ClientCache``), system proxies from the environment, and
+``httpx.MockTransport`` swapped in by unit tests. httpx itself is imported on the first request,
+so importing this module stays cheap::
 
     from codex.http import ClientCache, post_sse
 
@@ -35,9 +36,9 @@ import os
 import re
 import sys
 import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from functools import cache
-from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from codex.errors import ProviderError
@@ -45,16 +46,14 @@ from codex.wire import RetryableError
 
 if TYPE_CHECKING:
     import asyncio
-    from contextlib import AbstractAsyncContextManager
     from datetime import datetime
 
     import httpx
 
     from codex.config.model import ModelProviderInfo
-    from codex.http1 import AsyncHTTPClient
 
     # What ``ClientCache.get`` hands out and ``post_sse``/``post_stream`` accept.
-    HTTPClient: TypeAlias = AsyncHTTPClient | httpx.AsyncClient
+    HTTPClient: TypeAlias = httpx.AsyncClient
 
 ORIGINATOR = "codex_py"
 _BOM = b"\xef\xbb\xbf"
@@ -75,8 +74,6 @@ _TRY_AGAIN = re.compile(r"try again in\s*(\d+(?:\.\d+)?)\s*(ms|s|seconds?)\b", r
 @cache
 def user_agent() -> str:
     """``codex-py/<version> (<os> <release>; <arch>) python/<version>``, sent on every request."""
-    import sys
-
     from codex import __version__
 
     # What platform.system()/release()/machine() read on POSIX, without importing platform (~3 ms).
@@ -253,7 +250,7 @@ def error_for_event(provider: ModelProviderInfo, message: str, code: str | None)
 
 
 def describe_transport_error(exc: BaseException) -> str:
-    """A one-line description of a transport error of either client, named by its class
+    """A one-line description of a transport error, named by its class
     (``ConnectError: connection refused by ...``); some httpx errors have an empty ``str()``."""
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
@@ -354,14 +351,15 @@ def _parse_block(block: bytes) -> tuple[str, str] | None:
 
 
 class ClientCache:
-    """One HTTP client per event loop, created on first use and kept for its keep-alive pool.
+    """One ``httpx.AsyncClient`` per event loop, created on first use and kept for its pool.
 
     A wire object outlives event loops (a test suite runs many), but a pooled connection
-    belongs to the loop that opened it. The client is ``codex.http1.AsyncHTTPClient`` (cheap
-    to import, certificates loaded only for the first https request), unless a proxy variable
-    applies to the URL's scheme (``https_proxy``/``http_proxy``/``all_proxy``, either case) or
-    ``transport`` is given: then it is an ``httpx.AsyncClient``, which honours the proxy and
-    ``NO_PROXY``. ``transport`` swaps the network for ``httpx.MockTransport`` in unit tests.
+    belongs to the loop that opened it. The client honours the proxy variables
+    (``https_proxy``/``http_proxy``/``all_proxy`` and ``NO_PROXY``) and the system's CA settings
+    (``SSL_CERT_FILE``), except for a model server on this machine (Ollama, LM Studio), which is
+    always reached directly. ``transport`` swaps the network for ``httpx.MockTransport`` in
+    unit tests. The clients never retry on their own (httpx's default): a request is sent
+    again only by the retry policy of ``codex.wire``.
     """
 
     def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
@@ -371,30 +369,16 @@ class ClientCache:
         ] = weakref.WeakKeyDictionary()
 
     def get(self, base_url: str | None = None) -> HTTPClient:
-        """The client for the running loop and ``base_url`` (HTTP/1.1, keep-alive, no redirects).
-
-        Without ``base_url`` the URL is taken to be https.
-        """
+        """The client for the running loop and ``base_url`` (HTTP/1.1, keep-alive, no redirects)."""
         import asyncio
 
-        scheme = "http" if (base_url or "").lower().startswith("http://") else "https"
         clients = self._clients.setdefault(asyncio.get_running_loop(), {})
-        # A model server on this machine (Ollama, LM Studio) is never reached through a proxy,
-        # whatever NO_PROXY says: corporate proxies set for the internet must not break it.
-        direct = not proxy_configured(scheme) or is_loopback(base_url or "")
-        kind = "http1" if self._transport is None and direct else f"httpx-{scheme}"
+        # Corporate proxies set for the internet must not break a model server on this machine,
+        # whatever NO_PROXY says.
+        kind = "direct" if is_loopback(base_url or "") else "environment"
         client = clients.get(kind)
         if client is None or client.is_closed:
-            if kind == "http1":
-                from codex.http1 import AsyncHTTPClient
-
-                client = AsyncHTTPClient()
-            else:
-                import httpx
-
-                # No transport of our own unless a test gave one: httpx then reads the proxy
-                # variables (and NO_PROXY) itself.
-                client = httpx.AsyncClient(transport=self._transport, timeout=None, follow_redirects=False)
+            client = _new_client(self._transport, direct=kind == "direct")
             clients[kind] = client
         return client
 
@@ -404,6 +388,34 @@ class ClientCache:
 
         for client in self._clients.pop(asyncio.get_running_loop(), {}).values():
             await client.aclose()
+
+
+def _new_client(transport: httpx.AsyncBaseTransport | None, *, direct: bool) -> httpx.AsyncClient:
+    """An httpx client that reads SSL_CERT_FILE/SSL_CERT_DIR and, unless ``direct``, the proxy
+    variables. A certificate file that cannot be loaded is a ``ProviderError`` that names it."""
+    import ssl
+
+    import httpx
+
+    # Mounting no transport on every scheme replaces the proxies trust_env found with the
+    # client's own transport, while trust_env still supplies the trusted certificates.
+    mounts: dict[str, httpx.AsyncBaseTransport | None] | None = (
+        {"all://": None, "http://": None, "https://": None} if direct else None
+    )
+    try:
+        bundle = os.environ.get("SSL_CERT_FILE")
+        if bundle:
+            # httpx before 0.28 silently falls back to its own bundle when this file is missing.
+            with open(bundle, "rb"):
+                pass
+        return httpx.AsyncClient(transport=transport, mounts=mounts, timeout=None, follow_redirects=False)
+    except (OSError, ssl.SSLError) as exc:
+        names = ("SSL_CERT_FILE", "SSL_CERT_DIR")
+        where = ", ".join(f"{name}={os.environ[name]}" for name in names if name in os.environ)
+        raise ProviderError(
+            f"cannot load the trusted certificates ({where or 'the system default'}): {exc}. "
+            "Point SSL_CERT_FILE at a readable PEM bundle, or unset it."
+        ) from None
 
 
 def is_loopback(url: str) -> bool:
@@ -417,14 +429,6 @@ def is_loopback(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def proxy_configured(scheme: str) -> bool:
-    """Whether a proxy variable applies to ``scheme`` ("http" or "https") URLs: ``<scheme>_proxy``
-    or ``all_proxy``, lower or upper case, set and not empty."""
-    return any(
-        os.environ.get(name) or os.environ.get(name.upper()) for name in (f"{scheme}_proxy", "all_proxy")
-    )
 
 
 async def post_sse(
@@ -480,25 +484,13 @@ async def post_stream(
     (a wrong ``base_url`` reaching some web page); transport failures raise
     ``transport_failure``, marked started once the body began.
     """
+    import httpx
+
     idle = provider.stream_idle_timeout_ms / 1000.0
     connect = min(idle, connect_timeout)
     label = provider_label(provider)
-    from codex.http1 import AsyncHTTPClient, TransportError
-
-    failures: tuple[type[Exception], ...]
-    opened: AbstractAsyncContextManager[StreamedResponse]
-    if isinstance(client, AsyncHTTPClient):
-        failures = (TransportError,)
-        opened = client.stream(
-            "POST", url, headers=headers, content=content, connect_timeout=connect, read_timeout=idle,
-            write_timeout=max(idle, 30.0),
-        )
-    else:
-        import httpx
-
-        failures = (httpx.TransportError,)
-        timeout = httpx.Timeout(connect=connect, read=idle, write=max(idle, 30.0), pool=max(idle, 30.0))
-        opened = client.stream("POST", url, headers=headers, content=content, timeout=timeout)
+    timeout = httpx.Timeout(connect=connect, read=idle, write=max(idle, 30.0), pool=max(idle, 30.0))
+    opened = client.stream("POST", url, headers=headers, content=content, timeout=timeout)
     try:
         async with opened as response:
             if response.status_code >= 300:
@@ -515,25 +507,29 @@ async def post_stream(
             try:
                 async for chunk in response.aiter_bytes():
                     yield chunk
-            except failures as exc:
+            except httpx.TransportError as exc:
                 raise transport_failure(exc, label, url, idle, started=True) from None
-    except failures as exc:
+    except httpx.TransportError as exc:
         raise transport_failure(exc, label, url, idle, started=False) from None
 
 
-def transport_failure(exc: Exception, label: str, url: str, idle: float, *, started: bool) -> RetryableError:
-    """The retryable error for a network failure, worded by when it happened.
+def transport_failure(exc: Exception, label: str, url: str, idle: float, *, started: bool) -> ProviderError:
+    """The error for a network failure, worded by when it happened: retryable, but for a TLS
+    certificate that is not trusted.
 
     Before the stream started: the server could not be reached or did not answer in time. After:
     the stream stalled past ``stream_idle_timeout_ms`` or broke off (the attempt is void).
-    ``exc`` is a transport error of either client (``codex.http1`` or httpx).
     """
-    timed_out = isinstance(exc, TimeoutError)
-    if not timed_out and "httpx" in sys.modules:
-        # httpx's timeouts are not TimeoutErrors; httpx is loaded whenever one was raised.
-        import httpx
+    import httpx
 
-        timed_out = isinstance(exc, httpx.TimeoutException)
+    timed_out = isinstance(exc, TimeoutError | httpx.TimeoutException)
+    if not started and "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        # Retrying cannot make a certificate trusted.
+        return ProviderError(
+            f"could not reach {label} at {url}: the server's TLS certificate is not trusted "
+            f"({describe_transport_error(exc)}); if it is signed by your own CA, set SSL_CERT_FILE to a "
+            "bundle that holds it"
+        )
     if started and timed_out:
         message = f"the stream from {label} was idle for more than {_seconds(idle)} (stream_idle_timeout_ms)"
     elif started:
@@ -576,19 +572,7 @@ def _seconds(value: float) -> str:
     return f"{value:g} s"
 
 
-class StreamedResponse(Protocol):
-    """What ``_read_some`` needs of a response; both clients' responses have it."""
-
-    @property
-    def status_code(self) -> int: ...
-
-    @property
-    def headers(self) -> Mapping[str, str]: ...
-
-    def aiter_bytes(self) -> AsyncIterator[bytes]: ...
-
-
-async def _read_some(response: StreamedResponse) -> bytes:
+async def _read_some(response: httpx.Response) -> bytes:
     """Up to ``_MAX_ERROR_BODY`` bytes of a response body (error bodies are for their message)."""
     chunks: list[bytes] = []
     size = 0

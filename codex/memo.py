@@ -1,13 +1,16 @@
-"""Answers worth keeping between runs, in the user cache directory.
+"""Verdicts worth keeping between runs, in the user cache directory.
 
-Some start-up work gives the same answer run after run for the same input: validating an
-unchanged configuration, turning a tool's pydantic model into its JSON schema. Doing it needs
-pydantic (~150 ms to import and build models on a small machine), which is most of what a
-one-answer ``codex exec`` would otherwise spend. A ``Memo`` remembers such answers under a key
-that names everything the answer depends on, so a changed input is simply a miss.
+Validating an unchanged configuration needs pydantic (~150 ms to import and build models on a
+small machine), most of what a one-answer ``codex exec`` would otherwise spend. A ``Memo``
+remembers *that* such a check passed, under a key that digests the full input and the checking
+code, so a changed input is simply a miss.
 
-A memo is a cache, never a source of truth: a missing, corrupt or unwritable file only costs
-the work it would have saved, and ``CODEX_CACHE=0`` turns every memo off.
+A sandboxed command may be able to write the cache directory, so a memo never supplies a value
+codex acts on: a forged entry can only claim that an exact input, which codex has in hand, was
+checked before. No secret is ever stored (keys are digests, values ``True``). Files are 0600 in
+a 0700 directory, written atomically without following symlinks (``codex.private``); a
+missing, corrupt, foreign or unwritable file only costs the work it would have saved, and
+``CODEX_CACHE=0`` turns every cache off: nothing is read or written under the cache directory.
 """
 
 from __future__ import annotations
@@ -42,30 +45,69 @@ def caching_enabled() -> bool:
     return os.environ.get("CODEX_CACHE", "1") not in ("0", "")
 
 
-def file_stamp(path: str | None) -> str:
-    """A key part that changes whenever the file at ``path`` does (size and modification time)."""
+def file_digest(path: str | None) -> str:
+    """A key part naming the exact content of the file at ``path`` (``-`` when unreadable)."""
     if not path:
         return "-"
+    import hashlib
+
     try:
-        info = os.stat(path)
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
     except OSError:
         return "-"
-    return f"{info.st_size}:{info.st_mtime_ns}"
+
+
+def prepare_cache_dir() -> str:
+    """The cache directory, created 0700 (and narrowed to 0700 if an older codex left it wider).
+
+    Raises OSError when it cannot be created, or is a symbolic link.
+    """
+    from codex.private import make_private_dirs, narrow_directory
+
+    directory = cache_dir()
+    if os.path.islink(directory):
+        # Planted by someone who could write its parent: writing there would go where they chose.
+        raise OSError(f"{directory} is a symbolic link; codex does not cache through it")
+    make_private_dirs(directory)
+    narrow_directory(directory)
+    return directory
+
+
+# Memos of earlier versions that held values (parsed config.toml, secrets included, entry points,
+# tool schemas): removed when a memo is next written, since they were created world-readable.
+_RETIRED = ("config-parsed-", "entry-points-", "tool-schemas-", "config-checked-")
+
+
+def _remove_retired(directory: str) -> None:
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(_RETIRED) and name.endswith(".json"):
+            try:
+                os.unlink(os.path.join(directory, name))
+            except OSError:
+                pass
 
 
 _SHARED: dict[str, Memo] = {}
 
 
 class Memo:
-    """A small persistent map from string keys to JSON values, one file per name and environment.
+    """A small persistent map from digests to JSON values, one file per name and environment.
+
+    Store verdicts (``True``), never values codex would act on, and never secrets: the file may
+    have been written by anyone who can write the cache directory.
 
     Example::
 
-        memo = Memo("tool-schemas")
-        schema = memo.get(key)
-        if schema is None:
-            schema = expensive(...)
-            memo.put(key, schema)
+        memo = Memo("config-verdicts")
+        key = hashlib.sha256(exact_input).hexdigest()
+        if memo.get(key) is None:
+            check(exact_input)  # raises when it does not pass
+            memo.put(key, True)
     """
 
     def __init__(self, name: str, *, limit: int = DEFAULT_LIMIT) -> None:
@@ -99,28 +141,29 @@ class Memo:
             del entries[next(iter(entries))]
         import json
 
-        tmp = f"{self.path}.{os.getpid()}.tmp"
         try:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            with open(tmp, "w", encoding="utf-8") as handle:
-                json.dump(entries, handle, separators=(",", ":"))
-            os.replace(tmp, self.path)
-        except (OSError, TypeError, ValueError) as exc:
-            if not isinstance(exc, OSError):
-                entries.pop(key, None)  # not JSON (a date, say): remember nothing rather than break later puts
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+            data = json.dumps(entries, separators=(",", ":")).encode("utf-8")
+        except (TypeError, ValueError):
+            entries.pop(key, None)  # not JSON (a date, say): remember nothing rather than break later puts
+            return
+        try:
+            from codex.private import write_private_file
+
+            _remove_retired(prepare_cache_dir())
+            write_private_file(self.path, data)
+        except OSError:
+            pass  # an unwritable cache only costs the next run the work
 
     def _load(self) -> dict[str, Any]:
         if self._entries is None:
             import json
 
+            from codex.private import read_private_file
+
+            raw = read_private_file(self.path)
             try:
-                with open(self.path, encoding="utf-8") as handle:
-                    loaded = json.load(handle)
-            except (OSError, ValueError):
+                loaded = json.loads(raw) if raw is not None else None
+            except ValueError:
                 loaded = None
             self._entries = loaded if isinstance(loaded, dict) else {}
         return self._entries

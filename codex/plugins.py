@@ -9,7 +9,6 @@ guard so one broken plugin never takes the program down with it.
 from __future__ import annotations
 
 import os
-import sys
 import types
 from collections.abc import Callable, Iterable
 from dataclasses import field
@@ -61,6 +60,8 @@ class CodexPluginManager(pluggy.PluginManager):
         super().__init__(hookspecs.PROJECT)
         self.add_hookspecs(hookspecs)
         self.records: dict[str, PluginRecord] = {}
+        # (plugin, hook, "Type: message") of every hook call that raised, for messages that name them.
+        self.failures: list[tuple[str, str, str]] = []
 
     def register_module(
         self, name: str, module_name: str, *, distribution: str, version: str, builtin: bool
@@ -117,10 +118,38 @@ class CodexPluginManager(pluggy.PluginManager):
                 record = self.records.get(impl.plugin_name)
                 if record is not None and record.error is None:
                     record.error = f"{hook_name} raised {type(exc).__name__}: {exc}"
+                failure = (impl.plugin_name, hook_name, f"{type(exc).__name__}: {exc}")
+                if failure not in self.failures:
+                    self.failures.append(failure)
                 continue
             if value is not None:
                 results.append((impl.plugin_name, value))
         return results
+
+    def hook_failures(self, hook_name: str) -> list[tuple[str, str]]:
+        """What went wrong in ``hook_name`` so far: (plugin, a sentence naming plugin and hook)."""
+        return [
+            (plugin, f"plugin {plugin!r} failed in {hook}: {error}")
+            for plugin, hook, error in self.failures
+            if hook == hook_name
+        ]
+
+    def plugin_that_raised(self, hook_name: str, exc: BaseException) -> str | None:
+        """The plugin whose ``hook_name`` implementation ``exc`` came out of, found in its traceback.
+
+        For hooks called through pluggy itself (firstresult, wrappers), where the exception does
+        not say whose it is.
+        """
+        codes = {
+            getattr(impl.function, "__code__", None): impl.plugin_name
+            for impl in getattr(self.hook, hook_name).get_hookimpls()
+        }
+        tb = exc.__traceback__
+        found: str | None = None
+        while tb is not None:  # the innermost implementation frame is the one that raised
+            found = codes.get(tb.tb_frame.f_code, found)
+            tb = tb.tb_next
+        return found
 
 
 def _name_filter(env: dict[str, str]) -> Callable[[str], bool]:
@@ -173,111 +202,24 @@ def make_plugin_manager(
 def _entry_points() -> list[tuple[Any, str, str]]:
     """Entry points of the ``codex`` group: (entry point, distribution name, version).
 
-    The scan opens every distribution's entry_points.txt (~2-5 ms in a virtualenv of ~60), so its
-    answer is remembered under the mtime of every ``sys.path`` directory: installing, upgrading
-    or removing a distribution creates or deletes its ``.dist-info`` there, which changes that
-    directory's mtime (the ``--help`` cache relies on the same). ``CODEX_CACHE=0`` turns it off.
+    Read from the installed distributions on every run (never from a cache a sandboxed command
+    could write: an entry point names code to import). importlib.metadata lets the first
+    distribution of a name on ``sys.path`` win; an entry point two distributions both declare
+    is loaded once.
     """
-    from codex.memo import Memo
+    from importlib.metadata import entry_points
 
-    key = "\x1f".join(f"{entry}@{_mtime_ns(entry or '.')}" for entry in sys.path)
-    memo = Memo.shared("entry-points")
-    remembered = memo.get(key)
-    if isinstance(remembered, list):
-        return [(EntryPointInfo(name, value), dist, version) for name, value, dist, version in remembered]
-    found = _scan_entry_points()
-    memo.put(key, [[point.name, point.value, dist, version] for point, dist, version in found])
-    return found
-
-
-def _mtime_ns(path: str) -> int:
-    try:
-        return os.stat(path).st_mtime_ns
-    except OSError:
-        return -1
-
-
-def _scan_entry_points() -> list[tuple[Any, str, str]]:
-    """Read the ``*.dist-info/entry_points.txt`` files on ``sys.path``, first distribution of a
-    name winning as importlib.metadata does (which itself costs ~25 ms of imports)."""
     found: list[tuple[Any, str, str]] = []
-    seen_dists: set[str] = set()
-    seen_points: set[tuple[str, str]] = set()
-    for entry in sys.path:
-        try:
-            names = os.listdir(entry or ".")
-        except OSError:
+    seen: set[tuple[str, str]] = set()
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        if (point.name, point.value) in seen:
             continue
-        for name in names:
-            if not name.endswith((".dist-info", ".egg-info")):
-                continue
-            # The directory name carries the normalised distribution name (PEP 427/376), enough
-            # to let the first of a name win; METADATA is read only for codex plugins.
-            key = name.rsplit(".", 1)[0].partition("-")[0].lower().replace("-", "_").replace(".", "_")
-            if key in seen_dists:
-                continue
-            seen_dists.add(key)
-            directory = os.path.join(entry or ".", name)
-            points = _group_entries(os.path.join(directory, "entry_points.txt"), ENTRY_POINT_GROUP)
-            if not points:
-                continue
-            dist_name, version = _dist_identity(directory, name)
-            for point_name, value in points:
-                if (point_name, value) in seen_points:
-                    continue
-                seen_points.add((point_name, value))
-                found.append((EntryPointInfo(point_name, value), dist_name, version))
+        seen.add((point.name, point.value))
+        dist = point.dist
+        name = dist.name if dist is not None else ""
+        version = dist.version if dist is not None else ""
+        found.append((point, name, version))
     return found
-
-
-@record(frozen=True)
-class EntryPointInfo:
-    """One ``name = module[:attribute]`` line of a distribution's entry points."""
-
-    name: str
-    value: str
-
-
-def _group_entries(path: str, group: str) -> list[tuple[str, str]]:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError:
-        return []
-    header = f"[{group}]"
-    if header not in text:
-        return []
-    entries: list[tuple[str, str]] = []
-    inside = False
-    for raw in text.splitlines():
-        line = raw.strip()
-        if line.startswith("["):
-            inside = line == header
-        elif inside and "=" in line and not line.startswith(("#", ";")):
-            point, _, value = line.partition("=")
-            entries.append((point.strip(), value.strip()))
-    return entries
-
-
-def _dist_identity(directory: str, dir_name: str) -> tuple[str, str]:
-    """Name and version from METADATA's headers (falling back to the directory's name)."""
-    stem = dir_name.rsplit(".", 1)[0]
-    fallback_name, _, fallback_version = stem.partition("-")
-    name, version = fallback_name, fallback_version
-    for meta_file in ("METADATA", "PKG-INFO"):
-        try:
-            with open(os.path.join(directory, meta_file), encoding="utf-8", errors="replace") as handle:
-                for line in handle:
-                    if not line.strip():
-                        break
-                    if line.startswith("Name:"):
-                        name = line[5:].strip()
-                    elif line.startswith("Version:"):
-                        version = line[8:].strip()
-            break
-        except OSError:
-            continue
-    return name, version
 
 
 T = TypeVar("T")
@@ -293,6 +235,8 @@ class Registry(Generic[T]):
         self.kind = kind
         self._items: dict[str, tuple[T, str]] = {}
         self.conflicts: list[str] = []
+        # Plugins whose registry hook raised: a name they would have offered is reported as theirs.
+        self.failures: list[tuple[str, str]] = []
 
     def add(self, name: str, item: T, plugin: str) -> None:
         if name in self._items:
@@ -309,7 +253,11 @@ class Registry(Generic[T]):
             return self._items[name][0]
         except KeyError:
             known = ", ".join(sorted(self._items)) or "(none)"
-            raise PluginError(f"unknown {self.kind} {name!r}; known: {known}") from None
+            broken = "".join(
+                f"; {sentence} (fix it, or disable it with CODEX_DISABLE_PLUGINS={plugin})"
+                for plugin, sentence in self.failures
+            )
+            raise PluginError(f"unknown {self.kind} {name!r}; known: {known}{broken}") from None
 
     def plugin_of(self, name: str) -> str:
         return self._items[name][1]
@@ -334,6 +282,7 @@ def collect_registry(pm: CodexPluginManager, hook_name: str, kind: str, **kwargs
         else:
             for item in value:
                 registry.add(item.name, item, plugin)
+    registry.failures = pm.hook_failures(hook_name)
     return registry
 
 

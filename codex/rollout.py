@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from codex.errors import CodexError
+from codex.private import FILE_MODE, make_private_dirs
 from codex.protocol import (
     CustomToolCall,
     CustomToolCallOutput,
@@ -24,6 +25,8 @@ from codex.protocol import (
     item_to_dict,
 )
 from codex.records import record
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 class RolloutRecorder:
@@ -37,9 +40,12 @@ class RolloutRecorder:
     def create(cls, codex_home: Path, session_id: str, meta: dict[str, Any]) -> RolloutRecorder:
         now = time.gmtime()
         directory = codex_home / "sessions" / time.strftime("%Y/%m/%d", now)
-        directory.mkdir(parents=True, exist_ok=True)
+        # Rollouts hold prompts, command output and file contents: only the user may read them.
+        make_private_dirs(directory)
         path = directory / f"rollout-{time.strftime('%Y-%m-%dT%H-%M-%S', now)}-{session_id}.jsonl"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | _NOFOLLOW, FILE_MODE)
+        if os.fstat(fd).st_mode & 0o077 and hasattr(os, "fchmod"):
+            os.fchmod(fd, FILE_MODE)
         recorder = cls(path, os.fdopen(fd, "a", encoding="utf-8"))
         recorder._write({"type": "session_meta", "id": session_id, "timestamp": _iso(now), **meta})
         return recorder

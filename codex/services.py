@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import sys
 from dataclasses import field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from codex.errors import SandboxError
+from codex.errors import CodexError, PluginError, SandboxError
 from codex.plugins import CodexPluginManager, collect_registry
 from codex.records import record
 from codex.sandbox import SandboxBackend, SandboxMode, SandboxPolicy
@@ -33,6 +35,68 @@ class SessionServices:
     sandbox_backend_name: str
     # Every registered policy, so a face can switch policies mid-session (`/approvals`).
     approval_policies: dict[str, ApprovalPolicy] = field(default_factory=dict)
+    # Which plugin offered each tool, and the wire API: error messages name them.
+    tool_owners: dict[str, str] = field(default_factory=dict)
+    wire_owner: str = ""
+    # Plugins that failed while the session was put together, said to the person at its start.
+    notices: list[str] = field(default_factory=list)
+
+
+_T = TypeVar("_T")
+
+
+class _Guarded:
+    """A plugin's object whose every method call turns a stray exception into a PluginError.
+
+    The error names the object, its plugin and the method, so a broken sandbox backend or
+    approval policy ends as one clear message (a failed tool call) instead of a traceback deep
+    inside a tool. ``CodexError``s pass unchanged: they already speak to people.
+    """
+
+    def __init__(self, target: object, label: str) -> None:
+        self._target = target
+        self._label = label
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        if name.startswith("_") or not callable(value):
+            return value
+        label = self._label
+
+        def fault(exc: Exception) -> PluginError:
+            return PluginError(f"{label} failed in {name}: {type(exc).__name__}: {exc}")
+
+        if inspect.iscoroutinefunction(value):
+
+            @functools.wraps(value)
+            async def call_async(*args: Any, **kwargs: Any) -> Any:
+                try:
+                    return await value(*args, **kwargs)
+                except CodexError:
+                    raise
+                except Exception as exc:
+                    raise fault(exc) from exc
+
+            return call_async
+
+        @functools.wraps(value)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return value(*args, **kwargs)
+            except CodexError:
+                raise
+            except Exception as exc:
+                raise fault(exc) from exc
+
+        return call
+
+    def __repr__(self) -> str:
+        return f"<{self._label}>"
+
+
+def guarded(target: _T, label: str) -> _T:
+    """``target`` behind a guard (see ``_Guarded``), typed as itself for its callers."""
+    return cast(_T, _Guarded(target, label))
 
 
 def sandbox_policy_for(loaded: LoadedConfig) -> SandboxPolicy:
@@ -60,11 +124,12 @@ def codex_state_dirs(home: Path) -> list[Path]:
     created by a sandboxed command, with planted configuration in it, before codex makes it.
     """
     from codex.memo import cache_dir
+    from codex.private import make_private_dirs
 
     dirs = [home, Path(cache_dir())]
     for directory in dirs:
         try:
-            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            make_private_dirs(directory)
         except OSError:
             pass  # e.g. a read-only home: then no command can create it either
     return dirs
@@ -79,7 +144,7 @@ def select_sandbox(pm: CodexPluginManager, name: str, policy: SandboxPolicy) -> 
     """
     registry = collect_registry(pm, "codex_sandboxes", "sandbox backend")
     if name != "auto":
-        backend: SandboxBackend = registry.get(name)
+        backend: SandboxBackend = guarded(registry.get(name), _label("sandbox backend", name, registry.plugin_of(name)))
         status = backend.availability()
         if not status.available:
             raise SandboxError(
@@ -89,11 +154,21 @@ def select_sandbox(pm: CodexPluginManager, name: str, policy: SandboxPolicy) -> 
         return backend
     if not policy.is_restrictive:
         return None
-    candidates = [b for _, b in registry.items() if b.priority > 0]
+    candidates = [
+        guarded(b, _label("sandbox backend", n, registry.plugin_of(n))) for n, b in registry.items() if b.priority > 0
+    ]
     for backend in sorted(candidates, key=lambda b: -b.priority):
-        if backend.availability().available:
+        try:
+            available = backend.availability().available
+        except PluginError:
+            continue  # a backend that cannot even answer is not available
+        if available:
             return backend
     return None
+
+
+def _label(kind: str, name: str, plugin: str) -> str:
+    return f"{kind} {name!r} (plugin {plugin!r})"
 
 
 def no_sandbox_explanation(pm: CodexPluginManager) -> str:
@@ -112,16 +187,20 @@ def resolve_services(pm: CodexPluginManager, loaded: LoadedConfig) -> SessionSer
 
     config = loaded.config
     provider = config.provider()
-    wire = collect_registry(pm, "codex_wire_apis", "wire API").get(provider.wire_api)
-    policies = collect_registry(pm, "codex_approval_policies", "approval policy")
-    policy = policies.get(config.approval_policy)
+    wires = collect_registry(pm, "codex_wire_apis", "wire API")
+    wire = wires.get(provider.wire_api)
+    registered = collect_registry(pm, "codex_approval_policies", "approval policy")
+    policies = {
+        name: guarded(item, _label("approval policy", name, registered.plugin_of(name)))
+        for name, item in registered.items()
+    }
+    registered.get(config.approval_policy)  # an unknown name: the error lists the known ones
+    policy = policies[config.approval_policy]
     tools: list[Tool] = []
     seen: dict[str, str] = {}
     for plugin, offered in pm.call_each("codex_tools", config=config):
         for tool in offered:
             if tool.name in seen:
-                from codex.errors import PluginError
-
                 raise PluginError(f"tool {tool.name!r} is registered by both {seen[tool.name]!r} and {plugin!r}")
             seen[tool.name] = plugin
             tools.append(tool)
@@ -133,6 +212,21 @@ def resolve_services(pm: CodexPluginManager, loaded: LoadedConfig) -> SessionSer
         backend_name = "unavailable"
     else:
         backend_name = "none"
+    notices = [
+        f"{sentence}; going on without it (fix it, or disable it with CODEX_DISABLE_PLUGINS={plugin})"
+        for hook in ("codex_tools", "codex_approval_policies", "codex_sandboxes", "codex_wire_apis")
+        for plugin, sentence in pm.hook_failures(hook)
+    ]
     return SessionServices(
-        provider, wire, tools, policy, sandbox_policy, backend, backend_name, dict(policies.items())
+        provider,
+        wire,
+        tools,
+        policy,
+        sandbox_policy,
+        backend,
+        backend_name,
+        policies,
+        tool_owners=seen,
+        wire_owner=wires.plugin_of(provider.wire_api),
+        notices=notices,
     )

@@ -8,6 +8,7 @@ tools. Faces (exec, the MCP server, the terminal UI) only ``submit`` ops and rea
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import json
 from collections.abc import Awaitable, Callable
@@ -66,7 +67,7 @@ class Session:
         self.session_id = session_id or random_uuid()
         self.rollout = rollout
         self.history: list[InputItem] = list(history or [])
-        self.tools = ToolRegistry(services.tools)
+        self.tools = ToolRegistry(services.tools, services.tool_owners, self.config.tool_timeout_sec)
         self.model = self.config.model
         self.approval_policy = services.approval_policy
         self.approved_commands: set[tuple[str, ...]] = set()
@@ -110,6 +111,7 @@ class Session:
         for notice in self.notices:
             self._emit("0", ev.BackgroundEvent(f"warning: {notice}"))
         self._loop_task = asyncio.create_task(self._serve_ops())
+        self._loop_task.add_done_callback(self._op_loop_ended)
 
     def submit(self, op: ev.Op) -> str:
         """Queue an op; returns its submission id (events of that turn carry it)."""
@@ -152,6 +154,7 @@ class Session:
             if isinstance(op, ev.UserInput):
                 if self._turn is None or self._turn.done():
                     self._turn = asyncio.create_task(self._run_turn(sub_id, op.text))
+                    self._turn.add_done_callback(functools.partial(self._turn_ended, sub_id))
                 else:
                     self._queued_inputs.append((sub_id, op.text))
             elif isinstance(op, ev.ApprovalAnswer):
@@ -166,6 +169,21 @@ class Session:
                 await self._interrupt()
                 self._emit(sub_id, ev.ShutdownComplete())
                 return
+
+    def _turn_ended(self, sub_id: str, task: asyncio.Task[None]) -> None:
+        """Belt and braces: a turn task that died of anything still ends its turn for the face."""
+        if task.cancelled() or task.exception() is None:
+            return
+        exc = task.exception()
+        self._emit(sub_id, ev.Error(f"the turn failed unexpectedly ({type(exc).__name__}: {exc}); {_BUG_HINT}"))
+
+    def _op_loop_ended(self, task: asyncio.Task[None]) -> None:
+        """If the op loop itself died, say so and end the session: no face waits on it forever."""
+        if task.cancelled() or task.exception() is None:
+            return
+        exc = task.exception()
+        self._emit("0", ev.Error(f"the session stopped unexpectedly ({type(exc).__name__}: {exc}); {_BUG_HINT}"))
+        self._emit("0", ev.ShutdownComplete())
 
     async def _interrupt(self) -> None:
         if self._turn is not None and not self._turn.done():
@@ -218,6 +236,11 @@ class Session:
         except CodexError as exc:
             self._emit(sub_id, ev.Error(str(exc)))
             return
+        except Exception as exc:
+            # Every plugin call below is guarded; this is what none of them foresaw.
+            _debug_traceback()
+            self._emit(sub_id, ev.Error(f"the turn failed unexpectedly ({type(exc).__name__}: {exc}); {_BUG_HINT}"))
+            return
         self._emit(sub_id, ev.TaskComplete(last_message))
 
     async def _sample(self, sub_id: str) -> list[InputItem]:
@@ -225,7 +248,11 @@ class Session:
         from codex.wire import stream_with_retries
 
         items: list[InputItem] = []
-        async for event in stream_with_retries(self.services.wire, self._prompt(), self.services.provider):
+        prompt = self._prompt()
+        for name in list(self.tools.left_out):
+            self._emit(sub_id, ev.BackgroundEvent(f"warning: {self.tools.left_out.pop(name)}"))
+        wire, provider = self.services.wire, self.services.provider
+        async for event in stream_with_retries(wire, prompt, provider, owner=self.services.wire_owner):
             if isinstance(event, OutputTextDelta):
                 self._emit(sub_id, ev.AgentMessageDelta(event.delta))
             elif isinstance(event, ReasoningSummaryDelta | ReasoningContentDelta):
@@ -342,6 +369,18 @@ class Session:
         self._approvals.clear()
 
 
+_BUG_HINT = "this is a bug in codex or a plugin: run with CODEX_DEBUG=1 for the traceback, and report it"
+
+
+def _debug_traceback() -> None:
+    import os
+
+    if os.environ.get("CODEX_DEBUG", "") not in ("", "0"):
+        import traceback
+
+        traceback.print_exc()
+
+
 def _copy_usage(usage: TokenUsage) -> TokenUsage:
     return TokenUsage(
         usage.input_tokens,
@@ -359,6 +398,24 @@ class CallContext:
     session: Session
     sub_id: str
     call_id: str
+    # The call's time limit (set by the dispatch); its clock stops while a person is asked.
+    time_limit: asyncio.Timeout | None = None
+
+    def bind_time_limit(self, scope: asyncio.Timeout) -> None:
+        self.time_limit = scope
+
+    async def _asking(self, make_event: Any) -> ev.ApprovalAnswer:
+        scope = self.time_limit
+        deadline = scope.when() if scope is not None else None
+        if scope is None or deadline is None:
+            return await self.session.ask(self.sub_id, make_event)
+        loop = asyncio.get_running_loop()
+        remaining = deadline - loop.time()
+        scope.reschedule(None)
+        try:
+            return await self.session.ask(self.sub_id, make_event)
+        finally:
+            scope.reschedule(loop.time() + max(0.0, remaining))
 
     @property
     def cwd(self) -> Path:
@@ -395,13 +452,13 @@ class CallContext:
         return self.session.confined_spawner()
 
     async def ask_exec_approval(self, command: list[str], cwd: Path, reason: str) -> ev.ApprovalAnswer:
-        return await self.session.ask(
-            self.sub_id, lambda rid: ev.ExecApprovalRequest(rid, self.call_id, command, str(cwd), reason)
+        return await self._asking(
+            lambda rid: ev.ExecApprovalRequest(rid, self.call_id, command, str(cwd), reason)
         )
 
     async def ask_patch_approval(
         self, changes: dict[str, dict[str, Any]], diff: str, reason: str
     ) -> ev.ApprovalAnswer:
-        return await self.session.ask(
-            self.sub_id, lambda rid: ev.PatchApprovalRequest(rid, self.call_id, changes, diff, reason)
+        return await self._asking(
+            lambda rid: ev.PatchApprovalRequest(rid, self.call_id, changes, diff, reason)
         )

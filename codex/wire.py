@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from codex.errors import ProviderError
+from codex.errors import CodexError, ProviderError
 
 if TYPE_CHECKING:
     from codex.config.model import ModelProviderInfo
@@ -112,6 +112,7 @@ async def stream_with_retries(
     provider: ModelProviderInfo,
     *,
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    owner: str = "",
 ) -> AsyncIterator[ResponseEvent]:
     """Stream one turn through ``api``, retrying what a later attempt may fix.
 
@@ -126,7 +127,11 @@ async def stream_with_retries(
     Before each retry a ``StreamRetrying`` event is yielded: the consumer discards every delta
     and item it received since the attempt began, so nothing is shown or acted on twice (and a
     UI can say why it is waiting). When a budget is spent, ``ProviderError`` is raised with one
-    message naming the cause; ``ProviderError``s that retrying cannot fix propagate at once::
+    message naming the cause; ``ProviderError``s that retrying cannot fix propagate at once.
+
+    The core, not each wire, bounds the wait for every event by the provider's
+    ``stream_idle_timeout_ms`` (a stall is a retryable failure), and any other exception a wire
+    lets through is a ``ProviderError`` naming the wire API and its plugin (``owner``)::
 
         async for event in stream_with_retries(api, prompt, provider):
             if isinstance(event, StreamRetrying):
@@ -137,23 +142,47 @@ async def stream_with_retries(
 
     request_failures = 0
     stream_failures = 0
+    idle_seconds = provider.stream_idle_timeout_ms / 1000
+    source = f"wire API {api.name!r}" + (f" (plugin {owner!r})" if owner else "")
     while True:
         yielded = False
-        events = api.stream(prompt, provider)
+        events: AsyncIterator[ResponseEvent] | None = None
         try:
-            async for event in events:
+            events = aiter(api.stream(prompt, provider))
+            while True:
+                idle = asyncio.timeout(idle_seconds)
+                try:
+                    async with idle:
+                        event = await anext(events)
+                except StopAsyncIteration:
+                    return
+                except TimeoutError:
+                    if not idle.expired():
+                        raise  # the wire's own timeout: handled below like a socket error
+                    raise RetryableError(
+                        f"the stream from {provider.name or provider.id or 'the provider'!r} was idle for more "
+                        f"than {idle_seconds:g} s (stream_idle_timeout_ms)",
+                        started=yielded,
+                    ) from None
                 yielded = True
                 yield event
-            return
         except RetryableError as exc:
             error: RetryableError = exc
         except (OSError, TimeoutError) as exc:
             # A third-party wire that let a raw socket error through: still a transport failure.
             error = RetryableError(f"{type(exc).__name__}: {exc}", started=yielded)
+        except CodexError:
+            raise
+        except Exception as exc:
+            # A bug in the wire: retrying would only repeat it; say whose it is.
+            raise ProviderError(f"{source} failed: {type(exc).__name__}: {exc}") from exc
         finally:
             close = getattr(events, "aclose", None)
             if close is not None:
-                await close()
+                try:
+                    await close()
+                except Exception:  # closing a broken wire must not hide why it broke
+                    pass
 
         if error.retry_after is not None and error.retry_after > _MAX_RETRY_AFTER_SECONDS:
             raise ProviderError(

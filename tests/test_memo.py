@@ -1,4 +1,4 @@
-"""The start-up memo and what it serves: tool schemas offered without importing pydantic."""
+"""The verdict memo: private files, never trusted beyond a verdict; tool schemas built each run."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from codex.memo import Memo, file_stamp
+from codex.memo import Memo, file_digest
 from codex.tools.base import Tool, ToolResult, ToolSpec
 
 
@@ -61,13 +61,53 @@ def test_codex_cache_0_turns_memos_off(cache: Path, monkeypatch: pytest.MonkeyPa
     assert Memo("switch").get("k") is None
 
 
-def test_file_stamp_changes_with_the_file(tmp_path: Path) -> None:
-    path = tmp_path / "f.py"
-    path.write_text("a = 1\n")
-    before = file_stamp(str(path))
-    path.write_text("a = 12\n")
-    assert file_stamp(str(path)) != before
-    assert file_stamp(str(tmp_path / "missing")) == "-"
+def test_file_digest_follows_the_content_not_the_timestamp(tmp_path: Path) -> None:
+    path = tmp_path / "f.txt"
+    path.write_text("a")
+    before = file_digest(str(path))
+    os.utime(path, (0, 0))
+    assert file_digest(str(path)) == before
+    path.write_text("b")
+    assert file_digest(str(path)) != before
+    assert file_digest(str(tmp_path / "missing")) == "-"
+
+
+def test_memo_files_are_private_and_foreign_ones_are_ignored(cache: Path) -> None:
+    memo = Memo("private")
+    memo.put("k", True)
+    assert oct(os.stat(memo.path).st_mode & 0o777) == oct(0o600)
+    assert oct(os.stat(cache).st_mode & 0o777) == oct(0o700)
+    os.chmod(memo.path, 0o666)  # writable by others: whoever wrote it, it is not trusted
+    assert Memo("private").get("k") is None
+
+
+def test_memo_never_reads_through_a_symlink(cache: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text(json.dumps({"k": True}))
+    elsewhere.chmod(0o600)
+    cache.mkdir(parents=True)
+    os.symlink(elsewhere, Memo("linked").path)
+    assert Memo("linked").get("k") is None
+    Memo("linked").put("j", True)
+    assert json.loads(elsewhere.read_text()) == {"k": True}  # replaced the link, not written through
+    assert not os.path.islink(Memo("linked").path)
+
+
+def test_a_symlinked_cache_directory_is_not_written_through(cache: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    cache.parent.mkdir(parents=True)
+    cache.symlink_to(elsewhere)
+    Memo("through").put("k", True)
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_writing_a_memo_removes_retired_value_memos(cache: Path) -> None:
+    cache.mkdir(parents=True)
+    retired = cache / "config-parsed-00000000.json"
+    retired.write_text('{"k": {"data": {"http_headers": "secret"}}}')
+    Memo("config-verdicts").put("k", True)
+    assert not retired.exists()
 
 
 # --- tools offered by reference --------------------------------------------------------------
@@ -82,8 +122,7 @@ def test_reference_gives_the_same_schema_as_the_class(cache: Path) -> None:
 
     by_class = Tool("shell", "d", ShellArgs, _noop).spec()
     by_reference = Tool("shell", "d", "codex.tools.arguments:ShellArgs", _noop).spec()
-    remembered = Tool("shell", "d", "codex.tools.arguments:ShellArgs", _noop).spec()
-    assert by_class == by_reference == remembered
+    assert by_class == by_reference
     assert isinstance(by_reference, ToolSpec)
     assert by_reference.parameters["required"] == ["command"]
     assert "title" not in by_reference.parameters
@@ -96,36 +135,46 @@ def test_a_broken_reference_names_the_tool_and_the_reference(cache: Path) -> Non
         Tool("x", "d", "codex.tools.arguments:Literal", _noop).model()
 
 
-_PROBE = textwrap.dedent(
-    """
-    import json, sys
+def test_the_builtin_schemas_written_as_data_match_their_models() -> None:
     from codex.config.model import Config
+    from codex.tools import arguments
     from codex.tools.builtin import builtin_tools
-    specs = [tool.spec().parameters for tool in builtin_tools(Config())]
-    print(json.dumps({"pydantic": "pydantic" in sys.modules, "specs": specs}))
-    """
-)
+
+    offered = {tool.name: tool for tool in builtin_tools(Config(approval_policy="on-request"))}
+    offered["plain_shell"] = builtin_tools(Config(approval_policy="never"))[0]
+    for tool in offered.values():
+        assert isinstance(tool.parameters, str)
+        module, _, name = tool.parameters.partition(":")
+        assert module == arguments.__name__
+        by_model = Tool(tool.name, "d", getattr(arguments, name), _noop).spec().parameters
+        assert tool.spec().parameters == by_model, f"{name}: update codex/tools/schemas.py"
 
 
-def _probe(env: dict[str, str]) -> dict[str, object]:
-    done = subprocess.run([sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    result: dict[str, object] = json.loads(done.stdout)
-    return result
+def test_a_planted_tool_schema_cache_changes_nothing(cache: Path) -> None:
+    """The schema the model reads comes from the model class, whatever the cache holds."""
+    probe = textwrap.dedent(
+        """
+        import json
+        from codex.config.model import Config
+        from codex.tools.builtin import builtin_tools
+        print(json.dumps([tool.spec().parameters for tool in builtin_tools(Config())]))
+        """
+    )
+    honest = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    cache.mkdir(parents=True, exist_ok=True)
+    path = Path(Memo("tool-schemas").path)
+    kept = json.loads(path.read_text()) if path.exists() else {}  # what an older codex remembered
+    empty = {"schema": {"type": "object", "properties": {}}, "plain": True}
+    path.write_text(json.dumps({key: empty for key in kept} or {"any": empty}))
+    path.chmod(0o600)
+    again = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert again.stdout == honest.stdout
+    assert json.loads(again.stdout)[0]["required"] == ["command"]
 
 
-def test_second_process_offers_builtin_tools_without_pydantic(cache: Path) -> None:
-    env = {**os.environ}
-    first = _probe(env)
-    second = _probe(env)
-    assert first["pydantic"] is True  # nothing remembered yet: the schemas were built
-    assert second["pydantic"] is False
-    assert second["specs"] == first["specs"]
-    env_off = {**env, "CODEX_CACHE": "0"}
-    assert _probe(env_off)["pydantic"] is True
-
-
-def test_editing_the_model_module_is_a_miss(cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_edited_model_module_gives_its_new_schema(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     package = tmp_path / "pkg"
     package.mkdir()
     module = package / "memo_probe_args.py"

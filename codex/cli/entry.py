@@ -5,7 +5,11 @@ imported, and ``codex --help`` is served from a cache while nothing it depends o
 (the package version and CLI sources, anything installed on ``sys.path``, the plugin selection
 variables and the terminal width). Rendering the top-level help needs click and every plugin,
 which costs several times the interpreter's own start-up; the cache brings it back to a file
-read. ``CODEX_HELP_CACHE=0`` turns the cache off.
+read. ``CODEX_HELP_CACHE=0`` (or ``CODEX_CACHE=0``, which turns every cache off) skips it.
+
+The cached text is only ever printed, never acted on, and the cache directory is among the
+paths the sandbox keeps read-only; a file that is not the user's own 0600 regular file, or text
+holding a control character other than a newline or backspace (a terminal escape), is ignored.
 """
 
 from __future__ import annotations
@@ -219,34 +223,40 @@ def _help_cache_path() -> str:
 
 
 def _help_cache_enabled() -> bool:
-    return os.environ.get("CODEX_HELP_CACHE", "1") not in ("0", "")
+    from codex.memo import caching_enabled
+
+    return caching_enabled() and os.environ.get("CODEX_HELP_CACHE", "1") not in ("0", "")
+
+
+def _printable(text: str) -> bool:
+    # Help is plain text (click leaves its "\b" no-rewrap markers in): an escape or any other
+    # control character came from someone else and could drive the terminal.
+    return all(char in "\n\b" or char.isprintable() for char in text)
 
 
 def _read_help_cache() -> str | None:
     if not _help_cache_enabled():
         return None
-    try:
-        with open(_help_cache_path(), encoding="utf-8") as handle:
-            key = handle.readline().rstrip("\n")
-            if key != _help_cache_key():
-                return None
-            return handle.read()
-    except (OSError, UnicodeDecodeError):
+    from codex.private import read_private_file
+
+    raw = read_private_file(_help_cache_path())
+    if raw is None:
         return None
+    try:
+        key, _, text = raw.decode("utf-8").partition("\n")
+    except UnicodeDecodeError:
+        return None
+    return text if key == _help_cache_key() and _printable(text) else None
 
 
 def _write_help_cache(text: str) -> None:
-    if not _help_cache_enabled():
+    if not _help_cache_enabled() or not _printable(text):
         return
-    path = _help_cache_path()
-    tmp = f"{path}.{os.getpid()}.tmp"
+    from codex.memo import prepare_cache_dir
+    from codex.private import write_private_file
+
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(_help_cache_key() + "\n" + text)
-        os.replace(tmp, path)
+        prepare_cache_dir()
+        write_private_file(_help_cache_path(), (_help_cache_key() + "\n" + text).encode("utf-8"))
     except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        pass  # an unwritable cache only costs the next --help its rendering

@@ -16,6 +16,7 @@ from typing import Any
 
 from codex.config.overrides import KeyPath, format_key_path, parse_key_path, parse_value
 from codex.errors import ConfigError
+from codex.private import make_private_dirs
 from codex.records import record
 
 # Called with the would-be file content; raises ConfigError when it is not a valid config.
@@ -57,37 +58,47 @@ def _walk_to_parent(doc: Any, path: KeyPath, *, create: bool) -> Any:
     return container
 
 
-def _body_container(table: Any) -> Any:
-    """The tomlkit Container holding a table's items (the document is its own container)."""
-    import tomlkit.items
-
-    return table.value if isinstance(table, tomlkit.items.Table) else table
-
-
-def _add_key(table: Any, key: str, value: Any) -> None:
-    """Add a new key after the table's last key/value line.
-
-    tomlkit appends at the very end of a table's body, which is after any blank lines and
-    comments that introduce the next table; a new key belongs with the keys above them.
-    """
+def _key_line(key: str, value: Any) -> str:
+    """``key = value`` as tomlkit renders a new entry (quoting the key where TOML needs it)."""
     import tomlkit
-    import tomlkit.container
-    import tomlkit.items
 
-    item = tomlkit.item(value)
-    container = _body_container(table)
-    insert_after = getattr(container, "_insert_after", None)
-    if isinstance(container, tomlkit.container.Container) and insert_after is not None:
-        last_key = None
-        for body_key, body_item in container.body:
-            if body_key is None or isinstance(body_item, tomlkit.items.Table | tomlkit.items.AoT):
-                continue
-            if not isinstance(body_item, tomlkit.items.Whitespace | tomlkit.items.Comment):
-                last_key = body_key
-        if last_key is not None:
-            insert_after(last_key, key, item)
-            return
-    table[key] = item
+    return f"{tomlkit.key(key).as_string()} = {tomlkit.item(value).as_string()}"
+
+
+def _add_key(text: str, doc: Any, parent: Any, path: KeyPath, value: Any) -> str:
+    """``text`` with a new key ``path`` set to ``value``, placed after its table's last key.
+
+    The place comes from the text (``toml_layout``), not from tomlkit: tomlkit appends at the
+    end of a table's body, after the blank lines and comments that introduce the next table,
+    and which comments count as that body changes between its versions. A table that has no
+    header of its own (only dotted keys or sub-tables) is left to tomlkit.
+    """
+    from codex.config.toml_layout import insert_line, insertion_line
+
+    line = insertion_line(text, path[:-1])
+    if line is not None:
+        new_text = insert_line(text, line, _key_line(path[-1], value))
+        if _reads_back(new_text, path, value):
+            return new_text
+    parent[path[-1]] = value
+    rendered: str = doc.as_string()
+    return rendered
+
+
+def _reads_back(text: str, path: KeyPath, value: Any) -> bool:
+    """Whether ``text`` parses and holds ``value`` at ``path`` (a check on the placement)."""
+    import tomllib
+
+    try:
+        data: Any = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return False
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return False
+        data = data[key]
+    expected = value.unwrap() if hasattr(value, "unwrap") else value
+    return bool(data == expected)
 
 
 def set_in_text(text: str, path: KeyPath, value: Any) -> tuple[str, Any]:
@@ -111,8 +122,7 @@ def set_in_text(text: str, path: KeyPath, value: Any) -> tuple[str, Any]:
         old = previous.unwrap() if hasattr(previous, "unwrap") else previous
         parent[key] = value
         return doc.as_string(), old
-    _add_key(parent, key, value)
-    return doc.as_string(), None
+    return _add_key(text, doc, parent, path, value), None
 
 
 def unset_in_text(text: str, path: KeyPath) -> tuple[str, Any]:
@@ -136,7 +146,7 @@ def write_atomically(path: Path, text: str) -> None:
     A new file is created private (0600); an existing file keeps its permissions.
     """
     target = path.resolve() if path.is_symlink() else path
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(target.parent)
     try:
         mode: int | None = target.stat().st_mode & 0o7777
     except FileNotFoundError:

@@ -2,7 +2,8 @@
 
 Every value remembers where it came from, so ``codex config show`` can annotate it and a wrong
 value is reported at its line in config.toml (or as the ``-c`` argument or flag that set it).
-pydantic checks the merged data only when that data has not passed before (``codex.memo``).
+config.toml is parsed on every run; pydantic checks the merged data only when that exact data
+has not passed before (a verdict kept by ``codex.memo``, never the data itself).
 """
 
 from __future__ import annotations
@@ -118,7 +119,15 @@ def _read_config_file(config_path: Path) -> tuple[dict[str, Any], SourceFor]:
 
 def parse_config_text(text: str, config_path: Path) -> tuple[dict[str, Any], SourceFor]:
     """Parse TOML text as config.toml, raising a ConfigError that points at a syntax error."""
-    data, locations = _parse_remembered(text, config_path)
+    # Parsed on every run, never read back from a cache: a cache is writable by more than
+    # config.toml is (a sandboxed command may reach it), so it must not supply settings.
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(syntax_error_message(config_path, text, exc)) from None
+    locations = locate_keys(text)
     name = config_path.name
 
     def source_for(path: LocPath) -> Source:
@@ -130,34 +139,6 @@ def parse_config_text(text: str, config_path: Path) -> tuple[dict[str, Any], Sou
         return Source(name, str(config_path))
 
     return data, source_for
-
-
-def _parse_remembered(text: str, config_path: Path) -> tuple[dict[str, Any], dict[LocPath, tuple[int, int]]]:
-    """The parsed text and where each key is, remembered by the text's digest.
-
-    Reading TOML costs tomllib's import (~3 ms: it compiles its regular expressions) on every
-    run for a file that rarely changes. Only JSON-exact results are remembered (a file with
-    dates or times is parsed each time); an edited file has another digest.
-    """
-    import hashlib
-
-    from codex.memo import Memo
-
-    memo = Memo.shared("config-parsed")
-    key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-    remembered = memo.get(key)
-    if isinstance(remembered, dict):
-        located = {tuple(entry[0]): (entry[1], entry[2]) for entry in remembered["locations"]}
-        return copy.deepcopy(remembered["data"]), located
-    import tomllib
-
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(syntax_error_message(config_path, text, exc)) from None
-    locations = locate_keys(text)
-    memo.put(key, {"data": data, "locations": [[list(path), *where] for path, where in locations.items()]})
-    return data, locations
 
 
 # --- unknown keys ----------------------------------------------------------------------------
@@ -310,12 +291,16 @@ def _merge_providers(
 
 
 def _validate(layers: _Layers, profile_name: str | None) -> Config:
-    """The Config of the merged data, checked by pydantic unless this very data passed before."""
+    """The Config of the merged data, checked by pydantic unless this very data passed before.
+
+    The memo holds only the verdict for a digest of the exact data: a forged entry can at most
+    skip checking data codex already holds (the user's own), never change a value.
+    """
     from codex.config.model import Config
 
     key = _validity_key(layers.data)
     memo = _validity_memo()
-    if memo.get(key) is None:
+    if memo.get(key) is not True:
         _check(layers, profile_name)
         memo.put(key, True)
     return Config.from_data(layers.data)
@@ -324,21 +309,24 @@ def _validate(layers: _Layers, profile_name: str | None) -> Config:
 def _validity_memo() -> Memo:
     from codex.memo import Memo
 
-    return Memo.shared("config-checked")
+    return Memo.shared("config-verdicts")
 
 
 def _validity_key(data: dict[str, Any]) -> str:
     """A digest of the merged data (``repr`` tells "5" from 5 and dates from strings) and of
-    the code that checks it, so an upgrade or an edited schema is a miss."""
+    the content of the code that checks it, so an upgrade or an edited schema is a miss."""
     import hashlib
+    import importlib.util
 
     from codex import __version__
     from codex.config import model
-    from codex.memo import file_stamp
+    from codex.memo import file_digest
 
     checker = os.path.join(os.path.dirname(model.__file__), "schema.py")
-    text = "\x1f".join([__version__, file_stamp(model.__file__), file_stamp(checker), repr(data)])
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    found = importlib.util.find_spec("pydantic")
+    pydantic_version = os.path.join(os.path.dirname(found.origin), "version.py") if found and found.origin else None
+    parts = [__version__, file_digest(model.__file__), file_digest(checker), file_digest(pydantic_version), repr(data)]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _check(layers: _Layers, profile_name: str | None) -> None:

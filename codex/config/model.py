@@ -307,6 +307,9 @@ class Config(_Section):
     disable_response_storage: bool = False
     file_opener: str = "none"
     include_plan_tool: bool = True
+    # Ours: how long any tool call may take before the model is told it timed out (MCP tools
+    # keep their server's tool_timeout_sec, shell its command timeout).
+    tool_timeout_sec: float = field(default=60.0, metadata=_limits(gt=0))
     oss_model: str | None = None
     oss_provider: str | None = None
     oss: OssSettings = field(default_factory=OssSettings)

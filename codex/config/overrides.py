@@ -51,7 +51,7 @@ def parse_key_path(text: str, *, what: str = "key") -> KeyPath:
     if "\n" in stripped or "\r" in stripped:
         raise bad
     # TOML's own parser is the reference for key syntax (escapes, quoting, whitespace round dots).
-    import tomllib  # only for -c and `codex config set`: a run from the memo parses no TOML
+    import tomllib  # only for -c and `codex config set`
 
     try:
         table: Any = tomllib.loads(f"{stripped} = 0\n")

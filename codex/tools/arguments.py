@@ -1,8 +1,8 @@
 """The pydantic models of the built-in tools' arguments.
 
-They live apart from the tools so that offering a tool does not import pydantic: the JSON schema
-the model reads comes from a memo (``Tool.spec``), and this module is imported only when a call
-arrives and its arguments are validated, or when a schema must be built.
+They live apart from the tools so that offering a tool does not import pydantic: the schemas the
+model reads are written out as data in ``codex.tools.schemas`` (a test keeps them equal to these
+models), and this module is imported when a call arrives and its arguments are validated.
 """
 
 from __future__ import annotations

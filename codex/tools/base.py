@@ -7,12 +7,15 @@ violations come back to the model as the call's output, and the turn goes on.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from codex.errors import CodexError
 from codex.protocol import ToolSpec
 from codex.records import record
 
@@ -90,8 +93,8 @@ class Tool:
     """A tool offered to the model.
 
     ``parameters`` is the pydantic model of the arguments, or a ``"module:Class"`` reference to
-    it. A reference keeps pydantic out of start-up: the schema the model reads is remembered
-    between runs (``codex.memo``), and the module is imported when the first call arrives.
+    it, imported when the schema is first needed. The schema the model reads is built from the
+    model on every run, never read back from a cache.
     ``handler`` may likewise be a ``"module:function"`` reference, imported on the first call.
 
     Example::
@@ -113,12 +116,10 @@ class Tool:
     # Tools that change nothing (MCP annotations) skip approval; built-ins decide for themselves.
     read_only: bool = False
     schema_override: dict[str, Any] | None = field(default=None, repr=False)
-    # True when the handler only reads its arguments' fields as attributes: a plainly valid call
-    # may then arrive as a namespace checked against the remembered schema, without pydantic
-    # (see codex.tools.plain_arguments).
-    plain_arguments: bool = False
+    # Seconds a call may take before the model is told it timed out; None: the session's
+    # ``tool_timeout_sec``; ``math.inf``: the handler bounds itself (shell's command timeout).
+    timeout_sec: float | None = None
     _spec: ToolSpec | None = field(default=None, init=False, repr=False, compare=False)
-    _plain: bool = field(default=False, init=False, repr=False, compare=False)
 
     def resolved_handler(self) -> Handler:
         """The handler (a reference is imported on first use)."""
@@ -139,27 +140,16 @@ class Tool:
         """The JSON-schema form the model sees (built once: every model request sends it)."""
         if self._spec is None:
             schema = self.schema_override
-            plain = False
-            if schema is None and isinstance(self.parameters, str):
-                schema, plain = _remembered_schema(self)
-            elif schema is None:
-                schema, plain = _describe(self.model())
+            if schema is None:
+                schema = _clean_schema(self.model().model_json_schema())
             self._spec = ToolSpec(self.name, self.description, schema)
-            self._plain = plain
         return self._spec
 
     def parse_arguments(self, raw: dict[str, Any]) -> Any:
-        """The handler's arguments: a model instance, or a namespace for a plainly valid call.
+        """The handler's arguments, an instance of the model.
 
         Raises ``pydantic.ValidationError`` when the arguments are invalid.
         """
-        if self.plain_arguments:
-            from codex.tools.plain_arguments import plain_arguments
-
-            spec = self.spec()
-            fast = plain_arguments(spec.parameters, raw) if self._plain else None
-            if fast is not None:
-                return fast
         return self.model().model_validate(raw)
 
 
@@ -177,43 +167,6 @@ def _resolve_model(reference: str, tool: str) -> type[BaseModel]:
     return model
 
 
-def _remembered_schema(tool: Tool) -> tuple[dict[str, Any], bool]:
-    """The cleaned JSON schema of a tool whose model is a ``"module:Class"`` reference, and
-    whether it is plain (see ``codex.tools.plain_arguments``): from the memo, or built and kept.
-
-    The key holds the defining file's size and mtime, so editing the model is a miss.
-    """
-    import importlib.util
-
-    from codex import __version__
-    from codex.memo import Memo, file_stamp
-    from codex.references import reference_module
-
-    assert isinstance(tool.parameters, str)
-    try:
-        spec = importlib.util.find_spec(reference_module(tool.parameters))
-    except (ImportError, ValueError):
-        spec = None
-    origin = spec.origin if spec is not None else None
-    key = f"{__version__}|{tool.parameters}|{origin}|{file_stamp(origin)}"
-    memo = Memo.shared("tool-schemas")
-    entry = memo.get(key) if origin else None
-    if not (isinstance(entry, dict) and isinstance(entry.get("schema"), dict)):
-        schema, plain = _describe(tool.model())  # a broken reference raises here, naming the tool
-        entry = {"schema": schema, "plain": plain}
-        if origin:
-            memo.put(key, entry)
-    return entry["schema"], bool(entry.get("plain"))
-
-
-def _describe(model: type[BaseModel]) -> tuple[dict[str, Any], bool]:
-    """The cleaned JSON schema of ``model``, and whether it says all that validation does."""
-    from codex.tools.plain_arguments import is_plain_model
-
-    schema = _clean_schema(model.model_json_schema())
-    return schema, is_plain_model(model, schema)
-
-
 def _clean_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """Drop pydantic's titles: they cost tokens and say nothing the property names don't."""
     schema = dict(schema)
@@ -228,17 +181,45 @@ def _clean_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 class ToolRegistry:
-    """Tools by name, and the error-proof dispatch of one call."""
+    """Tools by name, and the error-proof dispatch of one call.
 
-    def __init__(self, tools: list[Tool]) -> None:
+    Whatever a tool does wrong (raises, never returns, cannot even describe its arguments) stays
+    with that tool: the model is told, naming the tool and the plugin that offered it
+    (``owners``), and the turn goes on.
+    """
+
+    def __init__(
+        self, tools: list[Tool], owners: dict[str, str] | None = None, timeout_sec: float = 60.0
+    ) -> None:
         self.tools: dict[str, Tool] = {}
         for tool in tools:
             self.tools[tool.name] = tool
+        self.owners = dict(owners or {})
+        self.timeout_sec = timeout_sec
+        # Tools dropped because their spec could not be built: name -> why, until a face is told.
+        self.left_out: dict[str, str] = {}
+
+    def describe(self, name: str) -> str:
+        """``tool 'x' (plugin 'p')``: how messages name a tool."""
+        owner = self.owners.get(name)
+        return f"tool {name!r}" + (f" (plugin {owner!r})" if owner else "")
 
     def specs(self) -> list[ToolSpec]:
-        return [tool.spec() for tool in self.tools.values()]
+        """The specs the model is offered; a tool whose spec cannot be built is left out."""
+        specs: list[ToolSpec] = []
+        for name, tool in list(self.tools.items()):
+            try:
+                specs.append(tool.spec())
+            except Exception as exc:
+                del self.tools[name]
+                self.left_out[name] = (
+                    f"{self.describe(name)} is left out: its parameters could not be described "
+                    f"({type(exc).__name__}: {exc})"
+                )
+        return specs
 
     async def dispatch(self, name: str, arguments: str, ctx: ToolContext) -> ToolResult:
+        """Run one call; every failure, including a timeout, is a failed result for the model."""
         tool = self.tools.get(name)
         if tool is None:
             known = ", ".join(sorted(self.tools))
@@ -260,9 +241,37 @@ class ToolRegistry:
             from pydantic import ValidationError
 
             if not isinstance(exc, ValidationError):
-                raise
+                return self._failed(name, exc)
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}" for err in exc.errors()
             )
             return ToolResult(f"error: invalid arguments for {name}: {problems}", False)
-        return await tool.resolved_handler()(args, ctx)
+        return await self._call(tool, args, ctx)
+
+    async def _call(self, tool: Tool, args: Any, ctx: ToolContext) -> ToolResult:
+        limit = self.timeout_sec if tool.timeout_sec is None else tool.timeout_sec
+        scope = asyncio.timeout(limit if math.isfinite(limit) else None)
+        try:
+            async with scope:
+                # The context may stop the clock while a person is asked (see CallContext).
+                bind: Callable[[asyncio.Timeout], None] | None = getattr(ctx, "bind_time_limit", None)
+                if bind is not None:
+                    bind(scope)
+                return await tool.resolved_handler()(args, ctx)
+        except TurnAborted:
+            raise
+        except TimeoutError as exc:
+            if not scope.expired():
+                return self._failed(tool.name, exc)
+            return ToolResult(
+                f"error: {self.describe(tool.name)} did not finish within {limit:g} s (tool_timeout_sec); "
+                "it was stopped. Try a smaller task, or another way.",
+                False,
+            )
+        except Exception as exc:
+            return self._failed(tool.name, exc)
+
+    def _failed(self, name: str, exc: Exception) -> ToolResult:
+        if isinstance(exc, CodexError):  # already a sentence meant for people
+            return ToolResult(f"error: {self.describe(name)} failed: {exc}", False)
+        return ToolResult(f"error: {self.describe(name)} failed: {type(exc).__name__}: {exc}", False)

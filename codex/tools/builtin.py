@@ -6,6 +6,7 @@ of their modules; a tool's code loads when the model first calls it.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from codex.tools.base import Tool
@@ -38,14 +39,21 @@ UPDATE_PLAN_DESCRIPTION = (
 
 def builtin_tools(config: Config) -> list[Tool]:
     """shell (with escalation parameters only under on-request), apply_patch, update_plan."""
-    shell_args = "ShellArgsWithEscalation" if config.approval_policy == "on-request" else "ShellArgs"
+    import copy
+
+    from codex.tools import schemas  # the schemas as data: no pydantic until a call arrives
+
+    escalation = config.approval_policy == "on-request"
+    shell_args = "ShellArgsWithEscalation" if escalation else "ShellArgs"
+    shell_schema = schemas.SHELL_WITH_ESCALATION if escalation else schemas.SHELL
     tools = [
+        # The shell tool keeps its own limit: the command's timeout (timeout_ms, default 120 s).
         Tool("shell", SHELL_DESCRIPTION, f"{_ARGUMENTS}:{shell_args}", "codex.tools.shell:run_shell",
-             plain_arguments=True),
+             schema_override=copy.deepcopy(shell_schema), timeout_sec=math.inf),
         Tool("apply_patch", APPLY_PATCH_DESCRIPTION, f"{_ARGUMENTS}:ApplyPatchArgs",
-             "codex.tools.patch_tool:run_apply_patch", plain_arguments=True),
+             "codex.tools.patch_tool:run_apply_patch", schema_override=copy.deepcopy(schemas.APPLY_PATCH)),
     ]
     if config.include_plan_tool:
         tools.append(Tool("update_plan", UPDATE_PLAN_DESCRIPTION, f"{_ARGUMENTS}:UpdatePlanArgs",
-                          "codex.tools.plan:run_update_plan"))
+                          "codex.tools.plan:run_update_plan", schema_override=copy.deepcopy(schemas.UPDATE_PLAN)))
     return tools

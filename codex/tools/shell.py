@@ -18,7 +18,7 @@ from codex.events import (
     ExecCommandOutputDelta,
     ReviewDecision,
 )
-from codex.execution import ExecResult, build_env, run_command
+from codex.execution import ExecResult, build_env, command_secrets, run_command
 from codex.sandbox import SandboxMode, sandbox_denial, sandbox_env
 from codex.tools.base import ToolContext, ToolResult, TurnAborted
 
@@ -93,7 +93,7 @@ async def execute(
     command: list[str], cwd: Path, sandboxed: bool, timeout_ms: int | None, ctx: ToolContext
 ) -> ExecResult:
     """Spawn the command (wrapped by the backend when sandboxed), emitting begin/delta/end."""
-    env = build_env(ctx.config.shell_environment_policy)
+    env = build_env(ctx.config.shell_environment_policy, secrets=command_secrets(ctx.config))
     argv = list(command)
     spawner = None
     backend = ctx.sandbox_backend

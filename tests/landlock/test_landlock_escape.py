@@ -632,3 +632,49 @@ def test_without_a_mount_namespace_the_helper_warns_and_confines_with_landlock(
     assert result.returncode == SANDBOX_SETUP_FAILED
     assert result.stdout == ""
     assert result.stderr.startswith("codex-sandbox: a mount namespace is required but unavailable")
+
+
+@needs_scoping
+def test_abstract_unix_sockets_on_the_host_are_reachable_with_network_on(sandbox: Sandbox) -> None:
+    """Network on means sockets behave as on the host: an abstract name is an address like any."""
+    name = f"\0codex-landlock-test-on-{os.getpid()}"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(name)
+        listener.listen(1)
+        body = f"import socket\nc = socket.socket(socket.AF_UNIX)\nc.connect({name!r})\nc.sendall(b'hello')"
+        assert sandbox.attempt(body, network=True) == "ALLOWED"
+        listener.settimeout(5)
+        connection, _ = listener.accept()
+        with connection:
+            connection.settimeout(5)
+            assert connection.recv(16) == b"hello"
+
+
+@needs_scoping
+def test_abstract_unix_sockets_on_the_host_are_reachable_from_the_fork_server_with_network_on(
+    workspace: Path,
+) -> None:
+    from codex_landlock.forkserver import ForkServer
+
+    from codex.sandbox import SandboxMode, SandboxPolicy
+
+    name = f"\0codex-landlock-test-fs-{os.getpid()}"
+    policy = SandboxPolicy.build(SandboxMode.WORKSPACE_WRITE, cwd=workspace, network_access=True)
+    code = f"import socket\nc = socket.socket(socket.AF_UNIX)\nc.connect({name!r})\nc.sendall(b'hello')"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener, ForkServer() as server:
+        listener.bind(name)
+        listener.listen(1)
+        read_end, write_end = os.pipe()
+        try:
+            argv = [sys.executable, "-c", code]
+            pid = server.spawn(argv, policy, workspace, dict(os.environ), 0, write_end, write_end)
+        finally:
+            os.close(write_end)
+        returncode = server.wait(pid, timeout=60)
+        with os.fdopen(read_end, "rb") as output:
+            assert returncode == 0, output.read().decode()
+        listener.settimeout(5)
+        connection, _ = listener.accept()
+        with connection:
+            connection.settimeout(5)
+            assert connection.recv(16) == b"hello"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -190,7 +192,9 @@ def test_the_event_loop_api_reports_a_server_that_died(workspace: Path) -> None:
             async with asyncio.timeout(WAIT_SECONDS):
                 with pytest.raises(ForkServerError, match="the fork server exited"):
                     await server.wait_async(pid)
-            os.killpg(pid, 9)
+            # The command had PR_SET_PDEATHSIG towards the server: it is gone or going.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, 9)
         finally:
             server.close()
 
@@ -205,3 +209,105 @@ def test_the_backend_starts_its_server_from_fresh_bytecode(workspace: Path) -> N
         assert program.endswith(".pyc") and "__pycache__" in program  # no compile per session
         # Run from __pycache__, it still finds the helper next to its source.
         assert run(server, ["sh", "-c", "echo from-bytecode"], workspace, mode="read-only") == (0, "from-bytecode\n")
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie waiting for init to reap it counts as dead)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+    except OSError:
+        return False
+
+
+def wait_until_dead(pid: int, seconds: float = WAIT_SECONDS) -> bool:
+    deadline = time.monotonic() + seconds
+    while alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_closing_the_server_ends_what_its_commands_left_behind(workspace: Path) -> None:
+    """A double-forked, setsid() escapee is re-parented to the server, which ends it on close."""
+    escapee = "(setsid sh -c 'echo $$ > escapee.pid; exec sleep 60' > /dev/null 2>&1 < /dev/null &)"
+    server = ForkServer()
+    try:
+        assert run(server, ["sh", "-c", escapee], workspace) == (0, "")
+        pidfile = workspace / "escapee.pid"
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not pidfile.exists() or not pidfile.read_text().strip():
+            assert time.monotonic() < deadline, "the escapee never wrote its pid"
+            time.sleep(0.02)
+        pid = int(pidfile.read_text())
+        assert alive(pid)
+        assert os.getsid(pid) == pid  # out of the command's session and process group
+    finally:
+        server.close()
+    assert not alive(pid)
+
+
+def test_a_killed_server_takes_its_commands_with_it(workspace: Path) -> None:
+    """SIGKILL of the server itself (no clean-up can run): PR_SET_PDEATHSIG ends the command."""
+    policy = SandboxPolicy.build(SandboxMode.WORKSPACE_WRITE, cwd=workspace)
+    server = ForkServer()
+    try:
+        pids = []
+        for _ in range(2):  # the first forked afresh, the second from a ready child
+            read_end, write_end = os.pipe()
+            try:
+                pids.append(server.spawn(["sleep", "60"], policy, workspace, {"PATH": os.environ["PATH"]},
+                                         0, write_end, write_end))
+            finally:
+                os.close(write_end)
+                os.close(read_end)
+        os.kill(server.server_pid, 9)
+        for pid in pids:
+            assert wait_until_dead(pid), f"command {pid} outlived its killed server"
+    finally:
+        server.close()
+
+
+def test_orphans_re_parented_to_the_server_are_reaped(workspace: Path) -> None:
+    """The server inherits orphans as a subreaper; once they exit it reaps them (no zombies)."""
+    with ForkServer() as server:
+        script = "(sh -c 'echo $$ > orphan.pid; exec sleep 0.2' > /dev/null 2>&1 < /dev/null &)"
+        assert run(server, ["sh", "-c", script], workspace) == (0, "")
+        pidfile = workspace / "orphan.pid"
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not pidfile.exists() or not pidfile.read_text().strip():
+            assert time.monotonic() < deadline, "the orphan never wrote its pid"
+            time.sleep(0.02)
+        orphan = int(pidfile.read_text())
+        # Gone from the process table altogether: exited and reaped, not a zombie.
+        deadline = time.monotonic() + WAIT_SECONDS
+        while Path(f"/proc/{orphan}").exists():
+            assert time.monotonic() < deadline, f"orphan {orphan} was never reaped"
+            time.sleep(0.05)
+
+
+def test_a_terminated_server_ends_its_commands_first(workspace: Path) -> None:
+    """SIGTERM (a polite stop, as at shutdown) runs the same clean-up as a closed socket."""
+    policy = SandboxPolicy.build(SandboxMode.WORKSPACE_WRITE, cwd=workspace)
+    server = ForkServer()
+    try:
+        read_end, write_end = os.pipe()
+        script = "(setsid sh -c 'echo $$ > escapee.pid; exec sleep 60' > /dev/null 2>&1 < /dev/null &); sleep 60"
+        try:
+            pid = server.spawn(["sh", "-c", script], policy, workspace, {"PATH": os.environ["PATH"]},
+                               0, write_end, write_end)
+        finally:
+            os.close(write_end)
+            os.close(read_end)
+        pidfile = workspace / "escapee.pid"
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not pidfile.exists() or not pidfile.read_text().strip():
+            assert time.monotonic() < deadline, "the escapee never wrote its pid"
+            time.sleep(0.02)
+        escapee = int(pidfile.read_text())
+        os.kill(server.server_pid, 15)
+        assert server._process.wait(timeout=WAIT_SECONDS) == 0  # it ran its clean-up and exited
+        assert not alive(pid) and not alive(escapee)
+    finally:
+        server.close()

@@ -44,11 +44,19 @@ class MarkdownRenderer:
         from rich.theme import Theme
 
         class LeftHeading(Heading):
-            # rich centres level-1 headings; in a transcript every block starts at the left edge.
-            LEVEL_ALIGN = dict.fromkeys(("h1", "h2", "h3", "h4", "h5", "h6"), "left")
+            # rich centres level-1 headings (and before 14.3 boxes them in a panel); in a
+            # transcript every block starts at the left edge, whatever rich's version.
+            def __rich_console__(self, console: Any, options: Any) -> Any:
+                text = self.text.copy()
+                text.justify = "left"
+                yield text
 
         class TranscriptMarkdown(Markdown):
-            elements: ClassVar[dict[str, type[Any]]] = {**Markdown.elements, "heading_open": LeftHeading}
+            # rich 13.0-13.2 names the element "heading", later versions "heading_open".
+            elements: ClassVar[dict[str, type[Any]]] = {
+                **Markdown.elements,
+                **{name: LeftHeading for name in ("heading", "heading_open") if name in Markdown.elements},
+            }
 
         # No background colours: they turn into dark boxes on light terminal themes.
         theme = Theme({"markdown.code": "bold cyan", "markdown.code_block": "cyan", "markdown.h1": "bold underline"})

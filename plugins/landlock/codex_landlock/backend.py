@@ -133,13 +133,19 @@ class LandlockBackend:
 
 
 # The probe starts an interpreter (~30 ms) on every run of codex; what it finds changes only with
-# the kernel, the user or the helper, so its answer is kept for a day under those keys.
+# the kernel, the user or the helper, so its answer is kept for a day under those keys. A forged
+# answer cannot unconfine a command: the facts only describe, and the helper checks Landlock,
+# seccomp and the mount layer again in every confined process, refusing to run (exit 126) what
+# it cannot confine. A forged "unavailable" leaves no backend, so commands are refused or asked
+# about, never run unconfined silently. CODEX_CACHE=0 skips the cache.
 PROBE_CACHE_SECONDS = 24 * 3600
 
 
-def _probe_cache_path(python: str) -> Path:
-    from codex.memo import cache_dir
+def _probe_cache_path(python: str) -> Path | None:
+    from codex.memo import cache_dir, caching_enabled
 
+    if not caching_enabled():
+        return None
     key = "|".join(
         [os.uname().release, str(os.geteuid()), os.path.realpath(python), str(HELPER_PATH.stat().st_mtime_ns)]
     )
@@ -147,22 +153,33 @@ def _probe_cache_path(python: str) -> Path:
     return Path(cache_dir()) / f"landlock-probe-{digest}.json"
 
 
-def _read_probe_cache(path: Path) -> dict[str, object] | None:
+def _read_probe_cache(path: Path | None) -> dict[str, object] | None:
+    from codex.private import read_private_file
+
+    if path is None:
+        return None
     try:
-        if time.time() - path.stat().st_mtime > PROBE_CACHE_SECONDS:
+        if time.time() - path.lstat().st_mtime > PROBE_CACHE_SECONDS:
             return None
-        facts = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except OSError:
+        return None
+    raw = read_private_file(path)
+    try:
+        facts = json.loads(raw) if raw is not None else None
+    except ValueError:
         return None
     return facts if isinstance(facts, dict) else None
 
 
-def _write_probe_cache(path: Path, facts: dict[str, object]) -> None:
+def _write_probe_cache(path: Path | None, facts: dict[str, object]) -> None:
+    from codex.memo import prepare_cache_dir
+    from codex.private import write_private_file
+
+    if path is None:
+        return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(facts), encoding="utf-8")
-        os.replace(temporary, path)
+        prepare_cache_dir()
+        write_private_file(path, json.dumps(facts).encode("utf-8"))
     except OSError:
         pass  # a cache that cannot be written only costs the next run a probe
 

@@ -14,7 +14,12 @@ Wire protocol, one JSON object per datagram:
   when the command ends (negative: killed by that signal). A child that cannot be confined
   writes its ``codex-sandbox:`` line to the command's stderr and ends with 126, like the helper.
 
-The server exits when the engine closes its end. Example::
+Lifetime: the server is a child subreaper in a session of its own, so every process a command
+leaves behind (double-forked, ``setsid``, anything) is re-parented to it rather than to init.
+When the engine's end closes, whether the engine closed it or died (even by SIGKILL, since the
+kernel closes a dead process's descriptors), the server SIGKILLs every process below it, reaps
+them, and exits. Each child also has ``PR_SET_PDEATHSIG`` = SIGKILL towards the server, so a
+command's first process dies with a server that was itself killed. Example::
 
     with ForkServer() as server:
         pid = server.spawn(["make", "test"], policy, cwd, env, stdin=0, stdout=w, stderr=w)
@@ -45,6 +50,15 @@ if TYPE_CHECKING:
 SERVER_PATH = os.path.realpath(__file__)
 MAX_MESSAGE = 1 << 20  # argv + env + policy of one command
 START_TIMEOUT_SECONDS = 10.0
+# prctl(2) options (linux/prctl.h) and the signal a child gets when the server dies.
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+SIGKILL = 9
+# Ending every process below the server: bounded, so a process stuck in the kernel (D state)
+# cannot keep the server from exiting.
+END_SECONDS = 5.0
+# Orphans re-parented to the server are reaped at least this often (a zombie holds a pid).
+REAP_INTERVAL_MS = 2000
 
 
 def _exits_within(pid: int, timeout: float) -> bool:
@@ -76,10 +90,13 @@ class ForkServer:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._socket = ours
         try:
+            # A session of its own: a Ctrl-C at the terminal or a kill of the engine's process
+            # group must not take the server down before it has ended the commands.
             self._process = subprocess.Popen(
                 [python or sys.executable, "-I", "-S", program or SERVER_PATH, "--fd", str(theirs.fileno())],
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         finally:
             theirs.close()
@@ -188,7 +205,7 @@ class ForkServer:
         return self._returncodes.pop(pid)
 
     def close(self) -> None:
-        """Stop the server (commands still running keep running)."""
+        """Stop the server; it ends every process its commands started before it exits."""
         import subprocess
 
         self._socket.close()
@@ -245,7 +262,10 @@ def serve(channel: socket.socket, helper: Any) -> None:
     ready: dict[str, tuple[int, socket.socket]] = {}  # policy key -> (pid, its channel)
     try:
         while True:
-            for fd, _events in poller.poll():
+            events = poller.poll(REAP_INTERVAL_MS)
+            tracked = {pid for _, pid, _ in children.values()} | {pid for pid, _ in ready.values()}
+            _reap_orphans(tracked)
+            for fd, _events in events:
                 if fd == channel.fileno():
                     try:
                         data, ancillary, _flags, _address = channel.recvmsg(
@@ -281,12 +301,85 @@ def serve(channel: socket.socket, helper: Any) -> None:
                         helper.dump_json({"id": request_id, "pid": pid, "returncode": returncode}).encode()
                     )
     finally:
-        for pid, link in ready.values():
-            link.close()  # an unused ready child sees end of file and exits
+        for _pid, link in ready.values():
+            link.close()
+        end_descendants()
+
+
+def end_descendants(deadline_seconds: float = END_SECONDS) -> None:
+    """SIGKILL every process below this one and reap them, until none is left (bounded).
+
+    As a subreaper this process inherits every orphan below it, so "no child left" means no
+    descendant left. A SIGKILLed process can fork no more; a child forked just before its parent
+    was killed is found on the next pass, once it has been re-parented here.
+    """
+    deadline = time.monotonic() + deadline_seconds
+    me = os.getpid()
+    while True:
+        for pid in _descendants(me):
             try:
-                os.waitpid(pid, 0)
+                os.kill(pid, SIGKILL)
+            except OSError:
+                pass  # already gone
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            return
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.005)
+
+
+def _reap_orphans(tracked: set[int]) -> None:
+    """Reap the exited children that are not commands: orphans re-parented to this subreaper."""
+    me = os.getpid()
+    try:
+        with open(f"/proc/{me}/task/{me}/children", "rb") as listing:
+            mine = [int(pid) for pid in listing.read().split()]
+    except OSError:  # a kernel without CONFIG_PROC_CHILDREN
+        mine = _children_by_parent().get(me, [])
+    for pid in mine:
+        if pid not in tracked:
+            try:
+                os.waitpid(pid, os.WNOHANG)
             except ChildProcessError:
                 pass
+
+
+def _descendants(root: int) -> list[int]:
+    """Every live process below ``root``, from one pass over /proc."""
+    children = _children_by_parent()
+    found: list[int] = []
+    pending = [root]
+    while pending:
+        for child in children.get(pending.pop(), ()):
+            found.append(child)
+            pending.append(child)
+    return found
+
+
+def _children_by_parent() -> dict[int, list[int]]:
+    """Parent pid -> its children's pids, from one pass over /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        # After the command name: state, ppid, ... (the name itself may hold spaces and ")").
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    return children
+
+
+def _die_with_the_server(helper: Any, server: int) -> None:
+    """In a fresh child: SIGKILL when the server dies (exit now if it already has)."""
+    helper.prctl(PR_SET_PDEATHSIG, SIGKILL)
+    if os.getppid() != server:
+        os._exit(helper.SETUP_FAILED)
 
 
 def _start_command(
@@ -329,6 +422,7 @@ def _prepare_ready_child(
     policy = helper.decode_policy(helper.dump_json(request["policy"]))
     _warm_seccomp(helper, policy.network)
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    server = os.getpid()
     pid = os.fork()
     if pid:
         theirs.close()
@@ -336,6 +430,7 @@ def _prepare_ready_child(
         return
     # The ready child: never return into the server loop, whatever happens.
     try:
+        _die_with_the_server(helper, server)
         channel.close()
         ours.close()
         for _pid, link in ready.values():
@@ -400,11 +495,13 @@ def _fork_command(request: dict[str, Any], fds: list[int], channel: socket.socke
         raise ValueError("a request needs argv and exactly three descriptors")
     policy = helper.decode_policy(helper.dump_json(request["policy"]))
     _warm_seccomp(helper, policy.network)
+    server = os.getpid()
     pid = os.fork()
     if pid:
         return request_id, pid
     # The child: never return into the server loop, whatever happens.
     try:
+        _die_with_the_server(helper, server)
         channel.close()
         os.setpgid(0, 0)  # its own process group, so the engine can signal the whole command
         for target, fd in enumerate(fds):
@@ -440,8 +537,22 @@ def main(args: list[str]) -> int:
     # Children inherit ignored signals through exec; Python ignores these two for itself.
     for signum in (_signal.SIGPIPE, _signal.SIGXFSZ):
         _signal.signal(signum, _signal.SIG_DFL)
+    # Orphans below the server come back to it (not to init), so it can end them all.
+    helper.prctl(PR_SET_CHILD_SUBREAPER, 1)
+    # A polite stop (SIGTERM, SIGHUP) runs serve()'s clean-up instead of leaving commands behind.
+    for signum in (_signal.SIGTERM, _signal.SIGHUP):
+        _signal.signal(signum, _stop)
     serve(socket.socket(fileno=int(args[1])), helper)
     return 0
+
+
+def _stop(signum: int, frame: object) -> None:
+    import _signal
+
+    # One stop is enough: a second signal must not cut the clean-up short.
+    for other in (_signal.SIGTERM, _signal.SIGHUP):
+        _signal.signal(other, _signal.SIG_IGN)
+    raise SystemExit(0)
 
 
 if __name__ == "__main__":

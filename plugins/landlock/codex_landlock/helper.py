@@ -674,7 +674,9 @@ def handled_rights(abi: int, network: bool) -> tuple[int, int, int]:
         return 0, 0, 0
     fs = FS_BY_ABI.get(abi, FS_ALL if abi >= 5 else FS_BY_ABI[3])
     net = NET_BIND_TCP | NET_CONNECT_TCP if abi >= 4 and not network else 0
-    scoped = SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if abi >= 6 else 0
+    # An abstract UNIX socket is a network address (per network namespace, like a port on
+    # 127.0.0.1): with network on it stays reachable, as on the host. Signals stay scoped.
+    scoped = (SCOPE_SIGNAL | (0 if network else SCOPE_ABSTRACT_UNIX_SOCKET)) if abi >= 6 else 0
     return fs, net, scoped
 
 

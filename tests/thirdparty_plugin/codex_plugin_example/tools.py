@@ -28,7 +28,8 @@ def word_count_tool() -> Tool:
     return Tool(
         name="word_count",
         description="Count the words in a text file.",
-        # A "module:Class" reference: pydantic loads only when the model calls the tool.
+        # A "module:Class" reference: imported when the schema is first needed, in every run
+        # (``schema_override``, the schema as data, keeps pydantic out until the model calls it).
         parameters="codex_plugin_example.args:WordCountArgs",
         handler=count_words,
         read_only=True,
