@@ -121,18 +121,20 @@ def codex_state_dirs(home: Path) -> list[Path]:
     """CODEX_HOME and the cache directory, created (0700) if missing so a sandbox can cover them.
 
     A read-only mount needs an existing directory; one that did not exist could otherwise be
-    created by a sandboxed command, with planted configuration in it, before codex makes it.
+    created by a sandboxed command, with planted files in it, before codex makes it. Under
+    ``CODEX_CACHE=0`` codex writes nothing to the cache, not even the directory: then it is
+    protected only if it already exists (its memos hold verdicts keyed by content, never values).
     """
-    from codex.memo import cache_dir
+    from codex.memo import cache_dir, caching_enabled
     from codex.private import make_private_dirs
 
-    dirs = [home, Path(cache_dir())]
-    for directory in dirs:
+    cache = Path(cache_dir())
+    for directory in (home, cache) if caching_enabled() else (home,):
         try:
             make_private_dirs(directory)
         except OSError:
             pass  # e.g. a read-only home: then no command can create it either
-    return dirs
+    return [home, cache]
 
 
 def select_sandbox(pm: CodexPluginManager, name: str, policy: SandboxPolicy) -> SandboxBackend | None:
