@@ -220,7 +220,8 @@ def describe_probe(facts: dict[str, object], kernel: str) -> Availability:
         "landlock_abi": str(abi),
         "landlock_features": "; ".join(f"ABI {n}: {what}" for n, _, what in ABI_FEATURES if n <= abi),
         "mount_layer": (
-            f"yes ({mount}): everything read-only but the writable roots; .git and .codex read-only; "
+            f"yes ({mount}): everything read-only but the writable roots; .git and .codex (around cwd, "
+            "at each root's top, nested ones found at session start) and CODEX_HOME/cache read-only; "
             "daemon control sockets (docker, systemd, D-Bus, tmux) masked"
             if mount
             else "no ("
