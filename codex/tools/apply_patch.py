@@ -56,15 +56,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from codex.tools.patch.grammar import AddFile, DeleteFile, Hunk, UpdateChunk, UpdateFile, parse_patch
-from codex.tools.patch.plan import FileChange, patch_paths, plan_patch
+from codex.tools.patch.paths import MAX_FILE_BYTES, Resolver
+from codex.tools.patch.plan import FileChange, patch_paths, plan_patch, touched_paths
 from codex.tools.patch.shell import ShellPatch, extract_patch_from_shell
 from codex.tools.patch.writing import apply_changes
 
 __all__ = [
+    "MAX_FILE_BYTES",
     "AddFile",
     "DeleteFile",
     "FileChange",
     "Hunk",
+    "Resolver",
     "ShellPatch",
     "UpdateChunk",
     "UpdateFile",
@@ -74,6 +77,7 @@ __all__ = [
     "parse_patch",
     "patch_paths",
     "plan_patch",
+    "touched_paths",
 ]
 
 
@@ -83,5 +87,6 @@ def apply_patch(text: str, cwd: Path) -> tuple[list[FileChange], str]:
     For example ``apply_patch("*** Begin Patch\\n*** Add File: hi.txt\\n+hi\\n*** End Patch", cwd)``
     creates ``cwd/hi.txt`` and returns ``"Success. Updated the following files:\\nA hi.txt\\n"``.
     """
-    changes = plan_patch(text, cwd)
-    return changes, apply_changes(changes, cwd)
+    with Resolver() as resolver:
+        changes = plan_patch(text, cwd, resolver)
+        return changes, apply_changes(changes, cwd)

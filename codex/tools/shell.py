@@ -34,7 +34,7 @@ async def run_shell(args: ShellArgs, ctx: ToolContext) -> ToolResult:
     cwd = (ctx.cwd / args.workdir).resolve() if args.workdir else ctx.cwd
     shell_patch = extract_patch_from_shell(args.command)
     if shell_patch is not None:
-        patch_cwd = (cwd / shell_patch.workdir).resolve() if shell_patch.workdir else cwd
+        patch_cwd = cwd / shell_patch.workdir if shell_patch.workdir else cwd
         return await apply_patch_flow(shell_patch.patch, patch_cwd, ctx)
 
     timeout_ms = args.timeout_ms or (args.timeout * 1000 if args.timeout else None)

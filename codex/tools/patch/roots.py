@@ -1,0 +1,44 @@
+"""Which real paths apply_patch may write without asking, under a sandbox policy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from codex.sandbox import SandboxPolicy
+
+
+def write_refusal(policy: SandboxPolicy, path: Path, read_only: Sequence[Path] | None = None) -> str | None:
+    """Why ``path`` (a real path, found by the walk) is not freely writable, or None if it is.
+
+    Writable means: inside a writable root, with no component below that root named like one
+    of the policy's protected names (``.git``, ``.codex``), so a nested repository's ``.git`` and
+    the ``.git`` of a repository that sits inside ``/tmp`` are covered too, and not inside any of
+    the policy's read-only subpaths (``read_only``, when the caller already has them). Under
+    danger-full-access everything is writable.
+
+    >>> from codex.sandbox import SandboxMode, SandboxPolicy
+    >>> policy = SandboxPolicy(SandboxMode.WORKSPACE_WRITE, (Path("/w"),))
+    >>> write_refusal(policy, Path("/w/sub/.git/config"))
+    '/w/sub/.git/config is inside a protected .git directory'
+    """
+    if not policy.is_restrictive:
+        return None
+    root = next((r for r in policy.writable_roots if path == r or r in path.parents), None)
+    if root is None:
+        return f"{path} is outside the writable roots"
+    for name in path.relative_to(root).parts:
+        if name in policy.protected_names:
+            return f"{path} is inside a protected {name} directory"
+    for sub in policy.read_only_subpaths if read_only is None else read_only:
+        if path == sub or sub in path.parents:
+            return f"{path} is inside the read-only {sub}"
+    return None
+
+
+def write_refusals(policy: SandboxPolicy, paths: Iterable[Path]) -> list[str]:
+    """Every refusal of :func:`write_refusal` for ``paths``, in order."""
+    read_only = policy.read_only_subpaths if policy.is_restrictive else ()
+    return [why for why in (write_refusal(policy, path, read_only) for path in paths) if why is not None]
