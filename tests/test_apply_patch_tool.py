@@ -9,17 +9,24 @@ write that resolve the path separately would let some files land outside.
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from codex import events as ev
 from codex.approval.policy import ApprovalPolicy, builtin_policies
 from codex.sandbox import SandboxMode, SandboxPolicy
+from codex.tools.apply_patch import MAX_FILE_BYTES
+from codex.tools.arguments import ShellArgs
 from codex.tools.base import ToolResult
 from codex.tools.patch_tool import apply_patch_flow
+from codex.tools.shell import run_shell
 
 
 class PatchContext:
@@ -136,3 +143,251 @@ def test_swapping_a_directory_for_an_outside_symlink_never_lets_a_file_out(tmp_p
     assert crashed == [], "a patch raised instead of answering with a clear result"
     # Some patches must have met the swap in either state; a run that saw none proves little.
     assert written, "no patch was applied at all"
+
+
+# ---------------------------------------------------------------------------------------------
+# What is read: regular files only, within the size limit, and only after the policy
+# ---------------------------------------------------------------------------------------------
+
+FLOW_RUNNER = r"""
+import asyncio, json, resource, sys
+from pathlib import Path
+# Reading /dev/zero to the end must fail fast here rather than eat the machine's memory.
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+from codex import events as ev
+from codex.approval.policy import builtin_policies
+from codex.sandbox import SandboxMode, SandboxPolicy
+from codex.tools.patch_tool import apply_patch_flow
+patch, cwd, mode, approval = sys.argv[1], Path(sys.argv[2]), SandboxMode(sys.argv[3]), sys.argv[4]
+
+
+class Context:
+    call_id = "p1"
+    cwd = Path(sys.argv[2])
+    sandbox_policy = SandboxPolicy.build(mode, cwd, exclude_slash_tmp=True, exclude_tmpdir_env_var=True)
+    approval_policy = builtin_policies()[approval]
+    asked = 0
+
+    def emit(self, msg):
+        pass
+
+    async def ask_patch_approval(self, changes, diff, reason):
+        Context.asked += 1
+        return ev.ApprovalAnswer("q", ev.ReviewDecision.APPROVED)
+
+
+try:
+    result = asyncio.run(apply_patch_flow(patch, cwd, Context()))
+    print(json.dumps({"output": result.output, "success": result.success, "asked": Context.asked}))
+except BaseException as error:
+    print(json.dumps({"raised": f"{type(error).__name__}: {error}"}))
+"""
+
+
+def run_flow_in_child(text: str, cwd: Path, mode: str, approval: str, unblock: Path | None = None) -> dict[str, Any]:
+    """The real flow in a child process: a hang or a runaway read cannot take the suite down."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", FLOW_RUNNER, text, str(cwd), mode, approval], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        out, _ = child.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        if unblock is not None:
+            # Give a reader stuck on the FIFO its end of file, so the child can be reaped.
+            os.close(os.open(unblock, os.O_WRONLY | os.O_NONBLOCK))
+        child.kill()
+        child.communicate(timeout=20)
+        pytest.fail("apply_patch did not return within 20 s: it blocked")
+    assert out, "the child printed nothing"
+    return dict(json.loads(out))
+
+
+def test_updating_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "p")
+    text = "*** Begin Patch\n*** Update File: p\n@@\n-a\n+b\n*** End Patch\n"
+    result = run_flow_in_child(text, tmp_path, "workspace-write", "never", unblock=tmp_path / "p")
+    assert result.get("success") is False, result
+    assert "p: is a FIFO (named pipe), not a regular file" in result["output"]
+
+
+@pytest.mark.parametrize("approval", ["never", "on-request"])
+def test_dev_zero_under_read_only_is_never_read(tmp_path: Path, approval: str) -> None:
+    text = "*** Begin Patch\n*** Update File: /dev/zero\n@@\n-a\n+b\n*** End Patch\n"
+    result = run_flow_in_child(text, tmp_path, "read-only", approval)
+    assert result.get("success") is False, result
+    if approval == "never":
+        # The policy refuses before planning, so the device is not even opened.
+        assert "rejected without asking" in result["output"]
+        assert "/dev/zero is outside the writable roots" in result["output"]
+    else:
+        assert "/dev/zero: is a character device, not a regular file" in result["output"]
+        assert result["asked"] == 0
+
+
+def test_a_file_over_the_size_limit_is_refused_with_its_size(tmp_path: Path) -> None:
+    big = tmp_path / "big.log"
+    with open(big, "wb") as handle:
+        handle.truncate(MAX_FILE_BYTES + 1)  # sparse: costs no disk, and is never read
+    ctx = PatchContext(tmp_path, workspace(tmp_path), builtin_policies()["never"])
+    result = run_flow("*** Begin Patch\n*** Update File: big.log\n@@\n-a\n+b\n*** End Patch\n", ctx)
+    assert not result.success
+    assert f"big.log: is {MAX_FILE_BYTES + 1:,} bytes, over apply_patch's limit" in result.output
+    assert "32 MiB" in result.output and "shell command" in result.output
+    assert big.stat().st_size == MAX_FILE_BYTES + 1
+
+
+def workspace(root: Path, **options: Any) -> SandboxPolicy:
+    return SandboxPolicy.build(
+        SandboxMode.WORKSPACE_WRITE, root, exclude_slash_tmp=True, exclude_tmpdir_env_var=True, **options
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Odd paths end as a clear failed result, never as an exception
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "fragment"),
+    [
+        ("bad\ud800.txt", "cannot be part of a file name ('\\ud800')"),
+        ("nul\0.txt", "contains a NUL character"),
+        (".", "is a directory"),
+        ("sub/..", "is a directory"),
+        ("/", "is a directory"),
+        ("a.txt/inner.txt", "a.txt is a file, not a directory"),
+        ("loop/x.txt", "too many levels of symbolic links"),
+        ("x" * 300 + ".txt", "File name too long"),
+    ],
+)
+def test_odd_paths_give_the_model_a_clear_error(tmp_path: Path, path: str, fragment: str) -> None:
+    (tmp_path / "a.txt").write_text("a\n")
+    (tmp_path / "sub").mkdir()
+    os.symlink("loop", tmp_path / "loop")
+    ctx = PatchContext(tmp_path, workspace(tmp_path), builtin_policies()["on-request"])
+    result = run_flow(f"*** Begin Patch\n*** Add File: {path}\n+x\n*** End Patch\n", ctx)
+    assert not result.success
+    assert fragment in result.output
+    assert result.output.startswith("error: patch not applied")
+
+
+def test_a_deleted_working_directory_gives_a_clear_error(tmp_path: Path) -> None:
+    cwd = tmp_path / "gone"
+    cwd.mkdir()
+    policy = workspace(cwd)
+    cwd.rmdir()
+    ctx = PatchContext(cwd, policy, builtin_policies()["never"])
+    result = run_flow("*** Begin Patch\n*** Add File: a.txt\n+x\n*** End Patch\n", ctx)
+    assert not result.success
+    assert result.output.startswith("error: patch not applied")
+    assert f"the writable root {cwd} does not exist any more" in result.output
+    assert not cwd.exists()
+
+
+def test_a_patch_through_the_shell_tool_with_a_looping_workdir_gives_a_clear_error(tmp_path: Path) -> None:
+    os.symlink("loop", tmp_path / "loop")
+    ctx = PatchContext(tmp_path, workspace(tmp_path), builtin_policies()["never"])
+    script = "cd loop && apply_patch <<'EOF'\n*** Begin Patch\n*** Add File: a.txt\n+x\n*** End Patch\nEOF\n"
+    result = asyncio.run(run_shell(ShellArgs(command=["bash", "-lc", script]), ctx))  # type: ignore[arg-type]
+    assert not result.success
+    assert "too many levels of symbolic links" in result.output
+
+
+# ---------------------------------------------------------------------------------------------
+# Symlinks: followed only to where the policy lets codex write
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_final_symlink_to_an_outside_file_is_not_written_through(tmp_path: Path) -> None:
+    ws, outside = tmp_path / "ws", tmp_path / "outside"
+    ws.mkdir()
+    outside.mkdir()
+    (outside / "secret.txt").write_text("a\n")
+    os.symlink(outside / "secret.txt", ws / "link.txt")
+    os.symlink(outside / "new.txt", ws / "dangling.txt")
+    ctx = PatchContext(ws, workspace(ws), builtin_policies()["never"])
+    update = run_flow("*** Begin Patch\n*** Update File: link.txt\n@@\n-a\n+b\n*** End Patch\n", ctx)
+    add = run_flow("*** Begin Patch\n*** Add File: dangling.txt\n+x\n*** End Patch\n", ctx)
+    assert not update.success and f"{outside / 'secret.txt'} is outside the writable roots" in update.output
+    assert not add.success and f"{outside / 'new.txt'} is outside the writable roots" in add.output
+    assert (outside / "secret.txt").read_text() == "a\n"
+    assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
+    # Deleting the link removes the link itself, which is inside.
+    delete = run_flow("*** Begin Patch\n*** Delete File: link.txt\n*** End Patch\n", ctx)
+    assert delete.success, delete.output
+    assert not os.path.lexists(ws / "link.txt") and (outside / "secret.txt").read_text() == "a\n"
+
+
+def test_a_symlink_inside_the_workspace_is_still_followed(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real/a.txt").write_text("a\n")
+    os.symlink("real", tmp_path / "alias")
+    ctx = PatchContext(tmp_path, workspace(tmp_path), builtin_policies()["never"])
+    result = run_flow("*** Begin Patch\n*** Update File: alias/a.txt\n@@\n-a\n+b\n*** End Patch\n", ctx)
+    assert result.output == "Success. Updated the following files:\nM real/a.txt\n"
+    assert (tmp_path / "real/a.txt").read_text() == "b\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# .git and .codex stay protected wherever they are below a writable root
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    (root / "sub").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "init", "-q", str(root / "sub/nested")], check=True)
+    (root / "sub/.codex").mkdir()
+    (root / "sub/.codex/config.toml").write_text("x = 1\n")
+    return root
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "*** Add File: ../.git/hooks/pre-commit\n+#!/bin/sh\n",
+        "*** Update File: nested/.git/config\n@@\n+[core]\n+\thooksPath = /tmp/evil\n",
+        "*** Update File: .codex/config.toml\n@@\n-x = 1\n+x = 2\n",
+        "*** Delete File: nested/.git/HEAD\n",
+        "*** Update File: nested/.git/description\n*** Move to: moved.txt\n",
+    ],
+)
+def test_protected_directories_below_a_writable_root_are_refused(repo: Path, body: str) -> None:
+    before = snapshot(repo)
+    # The default workspace-write policy: cwd in repo/sub, /tmp (which holds the repo) writable.
+    policy = SandboxPolicy.build(SandboxMode.WORKSPACE_WRITE, repo / "sub")
+    assert any(root in repo.parents for root in policy.writable_roots), "the test needs /tmp to be a root"
+    ctx = PatchContext(repo / "sub", policy, builtin_policies()["never"])
+    result = run_flow(f"*** Begin Patch\n{body}*** End Patch\n", ctx)
+    assert not result.success
+    assert "rejected without asking" in result.output
+    assert "is inside a protected" in result.output
+    assert snapshot(repo) == before
+
+
+def test_allow_git_writes_drops_only_dot_git(repo: Path) -> None:
+    policy = SandboxPolicy.build(SandboxMode.WORKSPACE_WRITE, repo / "sub", allow_git_writes=True)
+    ctx = PatchContext(repo / "sub", policy, builtin_policies()["never"])
+    git = run_flow("*** Begin Patch\n*** Add File: nested/.git/info/note\n+ok\n*** End Patch\n", ctx)
+    codex = run_flow("*** Begin Patch\n*** Add File: .codex/note\n+no\n*** End Patch\n", ctx)
+    assert git.success, git.output
+    assert (repo / "sub/nested/.git/info/note").read_text() == "ok\n"
+    assert not codex.success and "protected .codex directory" in codex.output
+
+
+def test_a_person_may_still_approve_a_write_into_dot_git(repo: Path) -> None:
+    policy = SandboxPolicy.build(SandboxMode.WORKSPACE_WRITE, repo / "sub")
+    ctx = PatchContext(repo / "sub", policy, builtin_policies()["on-request"], answer=ev.ReviewDecision.APPROVED)
+    result = run_flow("*** Begin Patch\n*** Add File: nested/.git/info/note\n+ok\n*** End Patch\n", ctx)
+    assert len(ctx.asked) == 1 and str(repo / "sub/nested/.git/info/note") in ctx.asked[0]
+    assert result.success
+    assert (repo / "sub/nested/.git/info/note").read_text() == "ok\n"
+
+
+def snapshot(root: Path) -> dict[str, bytes | None]:
+    return {
+        str(p.relative_to(root)): (p.read_bytes() if p.is_file() and not p.is_symlink() else None)
+        for p in sorted(root.rglob("*"))
+    }

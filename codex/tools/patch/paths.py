@@ -102,6 +102,11 @@ class Location:
         return self.owner.descriptor(self.dir_key)
 
     @property
+    def existing(self) -> Path:
+        """The real path of the deepest directory on the way that exists."""
+        return Path("/" + "/".join(self.dir_key))
+
+    @property
     def parent_key(self) -> tuple[str, ...]:
         """The key of the entry's own directory once ``missing`` is created."""
         return self.dir_key + self.missing

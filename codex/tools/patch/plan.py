@@ -244,24 +244,26 @@ def _missing(hunk: DeleteFile | UpdateFile, display: str, location: Location, ov
     return PatchError(f"{display}: cannot {verb} (patch line {hunk.line}): {why}. {_NOTHING_CHANGED}")
 
 
-def touched_paths(text: str, cwd: Path, resolver: Resolver) -> list[Path]:
-    """Every real path the patch may write or delete, found without reading any file.
+def touched_paths(text: str, cwd: Path, resolver: Resolver) -> list[tuple[Path, Path]]:
+    """Every real path the patch may write or delete, found without reading any file, each
+    with the deepest directory on its way that exists.
 
     For the policy check before planning: each patch path's entry, and for a path that is
     written (not deleted) the file its symlink leads to. What :func:`plan_patch` then writes
     is always among these, found by the same walk.
     """
-    seen: dict[Path, None] = {}
+    seen: dict[Path, Path] = {}
     for hunk in parse_patch(text):
         raws = [hunk.path]
         if isinstance(hunk, UpdateFile) and hunk.move_to is not None:
             raws.append(hunk.move_to)
         for raw in raws:
             entry = resolver.locate(raw, cwd)
-            seen.setdefault(entry.path, None)
+            seen.setdefault(entry.path, entry.existing)
             if entry.kind == "link" and not isinstance(hunk, DeleteFile):
-                seen.setdefault(resolver.follow(entry, raw).path, None)
-    return list(seen)
+                target = resolver.follow(entry, raw)
+                seen.setdefault(target.path, target.existing)
+    return list(seen.items())
 
 
 def patch_paths(text: str, cwd: Path) -> list[Path]:
