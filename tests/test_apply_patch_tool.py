@@ -27,6 +27,8 @@ from codex.tools.arguments import ShellArgs
 from codex.tools.base import ToolResult
 from codex.tools.patch_tool import apply_patch_flow
 from codex.tools.shell import run_shell
+from tests.conftest import RunCodex
+from tests.mock_model import Call, MockModelServer, mock_model  # noqa: F401  (fixture)
 
 
 class PatchContext:
@@ -391,3 +393,66 @@ def snapshot(root: Path) -> dict[str, bytes | None]:
         str(p.relative_to(root)): (p.read_bytes() if p.is_file() and not p.is_symlink() else None)
         for p in sorted(root.rglob("*"))
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Through the real CLI: `codex exec` against the mock model
+# ---------------------------------------------------------------------------------------------
+
+
+def configure(codex_home: Path, mock: MockModelServer) -> None:
+    (codex_home / "config.toml").write_text(
+        'model = "mock-model"\nmodel_provider = "mock"\n'
+        + mock.provider_toml("mock", "responses", request_max_retries=0, stream_max_retries=0)
+    )
+
+
+def outputs(mock: MockModelServer) -> dict[str, str]:
+    return {
+        item["call_id"]: item["output"]
+        for request in mock.requests
+        for item in request.json["input"]
+        if item.get("type") == "function_call_output"
+    }
+
+
+def test_exec_survives_a_patch_path_with_a_lone_surrogate(
+    mock_model: MockModelServer, codex_home: Path, tmp_path: Path, run_codex: RunCodex
+) -> None:
+    configure(codex_home, mock_model)
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    subprocess.run(["git", "init", "-q", str(ws)], check=True)
+    # Raw JSON text: the escape reaches codex as a lone surrogate inside a str.
+    arguments = json.dumps({"input": "*** Begin Patch\n*** Add File: bad\ud800.txt\n+x\n*** End Patch\n"})
+    assert "\\ud800" in arguments
+    mock_model.responses_call("apply_patch", arguments, call_id="c1")
+    mock_model.responses_text("I will pick another name.")
+
+    result = run_codex("exec", "-s", "workspace-write", "write it", cwd=ws, timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "I will pick another name.\n"
+    assert "cannot be part of a file name" in outputs(mock_model)["c1"]
+    assert sorted(p.name for p in ws.iterdir()) == [".git"]
+
+
+def test_exec_in_a_subdirectory_cannot_plant_a_git_hook(
+    mock_model: MockModelServer, codex_home: Path, repo: Path, run_codex: RunCodex
+) -> None:
+    configure(codex_home, mock_model)
+    hook = "*** Begin Patch\n*** Add File: ../.git/hooks/pre-commit\n+#!/bin/sh\n+touch /tmp/pwned\n*** End Patch\n"
+    nested = "*** Begin Patch\n*** Update File: nested/.git/config\n@@\n+[core]\n+\tfsmonitor = /tmp/x\n*** End Patch\n"
+    mock_model.responses_calls(Call("apply_patch", {"input": hook}, "c1"), Call("apply_patch", {"input": nested}, "c2"))
+    mock_model.responses_text("blocked")
+    config_before = (repo / "sub/nested/.git/config").read_bytes()
+
+    # The default configuration: workspace-write in repo/sub, with /tmp (which holds the repo) writable.
+    result = run_codex("exec", "-s", "workspace-write", "plant a hook", cwd=repo / "sub", timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    assert not (repo / ".git/hooks/pre-commit").exists()
+    assert (repo / "sub/nested/.git/config").read_bytes() == config_before
+    told = outputs(mock_model)
+    assert f"{repo / '.git/hooks/pre-commit'} is inside a protected .git directory" in told["c1"]
+    assert f"{repo / 'sub/nested/.git/config'} is inside a protected .git directory" in told["c2"]
