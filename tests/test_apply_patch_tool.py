@@ -456,3 +456,22 @@ def test_exec_in_a_subdirectory_cannot_plant_a_git_hook(
     told = outputs(mock_model)
     assert f"{repo / '.git/hooks/pre-commit'} is inside a protected .git directory" in told["c1"]
     assert f"{repo / 'sub/nested/.git/config'} is inside a protected .git directory" in told["c2"]
+
+
+def test_a_chain_of_symlinks_is_followed_to_the_file_and_judged_there(tmp_path: Path) -> None:
+    ws, outside = tmp_path / "ws", tmp_path / "outside"
+    ws.mkdir()
+    outside.mkdir()
+    (ws / "real.txt").write_text("a\n")
+    (outside / "far.txt").write_text("a\n")
+    os.symlink("real.txt", ws / "one")
+    os.symlink("one", ws / "two")
+    os.symlink(outside / "far.txt", ws / "hop")
+    os.symlink("hop", ws / "inside-to-outside")
+    ctx = PatchContext(ws, workspace(ws), builtin_policies()["never"])
+    inside = run_flow("*** Begin Patch\n*** Update File: two\n@@\n-a\n+b\n*** End Patch\n", ctx)
+    assert inside.output == "Success. Updated the following files:\nM real.txt\n"
+    assert (ws / "real.txt").read_text() == "b\n" and os.readlink(ws / "two") == "one"
+    out = run_flow("*** Begin Patch\n*** Update File: inside-to-outside\n@@\n-a\n+b\n*** End Patch\n", ctx)
+    assert not out.success and f"{outside / 'far.txt'} is outside the writable roots" in out.output
+    assert (outside / "far.txt").read_text() == "a\n"

@@ -138,7 +138,10 @@ class Resolver:
         self.close()
 
     def __del__(self) -> None:
-        self.close()
+        try:
+            self.close()
+        except Exception:  # at interpreter exit os may already be gone; the kernel closes them
+            pass
 
     def close(self) -> None:
         """Close every descriptor; later use raises PatchError."""
@@ -180,19 +183,26 @@ class Resolver:
         return location
 
     def follow(self, entry: Location, display: str) -> Location:
-        """Where the symlink at ``entry`` leads, walked like any other path (once per entry)."""
+        """Where the symlink at ``entry`` finally leads (a chain of links is followed to its end),
+        walked like any other path, once per entry."""
         known = self._followed.get(entry.path)
         if known is not None:
             return known
-        try:
-            target = os.readlink(entry.name, dir_fd=entry.dir_fd)
-        except OSError as error:
-            raise PatchError(
-                f"{display}: the symbolic link changed while the patch was being checked "
-                f"({error.strerror}); try again. {_NOTHING_CHANGED}"
-            ) from error
-        names = [] if target.startswith("/") else list(entry.dir_key)
-        location = self._walk(names, deque(_components(target)), display, links=1)
+        location = entry
+        for links in range(1, _MAX_LINKS + 1):
+            try:
+                target = os.readlink(location.name, dir_fd=location.dir_fd)
+            except OSError as error:
+                raise PatchError(
+                    f"{display}: the symbolic link changed while the patch was being checked "
+                    f"({error.strerror}); try again. {_NOTHING_CHANGED}"
+                ) from error
+            names = [] if target.startswith("/") else list(location.dir_key)
+            location = self._walk(names, deque(_components(target)), display, links=links)
+            if location.kind != "link":
+                break
+        else:
+            raise PatchError(f"{display}: too many levels of symbolic links. {_NOTHING_CHANGED}")
         self._followed[entry.path] = location
         return location
 

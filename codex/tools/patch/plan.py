@@ -269,15 +269,20 @@ def touched_paths(text: str, cwd: Path, resolver: Resolver) -> list[tuple[Path, 
 def patch_paths(text: str, cwd: Path) -> list[Path]:
     """Every path the patch would touch (including move destinations), fully resolved.
 
-    ``..`` and symlinks are resolved as the kernel would, so approval code can compare the
-    result with writable roots. Each path appears once, in patch order.
+    ``..`` and symlinks are resolved as the kernel would (by the same descriptor walk that
+    applying uses), so the result can be compared with writable roots. Each path appears once,
+    in patch order. For deciding about a patch that is then applied, use :func:`touched_paths`
+    with the resolver that applies it: this function's answer may be stale by then.
     """
     seen: dict[Path, None] = {}
-    for hunk in parse_patch(text):
-        raws = [hunk.path]
-        if isinstance(hunk, UpdateFile) and hunk.move_to is not None:
-            raws.append(hunk.move_to)
-        for raw in raws:
-            joined = os.path.join(os.path.abspath(cwd), raw)
-            seen.setdefault(Path(os.path.realpath(joined)), None)
+    with Resolver() as resolver:
+        for hunk in parse_patch(text):
+            raws = [hunk.path]
+            if isinstance(hunk, UpdateFile) and hunk.move_to is not None:
+                raws.append(hunk.move_to)
+            for raw in raws:
+                location = resolver.locate(raw, cwd)
+                if location.kind == "link":
+                    location = resolver.follow(location, raw)
+                seen.setdefault(location.path, None)
     return list(seen)
