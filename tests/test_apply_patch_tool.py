@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import stat
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -21,8 +23,9 @@ import pytest
 
 from codex import events as ev
 from codex.approval.policy import ApprovalPolicy, builtin_policies
+from codex.errors import PatchError
 from codex.sandbox import SandboxMode, SandboxPolicy
-from codex.tools.apply_patch import MAX_FILE_BYTES
+from codex.tools.apply_patch import MAX_FILE_BYTES, Resolver
 from codex.tools.arguments import ShellArgs
 from codex.tools.base import ToolResult
 from codex.tools.patch_tool import apply_patch_flow
@@ -475,3 +478,27 @@ def test_a_chain_of_symlinks_is_followed_to_the_file_and_judged_there(tmp_path: 
     out = run_flow("*** Begin Patch\n*** Update File: inside-to-outside\n@@\n-a\n+b\n*** End Patch\n", ctx)
     assert not out.success and f"{outside / 'far.txt'} is outside the writable roots" in out.output
     assert (outside / "far.txt").read_text() == "a\n"
+
+
+def test_closing_the_resolver_waits_for_the_worker_that_still_writes(tmp_path: Path) -> None:
+    # A cancelled tool call leaves its worker thread running: the descriptors it writes through
+    # must stay open (a reused descriptor number would send the write elsewhere).
+    started, release = threading.Event(), threading.Event()
+    seen: list[bool] = []
+    resolver = Resolver()
+    location = resolver.locate("a.txt", tmp_path)
+
+    def work() -> None:
+        started.set()
+        release.wait(timeout=30)
+        seen.append(stat.S_ISDIR(os.fstat(location.dir_fd).st_mode))
+
+    worker = threading.Thread(target=resolver.run, args=(work,))
+    worker.start()
+    assert started.wait(timeout=30)
+    resolver.close()  # what leaving the flow's `with` does on cancellation
+    release.set()
+    worker.join(timeout=30)
+    assert seen == [True]
+    with pytest.raises(PatchError, match="already closed"):
+        _ = location.dir_fd

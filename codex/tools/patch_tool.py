@@ -13,6 +13,7 @@ from codex.tools.base import ToolContext, ToolResult, TurnAborted
 
 if TYPE_CHECKING:
     from codex.tools.arguments import ApplyPatchArgs
+    from codex.tools.patch.paths import Resolver
 
 
 async def run_apply_patch(args: ApplyPatchArgs, ctx: ToolContext) -> ToolResult:
@@ -59,18 +60,18 @@ async def apply_patch_flow(patch: str, cwd: Path, ctx: ToolContext) -> ToolResul
             )
 
 
-async def _apply_located(patch: str, cwd: Path, ctx: ToolContext, resolver: Any) -> ToolResult:
+async def _apply_located(patch: str, cwd: Path, ctx: ToolContext, resolver: Resolver) -> ToolResult:
     from codex.tools.apply_patch import apply_changes, plan_patch, touched_paths
     from codex.tools.patch.roots import write_refusals
 
-    paths = await asyncio.to_thread(touched_paths, patch, cwd, resolver)
+    paths = await asyncio.to_thread(resolver.run, touched_paths, patch, cwd, resolver)
     refusals = write_refusals(ctx.sandbox_policy, paths)
     decision = ctx.approval_policy.decide_patch(PatchFacts(not refusals, ctx.sandbox_policy.mode.value))
     if decision.action is Action.REJECT:
         why = f" ({'; '.join(refusals)})" if refusals else ""
         return ToolResult(f"error: patch not applied: {decision.reason}{why}", False)
     # Files are read only now, after the policy: a refused patch never reads a device or a FIFO.
-    changes = await asyncio.to_thread(plan_patch, patch, cwd, resolver)
+    changes = await asyncio.to_thread(resolver.run, plan_patch, patch, cwd, resolver)
     summary, diff = describe_changes(changes, cwd)
     auto = decision.action is not Action.ASK
     if not auto:
@@ -84,7 +85,7 @@ async def _apply_located(patch: str, cwd: Path, ctx: ToolContext, resolver: Any)
     ctx.emit(PatchApplyBegin(ctx.call_id, summary, auto))
     try:
         # apply_changes refuses (writing nothing) if a file changed while the person read the diff.
-        output = await asyncio.to_thread(apply_changes, changes, cwd)
+        output = await asyncio.to_thread(resolver.run, apply_changes, changes, cwd)
     except PatchError as exc:
         ctx.emit(PatchApplyEnd(ctx.call_id, False, "", str(exc), diff))
         return ToolResult(f"error: patch not applied, no file was changed: {exc}", False)

@@ -18,11 +18,16 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import threading
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from codex.errors import PatchError
 from codex.records import record
+
+_T = TypeVar("_T")
 
 # apply_patch edits source text a model has read: every step (decode, match, diff, backup)
 # holds a few copies of a file, so one far larger than any source file is refused up front.
@@ -130,6 +135,11 @@ class Resolver:
         self._located: dict[tuple[str, str], Location] = {}
         self._followed: dict[Path, Location] = {}
         self._closed = False
+        # A worker thread may still use the descriptors when the task that owns them is
+        # cancelled: closing then waits for it, or a reused descriptor number could be written to.
+        self._lock = threading.Lock()
+        self._users = 0
+        self._close_pending = False
 
     def __enter__(self) -> Resolver:
         return self
@@ -139,12 +149,34 @@ class Resolver:
 
     def __del__(self) -> None:
         try:
-            self.close()
+            self._close_now()
         except Exception:  # at interpreter exit os may already be gone; the kernel closes them
             pass
 
+    def run(self, function: Callable[..., _T], *args: Any) -> _T:
+        """Call ``function(*args)`` (in a worker thread) with the descriptors kept open throughout."""
+        with self._lock:
+            if self._closed or self._close_pending:
+                raise PatchError(f"internal error: the patch's directories were already closed. {_NOTHING_CHANGED}")
+            self._users += 1
+        try:
+            return function(*args)
+        finally:
+            with self._lock:
+                self._users -= 1
+                close_now = self._users == 0 and self._close_pending
+            if close_now:
+                self._close_now()
+
     def close(self) -> None:
-        """Close every descriptor; later use raises PatchError."""
+        """Close every descriptor (after the last :meth:`run` in progress ends); later use raises."""
+        with self._lock:
+            if self._users:
+                self._close_pending = True
+                return
+        self._close_now()
+
+    def _close_now(self) -> None:
         self._closed = True
         fds, self._fds = self._fds, {}
         for fd in fds.values():
