@@ -293,9 +293,14 @@ def test_a_patch_through_the_shell_tool_with_a_looping_workdir_gives_a_clear_err
     os.symlink("loop", tmp_path / "loop")
     ctx = PatchContext(tmp_path, workspace(tmp_path), builtin_policies()["never"])
     script = "cd loop && apply_patch <<'EOF'\n*** Begin Patch\n*** Add File: a.txt\n+x\n*** End Patch\nEOF\n"
-    result = asyncio.run(run_shell(ShellArgs(command=["bash", "-lc", script]), ctx))  # type: ignore[arg-type]
-    assert not result.success
-    assert "too many levels of symbolic links" in result.output
+    by_cd = asyncio.run(run_shell(ShellArgs(command=["bash", "-lc", script]), ctx))  # type: ignore[arg-type]
+    plain = "*** Begin Patch\n*** Add File: a.txt\n+x\n*** End Patch\n"
+    by_workdir = asyncio.run(
+        run_shell(ShellArgs(command=["apply_patch", plain], workdir="loop"), ctx)  # type: ignore[arg-type]
+    )
+    for result in (by_cd, by_workdir):
+        assert not result.success
+        assert "too many levels of symbolic links" in result.output
 
 
 # ---------------------------------------------------------------------------------------------

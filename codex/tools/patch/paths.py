@@ -282,9 +282,10 @@ class Resolver:
                     continue
                 try:
                     self.descriptor((*names, part))
-                except (NotADirectoryError, FileNotFoundError):
-                    links += 1  # it was swapped since the stat: look again, within the budget
-                    if links > _MAX_LINKS:
+                except OSError as error:
+                    # Swapped since the stat (ENOTDIR or ELOOP: now a link): look again, within the budget.
+                    links += 1
+                    if error.errno not in (errno.ENOTDIR, errno.ENOENT, errno.ELOOP) or links > _MAX_LINKS:
                         raise
                     pending.appendleft(part)
                     continue
