@@ -26,6 +26,8 @@ def write_refusal(
     >>> policy = SandboxPolicy(SandboxMode.WORKSPACE_WRITE, (Path("/w"),))
     >>> write_refusal(policy, Path("/w/sub/.git/config"))
     '/w/sub/.git/config is inside a protected .git directory'
+    >>> write_refusal(policy, Path("/w/.CODEX/config.toml"))
+    '/w/.CODEX/config.toml is inside a protected .CODEX directory'
     """
     if not policy.is_restrictive:
         return None
@@ -34,8 +36,10 @@ def write_refusal(
         return f"{path} is outside the writable roots"
     if existing is not None and existing != root and root not in existing.parents:
         return f"the writable root {root} does not exist any more"
+    # Compared without case: on a case-insensitive file system (macOS) ``.GIT`` is ``.git``.
+    protected = {name.casefold() for name in policy.protected_names}
     for name in path.relative_to(root).parts:
-        if name in policy.protected_names:
+        if name.casefold() in protected:
             return f"{path} is inside a protected {name} directory"
     for sub in policy.read_only_subpaths if read_only is None else read_only:
         if path == sub or sub in path.parents:
