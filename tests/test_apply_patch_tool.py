@@ -104,50 +104,75 @@ print("stopped", flush=True)
 """
 
 
-async def _patch_all(
-    ctx_cwd: Path, policy: SandboxPolicy, count: int, round_: int
-) -> list[ToolResult | BaseException]:
+ROUNDS, PARALLEL = 8, 40
+
+
+def race_patch(kind: str, name: str) -> str:
+    """One patch of the race: adds, moves into or deletes from ``d``."""
+    if kind == "add":
+        body = f"*** Add File: d/{name}\n+{name}\n"
+    elif kind == "move":
+        body = f"*** Update File: {name}\n*** Move to: d/{name}\n"
+    else:
+        body = f"*** Delete File: d/{name}\n"
+    return f"*** Begin Patch\n{body}*** End Patch\n"
+
+
+async def _patch_all(ws: Path, policy: SandboxPolicy, kind: str, round_: int) -> list[ToolResult | BaseException]:
     async def one(index: int) -> ToolResult:
-        ctx = PatchContext(ctx_cwd, policy, builtin_policies()["never"], call_id=f"r{round_}-{index}")
-        text = f"*** Begin Patch\n*** Add File: d/x{round_}-{index}.txt\n+{index}\n*** End Patch\n"
-        return await apply_patch_flow(text, ctx_cwd, ctx)  # type: ignore[arg-type]
+        ctx = PatchContext(ws, policy, builtin_policies()["never"], call_id=f"r{round_}-{index}")
+        return await apply_patch_flow(race_patch(kind, f"x{round_}-{index}.txt"), ws, ctx)  # type: ignore[arg-type]
 
-    return await asyncio.gather(*(one(i) for i in range(count)), return_exceptions=True)
+    return await asyncio.gather(*(one(i) for i in range(PARALLEL)), return_exceptions=True)
 
 
-def test_swapping_a_directory_for_an_outside_symlink_never_lets_a_file_out(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["add", "move", "delete"])
+def test_swapping_a_directory_for_an_outside_symlink_never_lets_a_write_out(tmp_path: Path, kind: str) -> None:
     ws = tmp_path / "ws"
     outside = tmp_path / "outside"
     (ws / "d").mkdir(parents=True)
     outside.mkdir()
+    names = [f"x{r}-{i}.txt" for r in range(ROUNDS) for i in range(PARALLEL)]
+    if kind == "move":
+        for name in names:
+            (ws / name).write_text("moved\n")
+    if kind == "delete":
+        for name in names:
+            (ws / "d" / name).write_text("inside\n")
+            (outside / name).write_text("bait\n")  # what a redirected delete would remove
+    bait = sorted(p.name for p in outside.iterdir())
     policy = SandboxPolicy.build(SandboxMode.WORKSPACE_WRITE, ws, exclude_slash_tmp=True, exclude_tmpdir_env_var=True)
     assert policy.writable_roots == (ws.resolve(),)
     swapper = subprocess.Popen(
         [sys.executable, "-c", SWAPPER, str(ws), str(outside), "4"], stdout=subprocess.PIPE, text=True
     )
-    written: list[str] = []
+    done: list[str] = []
     crashed: list[BaseException] = []
     try:
         started = time.monotonic()
-        # Bounded: at most 8 rounds of 40, and no new round once the swapper has stopped.
-        for round_ in range(8):
+        # Bounded: at most ROUNDS rounds, and no new round once the swapper has stopped.
+        for round_ in range(ROUNDS):
             if swapper.poll() is not None or time.monotonic() - started > 3:
                 break
-            for result in asyncio.run(_patch_all(ws, policy, 40, round_)):
+            for result in asyncio.run(_patch_all(ws, policy, kind, round_)):
                 if isinstance(result, BaseException):
                     crashed.append(result)
                 elif result.success:
-                    written += [line[2:] for line in result.output.splitlines()[1:]]
+                    done += [line[2:] for line in result.output.splitlines()[1:]]
     finally:
         out, _ = swapper.communicate(timeout=30)
     assert out == "stopped\n", "the swapper did not run to its end"
-    assert sorted(p.name for p in outside.iterdir()) == []
+    assert sorted(p.name for p in outside.iterdir()) == bait
+    assert all((outside / name).read_text() == "bait\n" for name in bait)
     assert (ws / "d").is_dir() and not (ws / "d").is_symlink()
-    for name in written:
-        assert (ws / name).is_file(), f"{name} was reported written but is not inside the workspace"
+    for name in done:
+        if kind == "delete":
+            assert not (ws / name).exists(), f"{name} was reported deleted but is still there"
+        else:
+            assert (ws / name).is_file(), f"{name} was reported written but is not inside the workspace"
     assert crashed == [], "a patch raised instead of answering with a clear result"
     # Some patches must have met the swap in either state; a run that saw none proves little.
-    assert written, "no patch was applied at all"
+    assert done, "no patch was applied at all"
 
 
 # ---------------------------------------------------------------------------------------------
