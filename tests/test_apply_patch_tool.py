@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +45,14 @@ class PatchContext:
         approval: ApprovalPolicy,
         call_id: str = "p1",
         answer: ev.ReviewDecision = ev.ReviewDecision.DENIED,
+        on_ask: Callable[[], None] | None = None,
     ) -> None:
         self.call_id = call_id
         self.cwd = cwd
         self.sandbox_policy = policy
         self.approval_policy = approval
         self.answer = answer
+        self.on_ask = on_ask
         self.asked: list[dict[str, dict[str, Any]]] = []
         self.events: list[ev.EventMsg] = []
 
@@ -58,6 +61,8 @@ class PatchContext:
 
     async def ask_patch_approval(self, changes: dict[str, dict[str, Any]], diff: str, reason: str) -> ev.ApprovalAnswer:
         self.asked.append(changes)
+        if self.on_ask is not None:
+            self.on_ask()  # what a sandboxed command may do while the person reads the diff
         return ev.ApprovalAnswer("q", self.answer)
 
 
@@ -173,6 +178,25 @@ def test_swapping_a_directory_for_an_outside_symlink_never_lets_a_write_out(tmp_
     assert crashed == [], "a patch raised instead of answering with a clear result"
     # Some patches must have met the swap in either state; a run that saw none proves little.
     assert done, "no patch was applied at all"
+
+
+def test_what_the_person_approved_is_what_is_written(tmp_path: Path) -> None:
+    ws, outside = tmp_path / "ws", tmp_path / "outside"
+    (ws / "d").mkdir(parents=True)
+    outside.mkdir()
+
+    def swap() -> None:
+        os.rename(ws / "d", ws / "d.real")
+        os.symlink(outside, ws / "d")
+
+    policy = workspace(ws)
+    ctx = PatchContext(ws, policy, builtin_policies()["untrusted"], answer=ev.ReviewDecision.APPROVED, on_ask=swap)
+    result = run_flow("*** Begin Patch\n*** Add File: d/a.txt\n+hi\n*** End Patch\n", ctx)
+    assert list(ctx.asked[0]) == [str(ws / "d/a.txt")]
+    # The write goes to the directory that was shown, wherever it was moved, never through the new link.
+    assert result.success, result.output
+    assert list(outside.iterdir()) == []
+    assert (ws / "d.real/a.txt").read_text() == "hi\n"
 
 
 # ---------------------------------------------------------------------------------------------
