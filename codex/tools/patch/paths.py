@@ -111,11 +111,6 @@ class Location:
         """The real path of the deepest directory on the way that exists."""
         return Path("/" + "/".join(self.dir_key))
 
-    @property
-    def parent_key(self) -> tuple[str, ...]:
-        """The key of the entry's own directory once ``missing`` is created."""
-        return self.dir_key + self.missing
-
 
 class Resolver:
     """The open directories of one patch, and each path located once.
