@@ -564,7 +564,7 @@ def test_write_failure_rolls_back_everything(
 ) -> None:
     populated.file("a.py", "def f():\n    return 1\n", mode=0o700)
     before = populated.snapshot()
-    monkeypatch.setattr(os, "replace", fail_on_call(failing_write, os.replace))
+    monkeypatch.setattr(os, "rename", fail_on_call(failing_write, os.rename))
     with pytest.raises(PatchError) as caught:
         apply_patch(MULTI, populated.root)
     monkeypatch.undo()
@@ -588,7 +588,7 @@ def test_interrupt_during_writes_rolls_back_and_propagates(
     populated: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = populated.snapshot()
-    real_replace = os.replace
+    real_replace = os.rename
     calls = {"n": 0}
 
     def interrupted(*args: Any, **kwargs: Any) -> Any:
@@ -597,7 +597,7 @@ def test_interrupt_during_writes_rolls_back_and_propagates(
             raise KeyboardInterrupt
         return real_replace(*args, **kwargs)
 
-    monkeypatch.setattr(os, "replace", interrupted)
+    monkeypatch.setattr(os, "rename", interrupted)
     with pytest.raises(KeyboardInterrupt):
         apply_patch(MULTI, populated.root)
     monkeypatch.undo()
@@ -619,7 +619,7 @@ def test_rollback_turns_a_new_directory_back_into_the_deleted_file(
 ) -> None:
     ws.file("a", "plain file\n", mode=0o640)
     before = ws.snapshot()
-    monkeypatch.setattr(os, "replace", fail_on_call(1, os.replace))
+    monkeypatch.setattr(os, "rename", fail_on_call(1, os.rename))
     with pytest.raises(PatchError, match="restored"):
         apply_patch(patch("*** Delete File: a", "*** Add File: a/b.txt", "+inside"), ws.root)
     monkeypatch.undo()
@@ -631,7 +631,7 @@ def test_rollback_restores_a_deleted_symlink(ws: Workspace, monkeypatch: pytest.
     os.symlink("real.txt", ws.root / "link.txt")
     ws.file("a.txt", "a\n")
     before = ws.snapshot()
-    monkeypatch.setattr(os, "replace", fail_on_call(1, os.replace))
+    monkeypatch.setattr(os, "rename", fail_on_call(1, os.rename))
     with pytest.raises(PatchError):
         apply_patch(patch("*** Delete File: link.txt", "*** Update File: a.txt", "-a", "+b"), ws.root)
     monkeypatch.undo()

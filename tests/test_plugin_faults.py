@@ -117,6 +117,12 @@ def codex_approval_policies():
 
 
 @hookimpl
+def codex_model_providers():
+    explode("providers")
+    return {}
+
+
+@hookimpl
 def codex_provider_startup(provider, config, ui):
     explode("startup")
     return None
@@ -352,3 +358,16 @@ def test_the_time_limit_stops_while_a_person_is_asked(
 
     assert text_of(result) == "carried on"
     assert told_to_model(mock_model) == "the person said approved"
+
+
+def test_a_provider_registry_that_raises_is_named_when_its_provider_is_missing(
+    mock_model: MockModelServer, write_config: Any, faulty_site: PluginSite, workspace: Path, run_codex: RunCodex,
+) -> None:
+    # The plugin would have declared "faulty_cloud"; its hook raised, so the provider is missing.
+    write_config('model = "m"\nmodel_provider = "faulty_cloud"\n')
+
+    result = run_exec(run_codex, faulty_site, workspace, "providers:raise")
+
+    assert result.returncode != 0
+    assert "plugin 'faulty' failed in codex_model_providers: Boom: providers exploded" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -224,6 +224,9 @@ class CliState:
                     continue
                 providers[provider_id] = as_dict
                 owners[provider_id] = plugin
+        # A provider a plugin failed to declare would otherwise be just "unknown" later.
+        for _plugin, sentence in self.plugins().hook_failures("codex_model_providers"):
+            self.warn(f"{sentence}; its model providers are not available")
         return providers, owners
 
 

@@ -13,6 +13,7 @@ from codex.tools.base import ToolContext, ToolResult, TurnAborted
 
 if TYPE_CHECKING:
     from codex.tools.arguments import ApplyPatchArgs
+    from codex.tools.patch.paths import Resolver
 
 
 async def run_apply_patch(args: ApplyPatchArgs, ctx: ToolContext) -> ToolResult:
@@ -35,22 +36,47 @@ def describe_changes(changes: list[Any], cwd: Path) -> tuple[dict[str, dict[str,
 
 
 async def apply_patch_flow(patch: str, cwd: Path, ctx: ToolContext) -> ToolResult:
-    """Plan (verify everything), decide, ask if needed, then apply all or nothing."""
-    from codex.tools.apply_patch import apply_changes, patch_paths, plan_patch
+    """Locate, decide, plan (verify everything), ask if needed, then apply all or nothing.
 
-    try:
-        changes = await asyncio.to_thread(plan_patch, patch, cwd)
-        paths = patch_paths(patch, cwd)
-    except PatchError as exc:
-        return ToolResult(f"error: patch not applied, no file was changed: {exc}", False)
-    summary, diff = describe_changes(changes, cwd)
-    inside = all(ctx.sandbox_policy.allows_write(p) for p in paths)
-    decision = ctx.approval_policy.decide_patch(PatchFacts(inside, ctx.sandbox_policy.mode.value))
+    Every path is walked once on directory descriptors (``codex.tools.patch.paths``); the
+    policy judges the real paths that walk found, before any file is read, and the write goes
+    through the same descriptors, so what was approved is what is written. Any failure, an
+    unexpected one included, comes back to the model as a failed result naming the cause.
+    """
+    from codex.tools.apply_patch import Resolver
+
+    with Resolver() as resolver:
+        try:
+            return await _apply_located(patch, cwd, ctx, resolver)
+        except (TurnAborted, asyncio.CancelledError):
+            raise
+        except PatchError as exc:
+            return ToolResult(f"error: patch not applied, no file was changed: {exc}", False)
+        except Exception as exc:  # a bug must not end the turn silently: tell the model what broke
+            return ToolResult(
+                f"error: patch not applied: apply_patch failed unexpectedly ({type(exc).__name__}: {exc}). "
+                "No file was changed unless the message says otherwise.",
+                False,
+            )
+
+
+async def _apply_located(patch: str, cwd: Path, ctx: ToolContext, resolver: Resolver) -> ToolResult:
+    from codex.tools.apply_patch import apply_changes, plan_patch, touched_paths
+    from codex.tools.patch.roots import write_refusals
+
+    paths = await asyncio.to_thread(resolver.run, touched_paths, patch, cwd, resolver)
+    refusals = write_refusals(ctx.sandbox_policy, paths)
+    decision = ctx.approval_policy.decide_patch(PatchFacts(not refusals, ctx.sandbox_policy.mode.value))
     if decision.action is Action.REJECT:
-        return ToolResult(f"error: patch not applied: {decision.reason}", False)
+        why = f" ({'; '.join(refusals)})" if refusals else ""
+        return ToolResult(f"error: patch not applied: {decision.reason}{why}", False)
+    # Files are read only now, after the policy: a refused patch never reads a device or a FIFO.
+    changes = await asyncio.to_thread(resolver.run, plan_patch, patch, cwd, resolver)
+    summary, diff = describe_changes(changes, cwd)
     auto = decision.action is not Action.ASK
     if not auto:
-        answer = await ctx.ask_patch_approval(summary, diff, decision.reason)
+        reason = f"{decision.reason} ({'; '.join(refusals)})" if refusals else decision.reason
+        answer = await ctx.ask_patch_approval(summary, diff, reason)
         if answer.decision is ReviewDecision.ABORT:
             raise TurnAborted("the user aborted the turn")
         if answer.decision is ReviewDecision.DENIED:
@@ -59,7 +85,7 @@ async def apply_patch_flow(patch: str, cwd: Path, ctx: ToolContext) -> ToolResul
     ctx.emit(PatchApplyBegin(ctx.call_id, summary, auto))
     try:
         # apply_changes refuses (writing nothing) if a file changed while the person read the diff.
-        output = await asyncio.to_thread(apply_changes, changes, cwd)
+        output = await asyncio.to_thread(resolver.run, apply_changes, changes, cwd)
     except PatchError as exc:
         ctx.emit(PatchApplyEnd(ctx.call_id, False, "", str(exc), diff))
         return ToolResult(f"error: patch not applied, no file was changed: {exc}", False)

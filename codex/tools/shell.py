@@ -31,11 +31,13 @@ async def run_shell(args: ShellArgs, ctx: ToolContext) -> ToolResult:
     from codex.tools.patch.shell import extract_patch_from_shell
     from codex.tools.patch_tool import apply_patch_flow
 
-    cwd = (ctx.cwd / args.workdir).resolve() if args.workdir else ctx.cwd
     shell_patch = extract_patch_from_shell(args.command)
     if shell_patch is not None:
-        patch_cwd = (cwd / shell_patch.workdir).resolve() if shell_patch.workdir else cwd
+        # Unresolved: apply_patch walks the path itself, once, on directory descriptors.
+        base = ctx.cwd / args.workdir if args.workdir else ctx.cwd
+        patch_cwd = base / shell_patch.workdir if shell_patch.workdir else base
         return await apply_patch_flow(shell_patch.patch, patch_cwd, ctx)
+    cwd = (ctx.cwd / args.workdir).resolve() if args.workdir else ctx.cwd
 
     timeout_ms = args.timeout_ms or (args.timeout * 1000 if args.timeout else None)
     escalate = bool(getattr(args, "with_escalated_permissions", False))

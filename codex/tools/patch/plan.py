@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import field
 from pathlib import Path
 from typing import Literal
@@ -12,6 +13,7 @@ from codex.records import record
 from codex.tools.patch.diff import _diff_lines, _grouped_opcodes, _line_opcodes, _unified_range
 from codex.tools.patch.grammar import _NOTHING_CHANGED, AddFile, DeleteFile, UpdateFile, parse_patch
 from codex.tools.patch.matching import _update_content
+from codex.tools.patch.paths import MAX_FILE_BYTES, Location, Resolver, read_regular
 
 # --------------------------------------------------------------------------------------------
 # Planning: verify everything, write nothing
@@ -31,6 +33,11 @@ class FileChange:
     move_path: Path | None
     old_content: str | None
     new_content: str | None
+    # Where the change happens, found once by the walk (see codex.tools.patch.paths): the entry
+    # written or deleted (a move's source), the move's destination, and the file a move reads.
+    location: Location | None = field(default=None, compare=False, repr=False)
+    move_location: Location | None = field(default=None, compare=False, repr=False)
+    read_location: Location | None = field(default=None, compare=False, repr=False)
 
     def unified_diff(self, cwd: Path) -> str:
         """A unified diff for display and approval; paths are relative to cwd when inside it.
@@ -64,7 +71,11 @@ class FileChange:
 
 
 def _display(path: Path, cwd: Path) -> str:
-    for base in (cwd, Path(os.path.realpath(cwd))):
+    try:
+        real_cwd = Path(os.path.realpath(cwd))
+    except (OSError, ValueError):  # a racing symlink or a deleted directory: show the plain path
+        real_cwd = cwd
+    for base in (cwd, real_cwd):
         try:
             return path.relative_to(base).as_posix()
         except ValueError:
@@ -72,35 +83,37 @@ def _display(path: Path, cwd: Path) -> str:
     return str(path)
 
 
-def _entry(raw: str, cwd: Path) -> Path:
-    """Where a patch path's directory entry lives: parent directories resolved, name kept.
-
-    The last component stays unresolved so that a deleted symlink is the link itself.
-    """
-    joined = Path(os.path.join(os.path.abspath(cwd), raw))
-    if joined.name in ("", ".", ".."):
-        return Path(os.path.realpath(joined))
-    return Path(os.path.realpath(joined.parent)) / joined.name
-
-
 @record
 class _Overlay:
-    """The file system as earlier hunks of the same patch will have left it."""
+    """The file system as earlier hunks of the same patch will have left it.
+
+    Keys are real paths found by the walk; the disk is read only through a location's held
+    directory and a single name.
+    """
 
     states: dict[Path, str | None] = field(default_factory=dict)
     new_dirs: set[Path] = field(default_factory=set)
+    limit: int = MAX_FILE_BYTES
 
-    def read(self, path: Path, display: str) -> str | None:
+    def read(self, location: Location, display: str) -> str | None:
+        path = location.path
         if path in self.states:
             return self.states[path]
-        if path in self.new_dirs or os.path.isdir(path):
+        if path in self.new_dirs or not location.name:
             raise PatchError(f"{display}: is a directory, not a file. {_NOTHING_CHANGED}")
-        if not os.path.lexists(path):
+        if location.missing:
             return None
         try:
-            data = Path(path).read_bytes()
+            info = os.stat(location.name, dir_fd=location.dir_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return None
         except OSError as error:
             raise PatchError(f"{display}: cannot read: {error.strerror}. {_NOTHING_CHANGED}") from error
+        if stat.S_ISDIR(info.st_mode):
+            raise PatchError(f"{display}: is a directory, not a file. {_NOTHING_CHANGED}")
+        if stat.S_ISLNK(info.st_mode):
+            return self.read(location.owner.follow(location, display), display)
+        data, _ = read_regular(location, display, self.limit)
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as error:
@@ -109,24 +122,39 @@ class _Overlay:
                 f"only. {_NOTHING_CHANGED}"
             ) from error
 
-    def deleted_here(self, path: Path) -> bool:
-        return path in self.states and self.states[path] is None
+    def deleted_here(self, location: Location) -> bool:
+        return location.path in self.states and self.states[location.path] is None
 
-    def make_parents(self, path: Path, display: str) -> None:
-        """Check that path's missing parent directories can be created, and remember them."""
-        missing = []
-        for parent in path.parents:
-            if parent in self.new_dirs or (parent not in self.states and os.path.isdir(parent)):
-                break
-            if self.states.get(parent) is not None or (
-                parent not in self.states and os.path.lexists(parent)
-            ):
+    def make_parents(self, location: Location, display: str) -> None:
+        """Check that the location's missing directories can be created, and remember them."""
+        base = Path("/" + "/".join(location.dir_key))
+        chain = [base.joinpath(*location.missing[: i + 1]) for i in range(len(location.missing))]
+        for index, parent in enumerate(chain):
+            if parent in self.new_dirs:
+                continue
+            blocked = self.states.get(parent) is not None
+            if not blocked and index == 0 and parent not in self.states:
+                try:
+                    info = os.stat(location.missing[0], dir_fd=location.dir_fd, follow_symlinks=False)
+                    blocked = not stat.S_ISDIR(info.st_mode)
+                except FileNotFoundError:
+                    pass
+                except OSError as error:
+                    raise PatchError(
+                        f"{display}: cannot look up {parent}: {error.strerror}. {_NOTHING_CHANGED}"
+                    ) from error
+            if blocked:
                 raise PatchError(
                     f"{display}: cannot create it because {parent} is a file, not a directory. "
                     f"{_NOTHING_CHANGED}"
                 )
-            missing.append(parent)
-        self.new_dirs.update(missing)
+        self.new_dirs.update(chain)
+
+    def written(self, entry: Location, display: str) -> Location:
+        """Where writing the entry lands: a symlink is followed unless this patch removed it."""
+        if entry.kind == "link" and entry.path not in self.states and not entry.missing:
+            return entry.owner.follow(entry, display)
+        return entry
 
 
 def _check_encodable(text: str, display: str) -> None:
@@ -139,20 +167,33 @@ def _check_encodable(text: str, display: str) -> None:
         ) from error
 
 
-def plan_patch(text: str, cwd: Path) -> list[FileChange]:
+def plan_patch(
+    text: str, cwd: Path, resolver: Resolver | None = None, limit: int = MAX_FILE_BYTES
+) -> list[FileChange]:
     """Parse the patch and compute every file's new content, writing nothing.
 
     Each hunk is checked against the file system as the earlier hunks of the same patch will
     have left it, so ``Delete`` then ``Add`` of one path replaces a file. Raises
     :class:`PatchError` on the first problem (the message names the file, the chunk and the
-    first line that did not match); no file is touched either way.
+    first line that did not match); no file is touched either way. Paths are found by
+    ``resolver`` (see :mod:`codex.tools.patch.paths`), which must stay open until the changes
+    are applied; without one, the changes keep their own resolver alive.
     """
-    overlay = _Overlay()
+    resolver = resolver or Resolver()
+    overlay = _Overlay(limit=limit)
     changes: list[FileChange] = []
     for hunk in parse_patch(text):
-        path = _entry(hunk.path, cwd)
         display = hunk.path
-        current = overlay.read(path, display)
+        entry = resolver.locate(hunk.path, cwd)
+        if isinstance(hunk, DeleteFile):
+            current = overlay.read(entry, display)
+            if current is None:
+                raise _missing(hunk, display, entry, overlay)
+            changes.append(FileChange("delete", entry.path, None, current, None, entry))
+            overlay.states[entry.path] = None
+            continue
+        target = overlay.written(entry, display)
+        current = overlay.read(target, display)
         if isinstance(hunk, AddFile):
             if current is not None and current != hunk.content:
                 raise PatchError(
@@ -160,65 +201,88 @@ def plan_patch(text: str, cwd: Path) -> list[FileChange]:
                     f"'*** Update File: {display}' to change it, or '*** Delete File: {display}' "
                     f"before the '*** Add File' to replace it. {_NOTHING_CHANGED}"
                 )
-            overlay.make_parents(path, display)
+            overlay.make_parents(target, display)
             _check_encodable(hunk.content, display)
-            changes.append(FileChange("add", path, None, current, hunk.content))
-            overlay.states[path] = hunk.content
+            changes.append(FileChange("add", target.path, None, current, hunk.content, target))
+            overlay.states[target.path] = hunk.content
             continue
         if current is None:
-            verb = "delete" if isinstance(hunk, DeleteFile) else "update"
-            why = (
-                "it was deleted or moved away earlier in this patch"
-                if overlay.deleted_here(path)
-                else f"no such file (resolved to {path})"
-            )
-            raise PatchError(
-                f"{display}: cannot {verb} (patch line {hunk.line}): {why}. {_NOTHING_CHANGED}"
-            )
-        if isinstance(hunk, DeleteFile):
-            changes.append(FileChange("delete", path, None, current, None))
-            overlay.states[path] = None
-            continue
+            raise _missing(hunk, display, target, overlay)
         new_content = _update_content(display, current, hunk.chunks)
         _check_encodable(new_content, display)
-        move_path: Path | None = None
-        if hunk.move_to is not None:
-            move_path = _entry(hunk.move_to, cwd)
-            if _same_file(move_path, path):
-                move_path = None
-            else:
-                if overlay.read(move_path, hunk.move_to) is not None:
-                    raise PatchError(
-                        f"{display}: cannot move to {hunk.move_to} (patch line {hunk.line}): that "
-                        f"file already exists. Delete it first in the same patch ('*** Delete File: "
-                        f"{hunk.move_to}') or choose another name. {_NOTHING_CHANGED}"
-                    )
-                overlay.make_parents(move_path, hunk.move_to)
-        changes.append(FileChange("update", path, move_path, current, new_content))
-        if move_path is None:
-            overlay.states[path] = new_content
-        else:
-            overlay.states[path] = None
-            overlay.states[move_path] = new_content
+        if hunk.move_to is None:
+            changes.append(FileChange("update", target.path, None, current, new_content, target))
+            overlay.states[target.path] = new_content
+            continue
+        destination = overlay.written(resolver.locate(hunk.move_to, cwd), hunk.move_to)
+        if destination.path in (entry.path, target.path):
+            changes.append(FileChange("update", target.path, None, current, new_content, target))
+            overlay.states[target.path] = new_content
+            continue
+        if overlay.read(destination, hunk.move_to) is not None:
+            raise PatchError(
+                f"{display}: cannot move to {hunk.move_to} (patch line {hunk.line}): that "
+                f"file already exists. Delete it first in the same patch ('*** Delete File: "
+                f"{hunk.move_to}') or choose another name. {_NOTHING_CHANGED}"
+            )
+        overlay.make_parents(destination, hunk.move_to)
+        changes.append(
+            FileChange("update", entry.path, destination.path, current, new_content, entry, destination, target)
+        )
+        overlay.states[entry.path] = None
+        overlay.states[destination.path] = new_content
     return changes
 
 
-def _same_file(first: Path, second: Path) -> bool:
-    return first == second or os.path.realpath(first) == os.path.realpath(second)
+def _missing(hunk: DeleteFile | UpdateFile, display: str, location: Location, overlay: _Overlay) -> PatchError:
+    verb = "delete" if isinstance(hunk, DeleteFile) else "update"
+    why = (
+        "it was deleted or moved away earlier in this patch"
+        if overlay.deleted_here(location)
+        else f"no such file (resolved to {location.path})"
+    )
+    return PatchError(f"{display}: cannot {verb} (patch line {hunk.line}): {why}. {_NOTHING_CHANGED}")
 
 
-def patch_paths(text: str, cwd: Path) -> list[Path]:
-    """Every path the patch would touch (including move destinations), fully resolved.
+def touched_paths(text: str, cwd: Path, resolver: Resolver) -> list[tuple[Path, Path]]:
+    """Every real path the patch may write or delete, found without reading any file, each
+    with the deepest directory on its way that exists.
 
-    ``..`` and symlinks are resolved as the kernel would, so approval code can compare the
-    result with writable roots. Each path appears once, in patch order.
+    For the policy check before planning: each patch path's entry, and for a path that is
+    written (not deleted) the file its symlink leads to. What :func:`plan_patch` then writes
+    is always among these, found by the same walk.
     """
-    seen: dict[Path, None] = {}
+    seen: dict[Path, Path] = {}
     for hunk in parse_patch(text):
         raws = [hunk.path]
         if isinstance(hunk, UpdateFile) and hunk.move_to is not None:
             raws.append(hunk.move_to)
         for raw in raws:
-            joined = os.path.join(os.path.abspath(cwd), raw)
-            seen.setdefault(Path(os.path.realpath(joined)), None)
+            entry = resolver.locate(raw, cwd)
+            seen.setdefault(entry.path, entry.existing)
+            if entry.kind == "link" and not isinstance(hunk, DeleteFile):
+                target = resolver.follow(entry, raw)
+                seen.setdefault(target.path, target.existing)
+    return list(seen.items())
+
+
+def patch_paths(text: str, cwd: Path) -> list[Path]:
+    """Every path the patch would touch (including move destinations), fully resolved.
+
+    ``..`` and symlinks are resolved as the kernel would (by the same descriptor walk that
+    applying uses), so the result can be compared with writable roots. Each path appears once,
+    in patch order. For deciding about a patch that is then applied, use :func:`touched_paths`
+    with the resolver that applies it: this function's answer may be stale by then.
+    """
+    seen: dict[Path, None] = {}
+    with Resolver() as resolver:
+        for hunk in parse_patch(text):
+            raws = [hunk.path]
+            if isinstance(hunk, UpdateFile) and hunk.move_to is not None:
+                raws.append(hunk.move_to)
+            for raw in raws:
+                location = resolver.locate(raw, cwd)
+                if location.kind == "link":
+                    location = resolver.follow(location, raw)
+                seen.setdefault(location.path, None)
     return list(seen)
