@@ -127,3 +127,22 @@ class PluginSite:
 def plugin_site(tmp_path: Path) -> PluginSite:
     """Fake plugin distributions for subprocess runs (pass ``env=plugin_site.env``)."""
     return PluginSite(tmp_path / "site")
+
+
+@pytest.fixture
+def git_workspace(tmp_path: Path) -> Path:
+    """An empty git repository to run codex in (``codex exec`` wants one)."""
+    root = tmp_path / "work"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    return root
+
+
+@pytest.fixture
+def permissive_umask() -> Iterator[None]:
+    """The common umask 022, under which a plain mkdir or open gives 0755/0644."""
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)

@@ -30,11 +30,8 @@ PROBE_VARIABLE = "CODEX_LIFETIME_PROBE"
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    root = tmp_path / "work"
-    root.mkdir()
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
-    return root
+def workspace(git_workspace: Path) -> Path:
+    return git_workspace
 
 
 def processes_with(token: str) -> list[int]:

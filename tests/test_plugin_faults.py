@@ -11,7 +11,6 @@ so the suite stays fast; a hang shows up as the subprocess timeout.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -139,11 +138,8 @@ def faulty_site(plugin_site: PluginSite) -> PluginSite:
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    root = tmp_path / "work"
-    root.mkdir()
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
-    return root
+def workspace(git_workspace: Path) -> Path:
+    return git_workspace
 
 
 def config_text(mock: MockModelServer, point: str, extra: str = "") -> str:

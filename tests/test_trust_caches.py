@@ -14,7 +14,6 @@ import stat
 import subprocess
 import sys
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,16 +22,6 @@ from tests.conftest import PluginSite, RunCodex
 from tests.mock_model import Call, MockModelServer, Text, mock_model  # noqa: F401  (fixture)
 
 SECRET_HEADER = "hdr-secret-8c1f0e5a7d2b4c9e"
-
-
-@pytest.fixture
-def permissive_umask() -> Iterator[None]:
-    """The common umask 022, under which a plain mkdir or open gives 0755/0644."""
-    previous = os.umask(0o022)
-    try:
-        yield
-    finally:
-        os.umask(previous)
 
 
 @pytest.fixture

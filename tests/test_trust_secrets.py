@@ -7,10 +7,8 @@ reaches the command, so neither reaches the model, the rollout or the terminal.
 
 from __future__ import annotations
 
-import os
 import stat
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +23,6 @@ from tests.mock_model import Call, MockModelServer, Text, mock_model  # noqa: F4
 PROVIDER_KEY = "mock-cred-0f3e9a51c2d84b76"
 HEADER_SECRET = "hdr-cred-5b2c7d9e1a4f6083"
 DB_PASSWORD = "db-pass-77aa19"
-
-
-@pytest.fixture
-def permissive_umask() -> Iterator[None]:
-    """The common umask 022, under which a plain mkdir or open gives 0755/0644."""
-    previous = os.umask(0o022)
-    try:
-        yield
-    finally:
-        os.umask(previous)
 
 
 def _repository(path: Path) -> Path:

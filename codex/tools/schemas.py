@@ -41,31 +41,12 @@ SHELL: dict[str, Any] = {
     "additionalProperties": False,
 }
 
-# codex.tools.arguments.ShellArgsWithEscalation
+# codex.tools.arguments.ShellArgsWithEscalation: the same, plus the two escalation fields.
 SHELL_WITH_ESCALATION: dict[str, Any] = {
+    **SHELL,
     "description": "Arguments of the shell tool under on-request, where the model may ask to leave the sandbox.",
     "properties": {
-        "command": {
-            "description": "The command and its arguments, as an argv array.",
-            "items": {"type": "string"},
-            "minItems": 1,
-            "type": "array",
-        },
-        "workdir": {
-            "anyOf": [{"type": "string"}, {"type": "null"}],
-            "default": None,
-            "description": "Working directory (default: the session's cwd).",
-        },
-        "timeout_ms": {
-            "anyOf": [{"minimum": 1, "type": "integer"}, {"type": "null"}],
-            "default": None,
-            "description": "Kill the command after this many milliseconds.",
-        },
-        "timeout": {
-            "anyOf": [{"minimum": 1, "type": "integer"}, {"type": "null"}],
-            "default": None,
-            "description": "Deprecated: timeout in seconds.",
-        },
+        **SHELL["properties"],
         "with_escalated_permissions": {
             "anyOf": [{"type": "boolean"}, {"type": "null"}],
             "default": None,
@@ -77,9 +58,6 @@ SHELL_WITH_ESCALATION: dict[str, Any] = {
             "description": "One sentence telling the user why escalated permissions are needed.",
         },
     },
-    "required": ["command"],
-    "type": "object",
-    "additionalProperties": False,
 }
 
 # codex.tools.arguments.ApplyPatchArgs
