@@ -24,7 +24,7 @@ import pytest
 from tests.mock_model import mock_model  # noqa: F401  (the shared mock model fixture)
 
 # Variables that change what codex loads; every test starts without them.
-_CODEX_VARIABLES = ("CODEX_PLUGINS", "CODEX_DISABLE_PLUGINS", "CODEX_DEBUG", "CODEX_HELP_CACHE", "CODEX_CACHE")
+_CODEX_VARIABLES = ("CODEX_PLUGINS", "CODEX_DISABLE_PLUGINS", "CODEX_DEBUG", "CODEX_CACHE")
 
 
 @pytest.fixture
