@@ -123,6 +123,7 @@ def _files_under(root: Path) -> list[Path]:
     return sorted(path for path in root.rglob("*"))
 
 
+@pytest.mark.caching
 def test_caches_hold_no_secret_and_are_private(
     codex_home: Path,
     cache_root: Path,
@@ -215,6 +216,7 @@ def test_a_help_text_planted_in_the_cache_is_never_printed(
     assert "\x1b" not in again.stdout
 
 
+@pytest.mark.caching
 def test_a_forged_landlock_verdict_never_runs_a_command_unconfined(
     codex_home: Path,
     cache_root: Path,
