@@ -1,12 +1,12 @@
 """What a ``codex exec`` that has run before does not import.
 
-Start-up is most of such a run, and each of these costs milliseconds to tens of them: the config
-schema's validators (a verdict for the exact config data is remembered), codex.cli.main and its
-click commands (a plain command line is read by codex.cli.quick_parse), and the wire APIs, tools
-and renderers the run does not use. A change that drags one back in fails here. pydantic comes
-in only with a tool call, to validate its arguments: the built-in tools' schemas are data in ``codex.tools.schemas``, never
-read from a cache a sandboxed command could write (config.toml is parsed every run, for the same
-reason). httpx sends every model request.
+Start-up is most of such a run, and each of these costs milliseconds to tens of them: the
+config schema's validators (a verdict for the exact config data is remembered), codex.cli.main
+and its click commands (a plain command line is read by codex.cli.quick_parse), and the wire
+APIs, tools and renderers the run does not use. A change that drags one back in fails here.
+pydantic comes in only with a tool call, to validate its arguments: the built-in tools' schemas
+are data in ``codex.tools.schemas``, never read from a cache a sandboxed command could write
+(config.toml is parsed every run, for the same reason). httpx sends every model request.
 
 The probe is ``sys.modules`` when the process exits (``-X importtime`` does not see modules
 loaded through ``importlib.import_module``, which is how codex loads references).
