@@ -30,9 +30,9 @@ FACES = ("codex.cli", "codex.mcp", "codex.__main__")
 # hides every cycle through its import, so each is the narrowest one: type-only where possible).
 # Remove an entry when its cycle is gone (the test says so); never add one to make a cycle pass.
 KNOWN_CYCLE_IMPORTS = {
-    # The interactive app hands itself to the slash commands and bridges, which name its type,
-    # and names command.py's ResumeTarget, while command.py builds the app. Fix: a small
-    # Protocol for what slash.py and bridges.py use, and ResumeTarget beside the app.
+    # All type-only. The interactive app hands itself to the slash commands and bridges, which
+    # name its type, and names command.py's ResumeTarget, while command.py builds the app. Fix:
+    # a small Protocol for what slash.py and bridges.py use, and ResumeTarget beside the app.
     ("codex.cli.tui.slash", "codex.cli.tui.app"),
     ("codex.cli.tui.bridges", "codex.cli.tui.app"),
     ("codex.cli.tui.app", "codex.cli.tui.command"),
@@ -41,7 +41,8 @@ KNOWN_CYCLE_IMPORTS = {
 # Private names imported across modules before this test existed, as (importer, imported) module
 # prefixes. Remove an entry when its import goes; never add one.
 KNOWN_PRIVATE_IMPORTS = (
-    # schema.py builds pydantic validators from model.py's table classes and their type hints.
+    # loader.py and schema.py read model.py's table base class (_Section) and type hints (_hints)
+    # to build and check the pydantic validators.
     ("codex.config.loader", "codex.config.model"),
     ("codex.config.schema", "codex.config.model"),
     # The patch engine's modules share parsing and diff helpers among themselves.
@@ -100,10 +101,13 @@ def imports_of(name: str, path: Path, modules: dict[str, Path], root: Path) -> I
     def visit(node: ast.AST, lazy: bool, type_only: bool) -> Iterator[Import]:
         for child in ast.iter_child_nodes(node):
             child_lazy = lazy or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
-            child_type_only = type_only or (
-                isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test)
-            )
             line = getattr(child, "lineno", 0)
+            if isinstance(child, ast.If) and _is_type_checking(child.test):
+                for statement in child.body:
+                    yield from visit(ast.Module([statement], []), lazy, True)
+                for statement in child.orelse:
+                    yield from visit(ast.Module([statement], []), lazy, type_only)
+                continue
             if isinstance(child, ast.Import):
                 for alias in child.names:
                     yield Import(name, ours(alias.name) or alias.name, (), relative, line, lazy, type_only)
@@ -123,7 +127,7 @@ def imports_of(name: str, path: Path, modules: dict[str, Path], root: Path) -> I
                 match = _REFERENCE.fullmatch(child.value)
                 if match and match["module"] in modules:
                     yield Import(name, match["module"], (), relative, line, True, type_only)
-            yield from visit(child, child_lazy, child_type_only)
+            yield from visit(child, child_lazy, type_only)
 
     for found in visit(tree, False, False):
         if found.target != name:
@@ -163,13 +167,10 @@ def import_cycles(imports: Iterable[Import], modules: Iterable[str]) -> list[lis
                 if work:
                     low[work[-1][0]] = min(low[work[-1][0]], low[module])
                 if low[module] == index[module]:
-                    group = set()
-                    while True:
-                        member = stack.pop()
-                        on_stack.discard(member)
-                        group.add(member)
-                        if member == module:
-                            break
+                    position = stack.index(module)
+                    group = set(stack[position:])
+                    del stack[position:]
+                    on_stack -= group
                     if len(group) > 1:
                         groups.append(group)
             elif target not in index:
@@ -243,7 +244,7 @@ def test_the_checks_see_lazy_and_type_only_imports(tmp_path: Path) -> None:
     (package / "listing.py").write_text("def pick():\n    from codex.cli import command\n")
     (package / "cli.py").write_text("from codex.listing import _pick\nX = 'codex.listing:pick'\n")
     (package / "rules.py").write_text(
-        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from codex.parser import Parser\n"
+        "import typing\nif typing.TYPE_CHECKING:\n    from codex.parser import Parser\nelse:\n    import codex.cli\n"
     )
     (package / "parser.py").write_text("from codex.rules import _Rule\n")
     found = project_imports(tmp_path)
@@ -256,7 +257,16 @@ def test_the_checks_see_lazy_and_type_only_imports(tmp_path: Path) -> None:
     assert (lazy_back.target, lazy_back.lazy, lazy_back.type_only) == ("codex.cli", True, False)
     type_back = next(i for i in found if i.source == "codex.rules" and i.target == "codex.parser")
     assert type_back.type_only and str(type_back).endswith("[type-only]")
+    runtime = next(i for i in found if i.source == "codex.rules" and i.target == "codex.cli")
+    assert not runtime.type_only and not runtime.lazy
     assert {i.names for i in found if i.source in {"codex.cli", "codex.parser"}} == {("_pick",), ("_Rule",), ()}
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    """``TYPE_CHECKING`` or ``typing.TYPE_CHECKING`` (also the ``TYPE_CHECKING = False`` idiom)."""
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _top(module: str) -> str:
