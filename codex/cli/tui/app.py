@@ -60,11 +60,11 @@ from codex.errors import CodexError
 from codex.records import record
 
 if TYPE_CHECKING:
-    from codex.cli.resume_cmd import SessionSummary
     from codex.cli.tui.command import ResumeTarget
     from codex.config.loader import LoadedConfig
     from codex.history import PromptHistory
     from codex.plugins import CodexPluginManager
+    from codex.rollout import SessionSummary
     from codex.session import Session
 
 ESC_TIMEOUT = 0.05
@@ -679,7 +679,7 @@ class App:
 
     async def pick_session(self) -> None:
         """List recent sessions and let the person choose one by number."""
-        from codex.cli.resume_cmd import list_sessions
+        from codex.rollout import list_sessions
 
         assert self.loaded is not None
         sessions = await asyncio.to_thread(list_sessions, self.loaded.codex_home)

@@ -157,7 +157,7 @@ class ForkServer:
     ) -> int:
         import json
 
-        from codex_landlock.backend import policy_payload
+        from codex_landlock.payload import policy_payload
 
         self._next_id += 1
         request = {"id": self._next_id, "argv": argv, "env": env, "policy": policy_payload(policy, cwd)}

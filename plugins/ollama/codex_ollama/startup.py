@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 from codex.errors import ConfigError, ProviderError
 from codex.records import record
-from codex_ollama import LMSTUDIO_ID, OLLAMA_ID, is_local_provider, is_ollama
 from codex_ollama.client import ServerStatus, is_loopback, probe_ollama, probe_openai_compatible, server_root
+from codex_ollama.providers import LMSTUDIO_ID, OLLAMA_ID, is_local_provider, is_ollama
 
 if TYPE_CHECKING:
     from codex.config.model import Config, ModelProviderInfo

@@ -40,9 +40,9 @@ from pydantic import BaseModel, ConfigDict
 
 from codex.approval.policy import Action, CommandFacts, Decision
 from codex.events import BackgroundEvent, McpToolCallBegin, McpToolCallEnd, ReviewDecision
-from codex.mcp.tool_names import qualified_tool_names
 from codex.records import record
 from codex.tools.base import Tool, ToolContext, ToolResult, TurnAborted
+from codex.tools.mcp_tool_names import qualified_tool_names
 
 if TYPE_CHECKING:
     import mcp_types
