@@ -47,11 +47,6 @@ KNOWN_PRIVATE_IMPORTS = (
     ("codex.config.schema", "codex.config.model"),
     # The patch engine's modules share parsing and diff helpers among themselves.
     ("codex.tools.patch.", "codex.tools.patch."),
-    # The confinement helper and the fork server start under -I -S for every sandboxed command
-    # (or server); they import the C halves of json and signal to skip enum and json's package.
-    ("codex_landlock.helper", "_json"),
-    ("codex_landlock.helper", "_signal"),
-    ("codex_landlock.forkserver", "_signal"),
 )
 
 _REFERENCE = re.compile(r"(?P<module>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*):[A-Za-z_][\w.]*")
