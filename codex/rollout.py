@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -24,7 +25,6 @@ from codex.protocol import (
     item_from_dict,
     item_to_dict,
 )
-from codex.records import record
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
@@ -73,7 +73,7 @@ class RolloutRecorder:
         self._handle.close()
 
 
-@record
+@dataclass
 class SavedSession:
     """What a rollout file holds."""
 

@@ -71,7 +71,7 @@ from __future__ import annotations
 import functools
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import field, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -86,7 +86,6 @@ from codex.approval.shell_script import (
     _Word,
 )
 from codex.errors import ConfigError
-from codex.records import record
 
 if TYPE_CHECKING:
     pass
@@ -104,7 +103,7 @@ __all__ = [
 _MAX_SHELL_DEPTH = 3  # `bash -lc "bash -lc '...'"` nesting we are willing to look through
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Verdict:
     """The answer of `classify`: whether the command may run unasked, and why.
 
@@ -116,7 +115,7 @@ class Verdict:
     reason: str
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class CommandRule:
     """The restrictions on one known program, built from one `safe_commands_data.COMMANDS` entry.
 
@@ -135,7 +134,7 @@ class CommandRule:
         return bool(self.forbidden_options) or self.max_operands is not None or bool(self.checker)
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class SafeCommandRules:
     """Everything `classify` consults: the known programs, trusted prefixes and session approvals.
 

@@ -8,12 +8,12 @@ The transcript of the chosen session is shown, and the conversation goes on wher
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from codex.cli.options import agent_options
-from codex.records import record
 
 EPILOG = """\b
 Examples:
@@ -52,7 +52,7 @@ def resume(
     run_interactive(ctx, " ".join(words) or None, target)
 
 
-@record
+@dataclass
 class SessionSummary:
     """One recorded session, as the picker lists it."""
 
