@@ -41,7 +41,7 @@ NESTED_SCAN_MAX_FOUND = 256
 _GIT_FILE_MAX_BYTES = 4096
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SandboxPolicy:
     """The resolved policy for one session.
 

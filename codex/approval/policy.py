@@ -28,7 +28,7 @@ class Action(str, Enum):
     REJECT = "reject"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CommandFacts:
     """Everything a policy may weigh about one shell call.
 
@@ -59,7 +59,7 @@ class CommandFacts:
         return self.trust
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PatchFacts:
     """Everything a policy may weigh about one patch."""
 
@@ -67,7 +67,7 @@ class PatchFacts:
     sandbox_mode: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     """The policy's answer; ``reason`` is shown to the person when asking, or to the model."""
 

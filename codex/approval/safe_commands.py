@@ -103,7 +103,7 @@ __all__ = [
 _MAX_SHELL_DEPTH = 3  # `bash -lc "bash -lc '...'"` nesting we are willing to look through
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """The answer of `classify`: whether the command may run unasked, and why.
 

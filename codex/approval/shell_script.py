@@ -28,7 +28,7 @@ class NotPlainScript(ValueError):
 
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Word:
     """One argv word; `glob` when it holds an unquoted glob character the shell would expand."""
 

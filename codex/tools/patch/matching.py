@@ -134,7 +134,7 @@ class _Finder:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class _Replacement:
     start: int
     length: int
