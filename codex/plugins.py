@@ -11,14 +11,13 @@ from __future__ import annotations
 import os
 import types
 from collections.abc import Callable, Iterable
-from dataclasses import field
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import pluggy
 
 from codex import hookspecs
 from codex.errors import PluginError
-from codex.records import record
 from codex.references import load_reference
 
 ENTRY_POINT_GROUP = "codex"
@@ -31,7 +30,7 @@ CORE_PLUGINS: tuple[tuple[str, str], ...] = (
 )
 
 
-@record
+@dataclass
 class PluginRecord:
     """What ``codex plugins`` shows for one plugin."""
 

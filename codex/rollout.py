@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -25,7 +26,6 @@ from codex.protocol import (
     item_from_dict,
     item_to_dict,
 )
-from codex.records import record
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
@@ -74,7 +74,7 @@ class RolloutRecorder:
         self._handle.close()
 
 
-@record
+@dataclass
 class SavedSession:
     """What a rollout file holds."""
 
@@ -143,7 +143,7 @@ PREVIEW_CHARS = 60
 _CONTEXT_PREFIXES = ("<environment_context>", "<user_instructions>", "<summary_of_earlier_conversation>")
 
 
-@record
+@dataclass
 class SessionSummary:
     """One recorded session, as the picker lists it."""
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
-from dataclasses import field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from codex.errors import CodexError, PluginError, SandboxError
 from codex.plugins import CodexPluginManager, collect_registry
-from codex.records import record
 from codex.sandbox import SandboxBackend, SandboxMode, SandboxPolicy
 
 if TYPE_CHECKING:
@@ -22,7 +21,7 @@ if TYPE_CHECKING:
     from codex.wire import WireApi
 
 
-@record
+@dataclass
 class SessionServices:
     """Everything pluggable a session needs, already chosen."""
 

@@ -71,7 +71,7 @@ from __future__ import annotations
 import functools
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import field, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from codex.approval import safe_commands_data as data
@@ -85,7 +85,6 @@ from codex.approval.shell_script import (
     show_words,
 )
 from codex.errors import ConfigError
-from codex.records import record
 
 __all__ = [
     "CommandRule",
@@ -100,7 +99,7 @@ __all__ = [
 _MAX_SHELL_DEPTH = 3  # `bash -lc "bash -lc '...'"` nesting we are willing to look through
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """The answer of `classify`: whether the command may run unasked, and why.
 
@@ -112,7 +111,7 @@ class Verdict:
     reason: str
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class CommandRule:
     """The restrictions on one known program, built from one `safe_commands_data.COMMANDS` entry.
 
@@ -131,7 +130,7 @@ class CommandRule:
         return bool(self.forbidden_options) or self.max_operands is not None or bool(self.checker)
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class SafeCommandRules:
     """Everything `classify` consults: the known programs, trusted prefixes and session approvals.
 

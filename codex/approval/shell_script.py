@@ -9,10 +9,10 @@ import re
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from codex.approval import safe_commands_data as data
-from codex.records import record
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -29,7 +29,7 @@ class NotPlainScript(ValueError):
 
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Word:
     """One argv word; `glob` when it holds an unquoted glob character the shell would expand."""
 

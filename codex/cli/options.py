@@ -19,11 +19,9 @@ everything but the click glue lives on ``CliState``, so ``codex exec`` can run w
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
-
-from codex.records import record
 
 if TYPE_CHECKING:
     import click
@@ -36,7 +34,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 SANDBOX_MODES = ("read-only", "workspace-write", "danger-full-access")
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class OptionSpec:
     """One command-line option, declared once for click and for ``codex.cli.quick_parse``.
 
@@ -145,7 +143,7 @@ def agent_options(function: F) -> F:
     return function
 
 
-@record
+@dataclass
 class CliState:
     """Per-process CLI state on the root context's ``obj``: made once, shared by all commands.
 

@@ -20,6 +20,7 @@ import asyncio
 import json
 import sys
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +42,6 @@ from codex.mcp.server_tools import (
     config_for_call,
     parse_args,
 )
-from codex.records import record
 
 if TYPE_CHECKING:
     import mcp_types
@@ -67,7 +67,7 @@ _PROGRESS_EVENTS = {
 }
 
 
-@record
+@dataclass
 class _Entry:
     """A session the server holds, and whether a call is driving it right now."""
 

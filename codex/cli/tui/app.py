@@ -18,6 +18,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,7 +58,6 @@ from codex.cli.tui.screen import (
 )
 from codex.cli.tui.text import Palette, color_wanted, fit, visible_len
 from codex.errors import CodexError
-from codex.records import record
 
 if TYPE_CHECKING:
     from codex.cli.tui.command import ResumeTarget
@@ -74,7 +74,7 @@ TICK_SECONDS = 0.1
 STREAM_REDRAW_SECONDS = 0.03
 
 
-@record
+@dataclass
 class Launch:
     """How the command line started the face."""
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from codex.errors import PatchError
-from codex.records import record
 from codex.tools.patch.diff import _diff_lines, _grouped_opcodes, _line_opcodes, _unified_range
 from codex.tools.patch.grammar import _NOTHING_CHANGED, AddFile, DeleteFile, UpdateFile, parse_patch
 from codex.tools.patch.matching import _update_content
@@ -20,7 +19,7 @@ from codex.tools.patch.paths import MAX_FILE_BYTES, Location, Resolver, read_reg
 # --------------------------------------------------------------------------------------------
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class FileChange:
     """One verified file operation: ``path`` is absolute, contents are the exact decoded text.
 
@@ -83,7 +82,7 @@ def _display(path: Path, cwd: Path) -> str:
     return str(path)
 
 
-@record
+@dataclass
 class _Overlay:
     """The file system as earlier hunks of the same patch will have left it.
 
