@@ -309,7 +309,7 @@ class Registry(Generic[T]):
             else:
                 sentence = (
                     f"{self.kind} {name!r} is offered by both plugin {first!r} and plugin {plugin!r}; "
-                    f"using {first!r}'s (disable the other with CODEX_DISABLE_PLUGINS={plugin})"
+                    f"using the one from {first!r} (disable the other with CODEX_DISABLE_PLUGINS={plugin})"
                 )
             self.conflicts.append(sentence)
             return

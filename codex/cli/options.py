@@ -215,7 +215,7 @@ class CliState:
             if provider_id in owners:
                 self.warn(
                     f"model provider {provider_id!r} is defined by both plugin {owners[provider_id]!r} "
-                    f"and plugin {plugin!r}; using {owners[provider_id]!r}'s "
+                    f"and plugin {plugin!r}; using the one from {owners[provider_id]!r} "
                     f"(disable the other with CODEX_DISABLE_PLUGINS={plugin})"
                 )
                 continue
