@@ -9,6 +9,7 @@ guard so one broken plugin never takes the program down with it.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -106,8 +107,11 @@ class CodexPluginManager(pluggy.PluginManager):
         at a time) is recorded as failed and the hook is called again without it, through
         ``subset_hook_caller``: at most once per plugin.
 
-        With ``attribute``, each plugin is then also called on its own (again through pluggy,
-        its own wrappers included) so that registries can say which plugin offered what.
+        With ``attribute``, the answer also says which plugin offered which value. Without
+        wrappers that is read from pluggy's list (one value per implementation, in call
+        order); when a wrapper could have changed the list, or an implementation returned
+        None, each plugin is called once more on its own (through pluggy, its own wrappers
+        included) to learn what it offers.
         """
         caller = getattr(self.hook, hook_name)
         plugins = _plugins_in_call_order(caller.get_hookimpls())
@@ -116,7 +120,7 @@ class CodexPluginManager(pluggy.PluginManager):
         for _ in range(len(plugins) + 1):
             subset = self.subset_hook_caller(hook_name, remove_plugins=[plugins[n] for n in left_out])
             try:
-                results = subset(**kwargs)
+                results = _quietly(subset, kwargs)
                 break
             except Exception as exc:
                 culprit = self.plugin_that_raised(hook_name, exc)
@@ -127,20 +131,24 @@ class CodexPluginManager(pluggy.PluginManager):
                     results = []
                     break
                 left_out.append(culprit)
+        called = [impl for impl in reversed(caller.get_hookimpls()) if impl.plugin_name not in left_out]
+        plain = [impl for impl in called if not (impl.wrapper or impl.hookwrapper)]
         contributions: list[tuple[str, Any]] = []
-        if attribute:
+        if attribute and len(plain) == len(called) and len(results) == len(plain):
+            # No wrapper touched the answer and every implementation gave a value: pluggy's list
+            # holds them in the order it called them, so each is known to be its plugin's.
+            contributions = [(impl.plugin_name, value) for impl, value in zip(plain, results, strict=True)]
+        elif attribute:
             for name in plugins:
                 if name in left_out:
                     continue
                 others = [p for n, p in plugins.items() if n != name]
                 try:
-                    value = self.subset_hook_caller(hook_name, remove_plugins=others)(**kwargs)
+                    value = _quietly(self.subset_hook_caller(hook_name, remove_plugins=others), kwargs)
                 except Exception:
                     continue  # it answered together with the others; alone it has nothing to name
                 contributions.extend((name, part) for part in value)
-        wrappers = [
-            impl.plugin_name for impl in reversed(caller.get_hookimpls()) if impl.wrapper or impl.hookwrapper
-        ]
+        wrappers = [impl.plugin_name for impl in called if impl.wrapper or impl.hookwrapper]
         return HookAnswer(hook_name, results, contributions, left_out, wrappers)
 
     def _find_culprit(
@@ -153,7 +161,7 @@ class CodexPluginManager(pluggy.PluginManager):
                 continue
             without = [plugins[n] for n in (*left_out, name)]
             try:
-                self.subset_hook_caller(hook_name, remove_plugins=without)(**kwargs)
+                _quietly(self.subset_hook_caller(hook_name, remove_plugins=without), kwargs)
             except Exception:
                 continue
             return name
@@ -195,6 +203,14 @@ class CodexPluginManager(pluggy.PluginManager):
             found = codes.get(tb.tb_frame.f_code, found)
             tb = tb.tb_next
         return found
+
+
+def _quietly(caller: pluggy.HookCaller, kwargs: dict[str, Any]) -> Any:
+    """``caller(**kwargs)`` without pluggy's warning about a raising old-style wrapper: the
+    exception itself is what ``call_hook`` reports, naming the plugin, once."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pluggy.PluggyTeardownRaisedWarning)
+        return caller(**kwargs)
 
 
 def _plugins_in_call_order(impls: list[pluggy.HookImpl]) -> dict[str, object]:

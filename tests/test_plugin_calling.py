@@ -206,7 +206,7 @@ def test_a_plugin_raising_in_codex_tools_is_named_and_the_others_still_work(
     assert result.stdout == "done\n"
     assert "plugin 'raiser' failed in codex_tools" in result.stderr
     assert "CODEX_DISABLE_PLUGINS=raiser" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "Traceback" not in result.stderr and "PluggyTeardownRaisedWarning" not in result.stderr
     assert {"good_tool", "shell", "update_plan"} <= set(offered_tools(mock_config))
     assert told_to_model(mock_config) == "good_tool answered by the good plugin (1 step)"
 
@@ -274,3 +274,36 @@ def test_duplicate_provider_names_warn_in_config_show_and_the_first_is_shown(
         "model provider 'twin-provider' is defined by both plugin 'alpha' and plugin 'beta'; using the one from 'alpha'"
     ) in shown.stderr
     assert 'name = "alpha"  # from plugin alpha' in shown.stdout
+
+
+def test_owners_are_named_when_a_plugin_returns_nothing() -> None:
+    """An implementation returning None shortens pluggy's list; owners are then asked one by one."""
+    from codex.hookspecs import hookimpl
+    from codex.plugins import collect_registry, make_plugin_manager
+
+    class Offers:
+        def __init__(self, value: dict[str, str] | None) -> None:
+            self.value = value
+
+        @hookimpl
+        def codex_approval_policies(self) -> dict[str, str] | None:
+            return self.value
+
+    pm = make_plugin_manager(
+        autoload=False,
+        builtins=False,
+        extra=[
+            ("first-registered", Offers({"x": "a"})),
+            ("silent", Offers(None)),
+            ("last-registered", Offers({"x": "b"})),
+        ],
+    )
+
+    registry = collect_registry(pm, "codex_approval_policies", "approval policy")
+
+    # pluggy asks the last registered first: its entry wins, and the clash names both plugins.
+    assert (registry.get("x"), registry.plugin_of("x")) == ("b", "last-registered")
+    assert pm.hook_duplicates("codex_approval_policies") == [
+        "approval policy 'x' is offered by both plugin 'last-registered' and plugin 'first-registered'; "
+        "using the one from 'last-registered' (disable the other with CODEX_DISABLE_PLUGINS=first-registered)"
+    ]
