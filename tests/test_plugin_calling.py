@@ -211,6 +211,20 @@ def test_a_plugin_raising_in_codex_tools_is_named_and_the_others_still_work(
     assert told_to_model(mock_config) == "good_tool answered by the good plugin (1 step)"
 
 
+def test_a_raising_plugin_is_blamed_not_the_wrapper_its_exception_passed_through(
+    mock_config: MockModelServer, plugin_site: PluginSite, workspace: Path, run_codex: RunCodex
+) -> None:
+    plugin_site.add("wrapping", NEW_STYLE_WRAPPER)
+    plugin_site.add("raiser", PREAMBLE + RAISERS["plain"])
+
+    result = exec_calling(run_codex, plugin_site, workspace, mock_config, "wrapped")
+
+    assert result.returncode == 0, result.stderr
+    assert "plugin 'raiser' failed in codex_tools: RuntimeError: no tools today" in result.stderr
+    assert "plugin 'wrapping' failed" not in result.stderr
+    assert told_to_model(mock_config) == "wrapped answered by the new-style wrapper (1 step)"
+
+
 @pytest.mark.parametrize("first", ["alpha", "beta"])
 def test_tryfirst_decides_which_of_two_plugins_offering_a_name_is_used(
     first: str, mock_config: MockModelServer, plugin_site: PluginSite, workspace: Path, run_codex: RunCodex
