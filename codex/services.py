@@ -241,14 +241,9 @@ def resolve_services(pm: CodexPluginManager, loaded: LoadedConfig) -> SessionSer
     }
     registered.get(config.approval_policy)  # an unknown name: the error lists the known ones
     policy = policies[config.approval_policy]
-    tools: list[Tool] = []
-    seen: dict[str, str] = {}
-    for plugin, offered in pm.call_each("codex_tools", config=config):
-        for tool in offered:
-            if tool.name in seen:
-                raise PluginError(f"tool {tool.name!r} is registered by both {seen[tool.name]!r} and {plugin!r}")
-            seen[tool.name] = plugin
-            tools.append(tool)
+    offered = collect_registry(pm, "codex_tools", "tool", config=config)
+    tools: list[Tool] = [tool for _, tool in offered.items()]
+    owners = {name: offered.plugin_of(name) for name in offered.names()}
     sandbox_policy = sandbox_policy_for(loaded)
     backend = select_sandbox(pm, config.sandbox_backend, sandbox_policy, config.tool_timeout_sec)
     if backend is not None:
@@ -257,11 +252,14 @@ def resolve_services(pm: CodexPluginManager, loaded: LoadedConfig) -> SessionSer
         backend_name = "unavailable"
     else:
         backend_name = "none"
+    hooks = ("codex_tools", "codex_approval_policies", "codex_sandboxes", "codex_wire_apis")
     notices = [
         f"{sentence}; going on without it (fix it, or disable it with CODEX_DISABLE_PLUGINS={plugin})"
-        for hook in ("codex_tools", "codex_approval_policies", "codex_sandboxes", "codex_wire_apis")
+        for hook in hooks
         for plugin, sentence in pm.hook_failures(hook)
     ]
+    # Two plugins offering one name: the session starts with the first (see collect_registry).
+    notices.extend(sentence for hook in hooks for sentence in pm.hook_duplicates(hook))
     return SessionServices(
         provider,
         wire,
@@ -271,7 +269,7 @@ def resolve_services(pm: CodexPluginManager, loaded: LoadedConfig) -> SessionSer
         backend,
         backend_name,
         policies,
-        tool_owners=seen,
+        tool_owners=owners,
         wire_owner=wires.plugin_of(provider.wire_api),
         notices=notices,
     )
