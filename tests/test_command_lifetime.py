@@ -23,9 +23,9 @@ from tests.mock_model import MockModelServer, mock_model  # noqa: F401  (fixture
 
 LINUX = sys.platform.startswith("linux")
 START_SECONDS = 60  # codex start-up plus the first model turn, on a loaded machine
-GONE_SECONDS = 4  # how long the processes may take to disappear after codex is killed
+GONE_SECONDS = 6  # how long the processes may take to disappear after codex is killed (loaded CI)
 # The command sleeps this long before writing its marker; the test waits past it.
-SLEEP_SECONDS = 2
+SLEEP_SECONDS = 3
 PROBE_VARIABLE = "CODEX_LIFETIME_PROBE"
 
 
