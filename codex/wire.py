@@ -228,48 +228,40 @@ async def stream_with_retries(
 class _ContractCheck:
     """The cheap part of the wire contract, checked on every event one attempt yields."""
 
-    __slots__ = ("source", "unfinished_text")
+    __slots__ = ("protocol", "source", "unfinished_text")
 
     def __init__(self, source: str) -> None:
+        # Imported once per turn, not per event: this runs for every streamed delta.
+        from codex import protocol
+
+        self.protocol = protocol
         self.source = source
         # Text was streamed that no assistant Message item has delivered yet.
         self.unfinished_text = False
 
     def check(self, event: object) -> bool:
         """Raise ``ProviderError`` if ``event`` breaks the contract; True when it ends the attempt."""
-        from codex.protocol import (
-            Completed,
-            Created,
-            CustomToolCall,
-            FunctionCall,
-            Message,
-            OutputItemDone,
-            OutputTextDelta,
-            Reasoning,
-            ReasoningContentDelta,
-            ReasoningSummaryDelta,
-        )
-
-        if isinstance(event, OutputTextDelta):
+        p = self.protocol
+        if isinstance(event, p.OutputTextDelta):
             if not self.unfinished_text and event.delta and not event.delta.isspace():
                 self.unfinished_text = True
-        elif isinstance(event, OutputItemDone):
+        elif isinstance(event, p.OutputItemDone):
             item = event.item
-            if not isinstance(item, Message | Reasoning | FunctionCall | CustomToolCall):
+            if not isinstance(item, p.Message | p.Reasoning | p.FunctionCall | p.CustomToolCall):
                 raise self.violation(
                     f"sent OutputItemDone with a {type(item).__name__}; the model's items are Message, "
                     "Reasoning, FunctionCall and CustomToolCall"
                 )
-            if isinstance(item, Message) and item.role == "assistant":
+            if isinstance(item, p.Message) and item.role == "assistant":
                 self.unfinished_text = False
-        elif isinstance(event, Completed):
+        elif isinstance(event, p.Completed):
             if self.unfinished_text:
                 raise self.violation(
                     "streamed text (OutputTextDelta) but sent no OutputItemDone with the assistant Message "
                     "before Completed, so the answer would be lost"
                 )
             return True
-        elif not isinstance(event, Created | ReasoningSummaryDelta | ReasoningContentDelta):
+        elif not isinstance(event, p.Created | p.ReasoningSummaryDelta | p.ReasoningContentDelta):
             # StreamRetrying included: only the core knows when an attempt is void.
             raise self.violation(f"yielded {type(event).__name__}, which is not a wire event")
         return False
