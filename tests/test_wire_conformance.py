@@ -14,7 +14,17 @@ import pytest
 
 from codex.config.model import ModelProviderInfo
 from codex.errors import ProviderError
-from codex.protocol import Completed, OutputItemDone, Prompt, ResponseEvent
+from codex.protocol import (
+    Completed,
+    Created,
+    FunctionCallOutput,
+    Message,
+    OutputItemDone,
+    OutputTextDelta,
+    Prompt,
+    ResponseEvent,
+    StreamRetrying,
+)
 from codex.testing import (
     ContractViolation,
     Reply,
@@ -27,6 +37,7 @@ from codex.testing import (
 from codex.wire import RetryableError, WireApi
 
 ARGUMENTS = {"command": ["ls", "-l"]}
+PROMPT = Prompt(model="m", instructions="", input=[])
 
 
 def responses_event(kind: str, **fields: Any) -> tuple[str, dict[str, Any]]:
@@ -208,3 +219,75 @@ def test_a_wire_whose_answer_does_not_match_the_script_fails() -> None:
     wrong = WireScript(text="Hello world", text_answer=RESPONSES.text_answer, path="/v1/responses")
     with pytest.raises(ContractViolation, match="expected 'Hello world'"):
         check_wire(registered_wire("responses"), wrong)
+
+
+# ------------------------------------------------------------------------------ the core's own checks
+
+
+class ScriptedEvents:
+    """A wire without HTTP that yields what it is given, contract or not."""
+
+    name = "scripted"
+
+    def __init__(self, *events: object) -> None:
+        self.events = events
+
+    async def stream(self, prompt: Prompt, provider: ModelProviderInfo) -> AsyncIterator[Any]:
+        for event in self.events:
+            yield event
+
+
+@pytest.mark.parametrize(
+    ("events", "complaint"),
+    [
+        ((Created("r"), OutputTextDelta("hi"), Completed("r")), "streamed text (OutputTextDelta) but sent no"),
+        ((Created("r"), OutputItemDone(Message("assistant", "hi"))), "ended the stream without a Completed event"),
+        (
+            (OutputItemDone(FunctionCallOutput("c1", "done")), Completed("r")),
+            "sent OutputItemDone with a FunctionCallOutput",
+        ),
+        ((StreamRetrying(1, 2, "why", 0.0), Completed("r")), "yielded StreamRetrying, which is not a wire event"),
+        (("hello", Completed("r")), "yielded str, which is not a wire event"),
+    ],
+)
+def test_the_core_rejects_a_broken_stream_naming_the_wire_and_plugin(
+    events: tuple[object, ...], complaint: str
+) -> None:
+    import asyncio
+
+    from codex.wire import stream_with_retries
+
+    async def drain() -> None:
+        async for _ in stream_with_retries(ScriptedEvents(*events), PROMPT, ModelProviderInfo(id="p"), owner="acme"):
+            pass
+
+    with pytest.raises(ProviderError) as caught:
+        asyncio.run(drain())
+    assert str(caught.value).startswith(f"wire API 'scripted' (plugin 'acme') {complaint}")
+
+
+def test_the_core_stops_reading_at_completed() -> None:
+    import asyncio
+
+    from codex.wire import stream_with_retries
+
+    wire = ScriptedEvents(Completed("r"), OutputItemDone(Message("assistant", "too late")), "not even an event")
+
+    async def drain() -> list[Any]:
+        return [e async for e in stream_with_retries(wire, PROMPT, ModelProviderInfo(id="p"))]
+
+    assert asyncio.run(drain()) == [Completed("r")]
+
+
+def test_whitespace_deltas_need_no_message() -> None:
+    # Ollama drops a whitespace-only answer; the few spaces streamed before are not an answer lost.
+    import asyncio
+
+    from codex.wire import stream_with_retries
+
+    wire = ScriptedEvents(OutputTextDelta("\n "), Completed("r"))
+
+    async def drain() -> list[Any]:
+        return [e async for e in stream_with_retries(wire, PROMPT, ModelProviderInfo(id="p"))]
+
+    assert asyncio.run(drain())[-1] == Completed("r")
