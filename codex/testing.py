@@ -653,6 +653,21 @@ def _broken_stream(how: str) -> Scenario:
     return scenario
 
 
+async def _provider_entry(wire: WireApi, script: WireScript) -> list[str]:
+    headers = {**(script.provider.get("http_headers") or {}), "X-Conformance": "header-from-config"}
+    query = {**(script.provider.get("query_params") or {}), "conformance": "query-from-config"}
+    run = await _run(wire, script, [_answer(script)], http_headers=headers, query_params=query)
+    problems = _problems_of_answer(run, script, 1)
+    if problems:
+        return problems
+    request = run.requests[0]
+    if request.headers.get("x-conformance") != "header-from-config":
+        problems.append("the provider's http_headers were not sent (X-Conformance is missing)")
+    if "conformance=query-from-config" not in request.path.partition("?")[2]:
+        problems.append(f"the provider's query_params were not sent: {request.path}")
+    return problems
+
+
 async def _refused_before_answer(wire: WireApi, script: WireScript) -> list[str]:
     run = await _run(wire, script, [Reply(hang_up=True), _answer(script)])
     return _problems_of_answer(run, script, 2) or _problems_of_retry(run, REQUEST_MAX_RETRIES, "request")
@@ -661,6 +676,7 @@ async def _refused_before_answer(wire: WireApi, script: WireScript) -> list[str]
 _SCENARIOS: list[tuple[str, Scenario]] = [
     ("a text answer streams, is delivered as a Message item, and completes", _text_answer),
     ("a tool call is delivered as a FunctionCall item", _tool_call),
+    ("the provider entry's http_headers and query_params are sent", _provider_entry),
     ("HTTP 429 with Retry-After is retried after the server's delay", _status_then_answer(429, {"Retry-After": "7"})),
     ("HTTP 503 is retried as a request failure", _status_then_answer(503)),
     ("a connection closed before any answer is retried as a request failure", _refused_before_answer),

@@ -7,6 +7,7 @@ rejected, naming the scenario it fails, so the kit's checks are seen to fail whe
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -129,7 +130,7 @@ def registered_wire(name: str) -> WireApi:
 def test_the_built_in_wires_keep_the_contract(name: str, script: WireScript) -> None:
     report = check_wire(registered_wire(name), script)
     # Every scenario ran (none was skipped for want of a script).
-    assert len(report.results) == 11 and not report.failures
+    assert len(report.results) == 12 and not report.failures
 
 
 def test_run_wire_records_what_the_server_received() -> None:
@@ -155,6 +156,9 @@ class BrokenWire:
         self.inner = registered_wire("responses")
 
     async def stream(self, prompt: Prompt, provider: ModelProviderInfo) -> AsyncIterator[ResponseEvent]:
+        if self.name == "ignores-the-entry":
+            provider = copy.copy(provider)
+            provider.http_headers = provider.query_params = None
         try:
             async for event in self.inner.stream(prompt, provider):
                 if self.name == "streams-text-only" and isinstance(event, OutputItemDone):
@@ -200,6 +204,11 @@ class BrokenWire:
             "the assistant's message is '', expected 'Hello there'",
         ),
         ("retries-everything", "HTTP 401 is final and shows the server's message", "HTTP 401 was retried"),
+        (
+            "ignores-the-entry",
+            "the provider entry's http_headers and query_params are sent",
+            "the provider's http_headers were not sent",
+        ),
     ],
 )
 def test_the_kit_rejects_a_broken_wire_naming_what_broke(fault: str, failed_scenario: str, problem: str) -> None:
