@@ -21,6 +21,13 @@ class WireApi(Protocol):
     worth retrying (429, 5xx, transport errors, dropped or stalled streams, malformed events) and
     ``ProviderError`` for the rest. Retrying is the core's job (``stream_with_retries``), so every
     wire API, built-in or third-party, gets the same backoff and the same no-duplicates promise.
+
+    The events a wire must and may yield, their order, and what each error means are written
+    down in docs/wire-contract.md; in short: optional ``Created``, then deltas, an
+    ``OutputItemDone`` for every complete item (an assistant ``Message`` for any streamed text),
+    and ``Completed`` last. The core enforces it (a violation is a ``ProviderError`` naming the
+    wire and its plugin), and ``codex.testing.check_wire`` checks a wire against scripted server
+    answers from pytest.
     """
 
     name: str
@@ -149,13 +156,16 @@ async def stream_with_retries(
         events: AsyncIterator[ResponseEvent] | None = None
         try:
             events = aiter(api.stream(prompt, provider))
+            contract = _ContractCheck(source)
             while True:
                 idle = asyncio.timeout(idle_seconds)
                 try:
                     async with idle:
                         event = await anext(events)
                 except StopAsyncIteration:
-                    return
+                    # Without Completed nobody knows whether the answer is whole: acting on it
+                    # (or printing nothing and exiting 0) would hide a broken wire.
+                    raise contract.violation("ended the stream without a Completed event") from None
                 except TimeoutError:
                     if not idle.expired():
                         raise  # the wire's own timeout: handled below like a socket error
@@ -164,8 +174,11 @@ async def stream_with_retries(
                         f"than {idle_seconds:g} s (stream_idle_timeout_ms)",
                         started=yielded,
                     ) from None
+                finished = contract.check(event)
                 yielded = True
                 yield event
+                if finished:
+                    return  # Completed is the attempt's last word; nothing after it counts
         except RetryableError as exc:
             error: RetryableError = exc
         except (OSError, TimeoutError) as exc:
@@ -210,6 +223,55 @@ async def stream_with_retries(
         delay = backoff_delay(failures, error.retry_after)
         yield StreamRetrying(attempt=failures, max_attempts=budget, reason=str(error), delay_seconds=delay)
         await sleep(delay)
+
+
+class _ContractCheck:
+    """The cheap part of the wire contract, checked on every event one attempt yields."""
+
+    __slots__ = ("protocol", "source", "unfinished_text")
+
+    def __init__(self, source: str) -> None:
+        # Imported once per turn, not per event: this runs for every streamed delta.
+        from codex import protocol
+
+        self.protocol = protocol
+        self.source = source
+        # Text was streamed that no assistant Message item has delivered yet.
+        self.unfinished_text = False
+
+    def check(self, event: object) -> bool:
+        """Raise ``ProviderError`` if ``event`` breaks the contract; True when it ends the attempt."""
+        p = self.protocol
+        if isinstance(event, p.OutputTextDelta):
+            if not self.unfinished_text and event.delta and not event.delta.isspace():
+                self.unfinished_text = True
+        elif isinstance(event, p.OutputItemDone):
+            item = event.item
+            if not isinstance(item, p.Message | p.Reasoning | p.FunctionCall | p.CustomToolCall):
+                raise self.violation(
+                    f"sent OutputItemDone with a {type(item).__name__}; the model's items are Message, "
+                    "Reasoning, FunctionCall and CustomToolCall"
+                )
+            if isinstance(item, p.Message) and item.role == "assistant":
+                self.unfinished_text = False
+        elif isinstance(event, p.Completed):
+            if self.unfinished_text:
+                raise self.violation(
+                    "streamed text (OutputTextDelta) but sent no OutputItemDone with the assistant Message "
+                    "before Completed, so the answer would be lost"
+                )
+            return True
+        elif not isinstance(event, p.Created | p.ReasoningSummaryDelta | p.ReasoningContentDelta):
+            # StreamRetrying included: only the core knows when an attempt is void.
+            raise self.violation(f"yielded {type(event).__name__}, which is not a wire event")
+        return False
+
+    def violation(self, what: str) -> ProviderError:
+        return ProviderError(
+            f"{self.source} {what}. This is a bug in the wire API, not in the model's answer: a wire must "
+            "end every attempt with Completed or raise RetryableError/ProviderError (see docs/wire-contract.md); "
+            "report it to the plugin's author."
+        )
 
 
 def _attempts(count: int) -> str:

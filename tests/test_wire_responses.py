@@ -221,11 +221,13 @@ def test_unknown_events_are_ignored(mock_model: MockModelServer) -> None:
         ("response.brand_new_thing", '{"type":"response.brand_new_thing","whatever":[1,2]}'),
         ("response.output_text.delta", '{"type":"response.output_text.delta","delta":"hi"}'),
         ("response.output_item.done", '{"type":"response.output_item.done","item":{"type":"web_search_call"}}'),
+        ("response.output_item.done", '{"type":"response.output_item.done","item":{"type":"message",'
+                                      '"role":"assistant","content":[{"type":"output_text","text":"hi"}]}}'),
         ("response.completed", '{"type":"response.completed","response":{"id":"r1"}}'),
     ])
     turn = run(mock_model)
     assert turn.text == "hi"
-    assert turn.items == []
+    assert turn.items == [Message("assistant", "hi")]  # the web search call is left out
     assert turn.completed and turn.usage is None
 
 

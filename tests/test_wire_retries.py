@@ -17,7 +17,16 @@ from codex_openai.responses import ResponsesApi
 from codex.config.model import ModelProviderInfo
 from codex.errors import ProviderError
 from codex.http import parse_retry_after
-from codex.protocol import Completed, Created, Message, OutputTextDelta, Prompt, ResponseEvent, StreamRetrying
+from codex.protocol import (
+    Completed,
+    Created,
+    Message,
+    OutputItemDone,
+    OutputTextDelta,
+    Prompt,
+    ResponseEvent,
+    StreamRetrying,
+)
 from codex.wire import RetryableError, backoff_delay, stream_with_retries
 from tests.mock_model import MockModelServer, Reply, TurnResult, mock_model, run_turn  # noqa: F401
 
@@ -258,6 +267,8 @@ def test_mock_transport_can_replace_the_network() -> None:
             raise httpx.ConnectError("connection refused")
         body = (
             'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"hi"}\n\n'
+            'event: response.output_item.done\ndata: {"type":"response.output_item.done","item":'
+            '{"type":"message","role":"assistant","content":[{"type":"output_text","text":"hi"}]}}\n\n'
             'event: response.completed\ndata: {"type":"response.completed","response":{"id":"r"}}\n\n'
         )
         return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body.encode())
@@ -309,7 +320,7 @@ def test_started_errors_use_the_stream_budget_and_others_the_request_budget() ->
         [RetryableError("busy")],
         [Created("r"), OutputTextDelta("x"), RetryableError("dropped")],
         [RetryableError("late", started=True)],
-        [Created("r"), OutputTextDelta("y"), Completed("r")],
+        [Created("r"), OutputTextDelta("y"), OutputItemDone(Message("assistant", "y")), Completed("r")],
     )
     events, delays = collect(api, ModelProviderInfo(id="p", request_max_retries=1, stream_max_retries=2))
     retries = [e for e in events if isinstance(e, StreamRetrying)]
