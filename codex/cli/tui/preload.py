@@ -8,16 +8,16 @@ in the background, so the answer starts as soon as the model sends it.
 
 The thread never draws, prints or raises: a failure is left for the real use to report, with
 its full message, when the turn needs the module. Imports are thread-safe (the turn, if it
-comes first, waits for the module being imported rather than importing it twice) and the GIL is
-handed back to the loop thread quickly, so keys still echo at once (``benchmarks/tui.py``
-measures both). ``CODEX_TUI_PRELOAD=0`` turns it off, to compare.
+comes first, waits for the module being imported rather than importing it twice) and the loop
+thread gets the GIL back within the interpreter's switch interval whenever a key wakes it, so
+keys still echo at once (``benchmarks/tui.py`` measures both the echo meanwhile and the first
+answer). ``CODEX_TUI_PRELOAD=0`` turns it off, to compare.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
-import sys
 import threading
 from collections.abc import Callable
 from functools import partial
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 # The HTTP stack every wire reaches through ``codex.http``: httpx imports httpcore (and h11 with
 # it) only when its first client is made.
 HTTP_MODULES = ("httpx", "httpcore", "codex.http")
-SWITCH_INTERVAL_SECONDS = 0.0005
 
 
 def preload_enabled() -> bool:
@@ -68,19 +67,11 @@ def load_anyio_backend() -> None:
 
 def run_steps(steps: list[Callable[[], object]]) -> None:
     """Run each step; one that fails is skipped silently (the turn will say why, if it matters)."""
-    # While this thread holds the GIL, the loop thread waits up to the switch interval (5 ms)
-    # each time it wakes up for a key, and echoing one wakes it several times; a short interval
-    # for these few hundred milliseconds keeps the echo as quick as on an idle interpreter.
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(min(interval, SWITCH_INTERVAL_SECONDS))
-    try:
-        for step in steps:
-            try:
-                step()
-            except Exception:  # anything: a broken plugin's error must not show up twice
-                pass
-    finally:
-        sys.setswitchinterval(interval)
+    for step in steps:
+        try:
+            step()
+        except Exception:  # anything: a broken plugin's error must not show up twice
+            pass
 
 
 def start_preload(services: SessionServices) -> threading.Thread | None:
