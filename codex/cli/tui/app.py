@@ -251,6 +251,12 @@ class App:
             self.exit_event.set()
 
     def _stop_screen(self) -> None:
+        # asyncio.run turns the loop again while it shuts down: a spinner tick due then would
+        # draw the live area once more, below the last words (an error, the resume hint).
+        for handle in (self._tick_handle, self._esc_handle):
+            if handle is not None:
+                handle.cancel()
+        self._tick_handle = self._esc_handle = None
         if isinstance(self.screen, TerminalScreen):
             self.screen.stop()
         self._release_stderr()
