@@ -145,6 +145,7 @@ class App:
         self._plain_lines: deque[str] = deque()
         self._plain_eof = False
         self._echoing = False
+        self._preloaded = False  # the first turn's imports are loaded once per run
 
     # ================================================================== lifecycle
 
@@ -250,6 +251,12 @@ class App:
             self.exit_event.set()
 
     def _stop_screen(self) -> None:
+        # asyncio.run turns the loop again while it shuts down: a spinner tick due then would
+        # draw the live area once more, below the last words (an error, the resume hint).
+        for handle in (self._tick_handle, self._esc_handle):
+            if handle is not None:
+                handle.cancel()
+        self._tick_handle = self._esc_handle = None
         if isinstance(self.screen, TerminalScreen):
             self.screen.stop()
         self._release_stderr()
@@ -426,6 +433,13 @@ class App:
                                    if self.terminal else text.splitlines(), width)
             lines.append(self.paint("── resumed ──", "dim"))
         self.say(lines)
+        if not self._preloaded and self.session is not None:
+            # Started after the header is on the screen, so it never delays the session
+            # being shown ready; the person's typing gives it the time it needs.
+            from codex.cli.tui.preload import start_preload
+
+            self._preloaded = True
+            start_preload(self.session.services)
         pending, self.pending_inputs = self.pending_inputs, []
         for text in pending:
             self._submit(text)

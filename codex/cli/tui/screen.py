@@ -176,6 +176,7 @@ class TerminalScreen:
         if self._redraw_handle is not None:
             self._redraw_handle.cancel()
             self._redraw_handle = None
+        self._loop = None  # no redraw is scheduled after the live area is gone
         self._write(self._erase() + _PASTE_OFF + _SHOW_CURSOR)
         self._drawn = Frame()
         self.restore_mode()
