@@ -24,7 +24,7 @@ import pytest
 from tests.mock_model import mock_model  # noqa: F401  (the shared mock model fixture)
 
 # Variables that change what codex loads; every test starts without them.
-_CODEX_VARIABLES = ("CODEX_PLUGINS", "CODEX_DISABLE_PLUGINS", "CODEX_DEBUG")
+_CODEX_VARIABLES = ("CODEX_PLUGINS", "CODEX_DISABLE_PLUGINS", "CODEX_DEBUG", "CODEX_TUI_PRELOAD")
 # CI runs the whole suite a second time with CODEX_CACHE=0 to prove that nothing depends on a
 # cache: that choice survives the per-test clean-up. Tests of the caches themselves are marked
 # ``@pytest.mark.caching`` and always run with caches on.
