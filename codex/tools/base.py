@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from codex.approval.policy import ApprovalPolicy
     from codex.config.model import Config
     from codex.events import ApprovalAnswer, EventMsg
+    from codex.hook_calls import ToolGate
     from codex.sandbox import ConfinedSpawner, SandboxBackend, SandboxPolicy
 
 
@@ -189,13 +190,19 @@ class ToolRegistry:
     """
 
     def __init__(
-        self, tools: list[Tool], owners: dict[str, str] | None = None, timeout_sec: float = 60.0
+        self,
+        tools: list[Tool],
+        owners: dict[str, str] | None = None,
+        timeout_sec: float = 60.0,
+        gate: ToolGate | None = None,
     ) -> None:
         self.tools: dict[str, Tool] = {}
         for tool in tools:
             self.tools[tool.name] = tool
         self.owners = dict(owners or {})
         self.timeout_sec = timeout_sec
+        # Plugins' codex_before_tool_call, asked about every call before it is validated and run.
+        self.gate = gate
         # Tools dropped because their spec could not be built: name -> why, until a face is told.
         self.left_out: dict[str, str] = {}
 
@@ -219,7 +226,11 @@ class ToolRegistry:
         return specs
 
     async def dispatch(self, name: str, arguments: str, ctx: ToolContext) -> ToolResult:
-        """Run one call; every failure, including a timeout, is a failed result for the model."""
+        """Run one call; every failure, including a timeout, is a failed result for the model.
+
+        A call of a known tool with a JSON object for arguments passes the gate (plugins'
+        ``codex_before_tool_call``) first, which may refuse it or change its arguments.
+        """
         tool = self.tools.get(name)
         if tool is None:
             known = ", ".join(sorted(self.tools))
@@ -234,6 +245,11 @@ class ToolRegistry:
             )
         if not isinstance(raw, dict):
             return ToolResult(f"error: the arguments of {name} must be a JSON object", False)
+        if self.gate is not None:
+            verdict = await self.gate.check(name, self.owners.get(name, ""), raw, ctx, getattr(ctx, "sub_id", ""))
+            if isinstance(verdict, ToolResult):
+                return verdict
+            raw = verdict
         try:
             args = tool.parse_arguments(raw)
         except Exception as exc:
