@@ -16,6 +16,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from codex.errors import CodexError
 from codex.hook_types import Allow, Ask, Deny, Rewrite, ToolCall
 
 if TYPE_CHECKING:
@@ -61,6 +62,19 @@ class SessionHookContext:
 
 def _plugin_label(plugin: str | None) -> str:
     return f"plugin {plugin!r}" if plugin else "a plugin"
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, CodexError):  # already a sentence meant for people
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _disable_hint(pm: CodexPluginManager, plugin: str | None) -> str:
+    record = pm.records.get(plugin or "")
+    if record is not None and record.builtin:
+        return ""  # core built-ins cannot be disabled; their message says what to fix
+    return f" (fix it, or disable it with CODEX_DISABLE_PLUGINS={plugin or '<name>'})"
 
 
 class ToolGate:
@@ -114,12 +128,11 @@ class ToolGate:
 
         plugin = self.pm.plugin_that_raised(_GATE, exc)
         if isinstance(exc, TimeoutError):
-            what = f"did not answer within {self.timeout_sec:g} s (tool_timeout_sec)"
+            what = f"did not answer in {_GATE} within {self.timeout_sec:g} s (tool_timeout_sec)"
         else:
-            what = f"failed: {type(exc).__name__}: {exc}"
+            what = f"failed in {_GATE}: {_describe(exc)}"
         return ToolResult(
-            f"error: the call of {name} was stopped: {_plugin_label(plugin)} {what} in {_GATE}. "
-            f"Fix the plugin, or disable it with CODEX_DISABLE_PLUGINS={plugin or '<name>'}",
+            f"error: the call of {name} was stopped: {_plugin_label(plugin)} {what}{_disable_hint(self.pm, plugin)}",
             False,
         )
 
@@ -170,7 +183,7 @@ class EventObservers:
             answers = caller(event=event, context=self.context)
         except Exception as exc:
             plugin = self.pm.plugin_that_raised(_OBSERVER, exc)
-            self._drop(plugin, f"failed: {type(exc).__name__}: {exc}")
+            self._drop(plugin, f"failed in {_OBSERVER}: {_describe(exc)}")
             # pluggy stopped at the one that raised: the observers after it still get the event.
             rest = self._not_yet_called(caller, plugin)
             if rest is not None:
@@ -201,8 +214,7 @@ class EventObservers:
                 _OBSERVER, remove_plugins=[p for n, p in self.pm.list_name_plugin() if n in self.dropped]
             )
         self.warn(
-            f"{_plugin_label(plugin)} {what} in {_OBSERVER}; it is not called again in this session "
-            f"(fix it, or disable it with CODEX_DISABLE_PLUGINS={key})"
+            f"{_plugin_label(plugin)} {what}; it is not called again in this session{_disable_hint(self.pm, plugin)}"
         )
 
     def _start(self, coroutine: Coroutine[Any, Any, Any]) -> None:
@@ -215,9 +227,9 @@ class EventObservers:
             try:
                 await asyncio.wait_for(coroutine, OBSERVER_TIMEOUT_SEC)
             except TimeoutError:
-                self._drop(plugin, f"did not finish within {OBSERVER_TIMEOUT_SEC:g} s")
+                self._drop(plugin, f"did not finish in {_OBSERVER} within {OBSERVER_TIMEOUT_SEC:g} s")
             except Exception as exc:
-                self._drop(plugin, f"failed: {type(exc).__name__}: {exc}")
+                self._drop(plugin, f"failed in {_OBSERVER}: {_describe(exc)}")
 
         try:
             task = asyncio.get_running_loop().create_task(bounded())

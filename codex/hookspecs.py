@@ -160,7 +160,8 @@ def codex_before_tool_call(call: ToolCall, context: HookContext) -> ToolDecision
 def codex_event(event: Event, context: HookContext) -> None:
     """See every event the session emits, in order (``event.msg.type`` says which kind).
 
-    Observers cannot change anything. A sync implementation is called inline, as each event is
+    Observers get each event just before the face (exec, the terminal UI, the MCP server) does,
+    and cannot change it. A sync implementation is called inline, as each event is
     emitted: it must return quickly (write a line, start a process and not wait for it). An
     ``async def`` implementation is started as a background task and given 5 seconds; the turn
     never waits for it. An observer that raises or overruns is reported once as a warning naming

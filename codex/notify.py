@@ -54,4 +54,7 @@ def codex_event(event: Event, context: HookContext) -> None:
             start_new_session=True,
         )
     except OSError as exc:
-        raise CodexError(f"the notify program {argv[0]!r} could not be started: {exc.strerror or exc}") from exc
+        raise CodexError(
+            f"the notify program {argv[0]!r} could not be started ({exc.strerror or exc}); "
+            "fix `notify` in config.toml"
+        ) from exc

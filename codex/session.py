@@ -353,9 +353,11 @@ class Session:
 
     def _emit(self, sub_id: str, msg: ev.EventMsg) -> None:
         event = ev.Event(sub_id, msg)
-        self._events.put_nowait(event)
         if self.observers is not None:
+            # Before the face: a warning about an observer then precedes the event it broke on,
+            # so a face that stops reading at the turn's end (exec) still shows it.
             self.observers.deliver(event)
+        self._events.put_nowait(event)
 
     def _warn(self, message: str) -> None:
         self._emit("0", ev.BackgroundEvent(f"warning: {message}"))

@@ -233,7 +233,7 @@ def test_the_gate_rewrites_an_mcp_tool_call(
 @pytest.mark.parametrize(
     ("mode", "expected"),
     [
-        ("raise", "plugin 'gate' failed: RuntimeError: gate exploded in codex_before_tool_call"),
+        ("raise", "plugin 'gate' failed in codex_before_tool_call: RuntimeError: gate exploded"),
         ("junk", "codex_before_tool_call returned 'yes please', not None, Allow, Deny, Ask or Rewrite"),
     ],
 )
