@@ -101,7 +101,7 @@ def test_an_observer_sees_every_event_of_the_turn_in_order(
     assert kinds.index("exec_command_begin") < kinds.index("exec_command_end") < kinds.index("agent_message")
     assert {"agent_message_delta", "token_count"} <= set(kinds)
     assert kinds[-2:] == ["task_complete", "shutdown_complete"]
-    turn = [turn_id for turn_id, kind in seen if kind == "task_started"][0]
+    turn = next(turn_id for turn_id, kind in seen if kind == "task_started")
     assert all(turn_id == turn for turn_id, kind in seen if kind.startswith(("exec_command", "agent_message")))
 
 
