@@ -251,3 +251,40 @@ def test_a_broken_gate_stops_the_call_naming_the_plugin(
     assert result.stdout == "carried on\n"
     assert not (git_workspace / "marker").exists()
     assert expected in told_to_model(mock_model)
+
+
+@pytest.mark.parametrize("decision", ["approved", "denied"])
+def test_ask_goes_to_the_person_through_the_session_approval_path(
+    decision: str, mock_model: MockModelServer, gate_site: PluginSite, tmp_path: Path, git_workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import mcp_types
+
+    from tests.mcp.harness import SdkClient, text_of
+
+    home = tmp_path / "mcp-home"
+    home.mkdir()
+    (home / "config.toml").write_text(
+        'model = "mock-model"\nmodel_provider = "mock"\napproval_policy = "on-request"\n'
+        'sandbox_mode = "workspace-write"\n' + mock_model.provider_toml(request_max_retries=0),
+        encoding="utf-8",
+    )
+    mock_model.responses_turn(Call("shell", {"command": ["touch", "marker"]}, "call_1"))
+    mock_model.responses_turn(Text("carried on"))
+    for key, value in {**gate_site.env, "GATE_MODE": "ask", "GATE_LOG": str(tmp_path / "gate.jsonl")}.items():
+        monkeypatch.setenv(key, value)
+    asked: list[str] = []
+
+    async def person(params: mcp_types.ElicitRequestParams) -> mcp_types.ElicitResult:
+        asked.append(params.message)
+        return mcp_types.ElicitResult(action="accept", content={"decision": decision})
+
+    with SdkClient(home, git_workspace) as server:
+        server.answer = person
+        result = server.call("codex", {"prompt": "go"}, timeout=EXEC_TIMEOUT)
+
+    assert text_of(result) == "carried on"
+    assert len(asked) == 1 and "a person must look at shell" in asked[0]
+    assert (git_workspace / "marker").exists() is (decision == "approved")
+    if decision == "denied":
+        assert "the person declined the call of shell" in told_to_model(mock_model)
