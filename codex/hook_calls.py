@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codex.errors import CodexError
-from codex.hook_types import Allow, Ask, Deny, Rewrite, ToolCall
 
 if TYPE_CHECKING:
     from codex.config.model import Config
     from codex.events import Event
+    from codex.hook_types import ToolCall
     from codex.plugins import CodexPluginManager
     from codex.tools.base import ToolContext, ToolResult
 
@@ -30,8 +30,15 @@ OBSERVER_TIMEOUT_SEC = 5.0
 
 _GATE = "codex_before_tool_call"
 _OBSERVER = "codex_event"
-# Strictest first: the kind of answer that wins when plugins disagree.
-_PRECEDENCE: tuple[type, ...] = (Deny, Ask, Rewrite, Allow)
+
+def _precedence() -> tuple[type, ...]:
+    """The decision types, strictest first: the kind of answer that wins when plugins disagree.
+
+    Imported on the first gated call: a session whose plugins never gate pays nothing for them.
+    """
+    from codex.hook_types import Allow, Ask, Deny, Rewrite
+
+    return (Deny, Ask, Rewrite, Allow)
 
 
 class SessionHookContext:
@@ -94,6 +101,7 @@ class ToolGate:
         self, name: str, plugin: str, arguments: dict[str, Any], ctx: ToolContext, turn_id: str
     ) -> dict[str, Any] | ToolResult:
         """The arguments to run the call with, or the failed result the model gets instead."""
+        from codex.hook_types import Ask, Deny, Rewrite, ToolCall
         from codex.tools.base import ToolResult
 
         call = ToolCall(name, dict(arguments), ctx.call_id, turn_id, plugin)
@@ -102,7 +110,7 @@ class ToolGate:
             decisions = [await self._settle(answer) for answer in answers]
         except Exception as exc:
             return self._fault(name, exc)
-        for kind in _PRECEDENCE:
+        for kind in _precedence():
             chosen = next((d for d in decisions if isinstance(d, kind)), None)
             if chosen is None:
                 continue
@@ -119,7 +127,7 @@ class ToolGate:
         if inspect.isawaitable(answer):
             async with asyncio.timeout(self.timeout_sec):
                 answer = await answer
-        if answer is not None and not isinstance(answer, _PRECEDENCE):
+        if answer is not None and not isinstance(answer, _precedence()):
             raise TypeError(f"{_GATE} returned {answer!r}, not None, Allow, Deny, Ask or Rewrite")
         return answer
 

@@ -11,7 +11,6 @@ that cannot be started is one warning, after which notify is off for the session
 from __future__ import annotations
 
 import json
-import subprocess
 from typing import TYPE_CHECKING, Any
 
 from codex.errors import CodexError
@@ -42,6 +41,8 @@ def codex_event(event: Event, context: HookContext) -> None:
     argv = context.config.notify
     if not argv:
         return
+    import subprocess  # only when there is something to run: not on every start
+
     payload = json.dumps(turn_complete_payload(event, context), ensure_ascii=False)
     try:
         # Its own session: a Ctrl-C meant for codex does not reach it, and it may outlive codex.
