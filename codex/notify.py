@@ -2,10 +2,11 @@
 
 With ``notify = ["notify-send", "codex"]`` in config.toml, each completed turn starts
 ``notify-send codex '<json>'``: the configured argv plus one argument, the JSON the Rust codex
-sends (``{"type": "agent-turn-complete", "thread-id", "turn-id", "cwd", "input-messages",
-"last-assistant-message"}``). The program is started and never waited for: its output is
-discarded, it cannot hold up the session, and codex does not kill it when it exits. A program
-that cannot be started is one warning, after which notify is off for the session.
+0.169 sends (``{"type": "agent-turn-complete", "thread-id", "turn-id", "cwd", "client",
+"input-messages", "last-assistant-message"}``). The program is started and never waited for:
+its output is discarded, it cannot hold up the session, and codex does not kill it when it
+exits. A program that cannot be started is one warning, after which notify is off for the
+session.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ def turn_complete_payload(event: Event, context: HookContext) -> dict[str, Any]:
         "thread-id": context.session_id,
         "turn-id": event.id,
         "cwd": str(context.cwd),
+        # The peer names its face here ("codex_exec"); ours is the originator the rollouts record.
+        "client": "codex_py",
         "input-messages": context.turn_input(),
         "last-assistant-message": getattr(event.msg, "last_agent_message", None),
     }

@@ -171,6 +171,7 @@ def test_notify_runs_the_program_with_the_turn_complete_json(
         "thread-id": thread["thread_id"],
         "turn-id": "1",
         "cwd": str(git_workspace),
+        "client": "codex_py",
         "input-messages": ["go"],
         "last-assistant-message": "all done",
     }
