@@ -105,10 +105,16 @@ class ToolGate:
         from codex.tools.base import ToolResult
 
         call = ToolCall(name, dict(arguments), ctx.call_id, turn_id, plugin)
+        answers: list[Any] = []
+        decisions: list[Any] = []
         try:
             answers = self.pm.hook.codex_before_tool_call(call=call, context=self.context)
-            decisions = [await self._settle(answer) for answer in answers]
+            for answer in answers:
+                decisions.append(await self._settle(answer))
         except Exception as exc:
+            for unsettled in answers[len(decisions) + 1 :]:
+                if inspect.iscoroutine(unsettled):
+                    unsettled.close()  # never awaited: no "was never awaited" warning on stderr
             return self._fault(name, exc)
         for kind in _precedence():
             chosen = next((d for d in decisions if isinstance(d, kind)), None)

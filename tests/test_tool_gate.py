@@ -8,13 +8,21 @@ told is read from its next request, and marker files show what really ran.
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from codex.approval.policy import NeverPolicy
+from codex.hook_calls import ToolGate
+from codex.hook_types import Allow, Rewrite
+from codex.hookspecs import hookimpl
+from codex.plugins import make_plugin_manager
 from tests.conftest import PluginSite, RunCodex
 from tests.mcp.test_client import FAKE_SERVER
 from tests.mock_model import Call, MockModelServer, Text
@@ -288,3 +296,68 @@ def test_ask_goes_to_the_person_through_the_session_approval_path(
     assert (git_workspace / "marker").exists() is (decision == "approved")
     if decision == "denied":
         assert "the person declined the call of shell" in told_to_model(mock_model)
+
+
+# ------------------------------------------------------------------ how answers combine (in-process)
+
+
+class _Context:
+    """The little of a ToolContext the gate reads before it says no (no question is asked here)."""
+
+    call_id = "call_1"
+    sub_id = "1"
+    cwd = Path("/")
+    approval_policy = NeverPolicy()
+
+
+class _Rewriter:
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    @hookimpl
+    def codex_before_tool_call(self, call: Any, context: Any) -> Any:
+        return Rewrite({"text": self.text})
+
+
+def _check(*plugins: tuple[str, object]) -> Any:
+    """The gate's verdict on one call of ``echo``, asked of these plugins only."""
+    gate = ToolGate(make_plugin_manager(autoload=False, builtins=False, extra=plugins), None, timeout_sec=5)
+    return asyncio.run(gate.check("echo", "", {"text": "model"}, _Context(), "1"))  # type: ignore[arg-type]
+
+
+def test_the_first_rewrite_in_pluggy_call_order_wins_over_an_allow() -> None:
+    class Allower:
+        @hookimpl(tryfirst=True)
+        def codex_before_tool_call(self, call: Any, context: Any) -> Any:
+            return Allow()
+
+    class Early:
+        @hookimpl(tryfirst=True)
+        def codex_before_tool_call(self, call: Any, context: Any) -> Any:
+            return Rewrite({"text": "early"})
+
+    # pluggy calls tryfirst implementations first, then the last registered.
+    assert _check(("allow", Allower()), ("one", _Rewriter("one")), ("two", _Rewriter("two"))) == {"text": "two"}
+    assert _check(("late", _Rewriter("late")), ("early", Early())) == {"text": "early"}
+    assert _check(("allow", Allower())) == {"text": "model"}
+
+
+def test_an_async_gate_that_raises_is_named_and_no_other_answer_is_left_unawaited() -> None:
+    class Exploding:
+        @hookimpl
+        async def codex_before_tool_call(self, call: Any, context: Any) -> Any:
+            raise ValueError("async gate exploded")
+
+    class Pending:
+        @hookimpl(trylast=True)
+        async def codex_before_tool_call(self, call: Any, context: Any) -> Any:
+            return None
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = _check(("pending", Pending()), ("exploding", Exploding()))
+        gc.collect()
+
+    assert result.success is False
+    assert "plugin 'exploding' failed in codex_before_tool_call: ValueError: async gate exploded" in result.output
+    assert not [w for w in caught if "never awaited" in str(w.message)]
