@@ -192,3 +192,36 @@ def test_a_notify_program_that_cannot_start_is_one_warning(
     assert len(lines) == 1 and f"the notify program {program!r} could not be started" in lines[0], result.stderr
     assert "plugin 'core-notify' failed in codex_event" in lines[0]
     assert "fix `notify` in config.toml" in lines[0] and "CODEX_DISABLE_PLUGINS" not in lines[0]
+
+
+def test_an_async_observer_that_raises_is_reported_once_and_not_called_again() -> None:
+    import asyncio
+
+    from codex import events as ev
+    from codex.hook_calls import EventObservers
+    from codex.hookspecs import hookimpl
+    from codex.plugins import make_plugin_manager
+
+    calls: list[str] = []
+
+    class Failing:
+        @hookimpl
+        async def codex_event(self, event: Any, context: Any) -> None:
+            calls.append(event.msg.type)
+            raise ValueError("async observer exploded")
+
+    warnings: list[str] = []
+
+    async def run() -> None:
+        pm = make_plugin_manager(autoload=False, builtins=False, extra=[("failing", Failing())])
+        observers = EventObservers(pm, None, warnings.append)
+        observers.deliver(ev.Event("1", ev.TaskStarted()))
+        await observers.drain()
+        observers.deliver(ev.Event("1", ev.AgentMessage("hi")))
+        await observers.drain()
+
+    asyncio.run(run())
+
+    assert calls == ["task_started"]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("plugin 'failing' failed in codex_event: ValueError: async observer exploded")
