@@ -71,7 +71,9 @@ class Session:
         self.hook_context = SessionHookContext(self)
         pm = services.plugin_manager
         gate = ToolGate(pm, self.hook_context, self.config.tool_timeout_sec) if pm and ToolGate.wanted(pm) else None
-        self.tools = ToolRegistry(services.tools, services.tool_owners, self.config.tool_timeout_sec, gate)
+        self.tools = ToolRegistry(
+            services.tools, services.tool_owners, self.config.tool_timeout_sec, gate.check if gate else None
+        )
         self.observers = EventObservers(pm, self.hook_context, self._warn) if pm and EventObservers.wanted(pm) else None
         # The person's messages of the running turn (hooks read them through hook_context).
         self.turn_input: list[str] = []

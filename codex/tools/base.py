@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from codex.approval.policy import ApprovalPolicy
     from codex.config.model import Config
     from codex.events import ApprovalAnswer, EventMsg
-    from codex.hook_calls import ToolGate
     from codex.sandbox import ConfinedSpawner, SandboxBackend, SandboxPolicy
 
 
@@ -87,6 +86,9 @@ class ToolContext(Protocol):
 
 
 Handler = Callable[[Any, ToolContext], Awaitable[ToolResult]]
+# The tool gate (codex.hook_calls.ToolGate.check): (tool, its plugin, arguments, context, turn id)
+# -> the arguments to run with, or the result the model gets instead.
+Gate = Callable[[str, str, dict[str, Any], ToolContext, str], Awaitable["dict[str, Any] | ToolResult"]]
 
 
 @record
@@ -194,7 +196,7 @@ class ToolRegistry:
         tools: list[Tool],
         owners: dict[str, str] | None = None,
         timeout_sec: float = 60.0,
-        gate: ToolGate | None = None,
+        gate: Gate | None = None,
     ) -> None:
         self.tools: dict[str, Tool] = {}
         for tool in tools:
@@ -246,7 +248,7 @@ class ToolRegistry:
         if not isinstance(raw, dict):
             return ToolResult(f"error: the arguments of {name} must be a JSON object", False)
         if self.gate is not None:
-            verdict = await self.gate.check(name, self.owners.get(name, ""), raw, ctx, getattr(ctx, "sub_id", ""))
+            verdict = await self.gate(name, self.owners.get(name, ""), raw, ctx, getattr(ctx, "sub_id", ""))
             if isinstance(verdict, ToolResult):
                 return verdict
             raw = verdict
