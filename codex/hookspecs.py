@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 
     from codex.approval.policy import ApprovalPolicy
     from codex.config.model import Config, ModelProviderInfo
+    from codex.events import Event
+    from codex.hook_types import HookContext, ToolCall, ToolDecision
     from codex.sandbox import SandboxBackend
     from codex.tools.base import Tool
     from codex.ui import ProviderUI
@@ -144,4 +146,54 @@ def codex_cli_commands(cli: click.Group) -> None:
             def hello():
                 "Say hello."
                 click.echo("hello")
+    """
+
+
+@hookspec
+def codex_before_tool_call(call: ToolCall, context: HookContext) -> ToolDecision | None:
+    """Look at every tool call before it runs: shell, apply_patch, update_plan, plugin and MCP tools.
+
+    Return None (no opinion), ``Allow()``, ``Deny(reason)`` (nothing runs; the model is told the
+    reason), ``Ask(reason)`` (the person is asked through the session's approval path; under
+    ``codex exec`` or ``approval_policy = never`` it is a refusal the model is told) or
+    ``Rewrite(arguments)`` (the call runs with these arguments, checked against the tool's
+    schema). The gate runs once per call, before the approval policy and the sandbox, which
+    still apply afterwards: ``Allow`` never bypasses them.
+
+    Every implementation is asked; the strictest answer wins: ``Deny`` over ``Ask`` over
+    ``Rewrite`` over ``Allow``. Among several of one kind the first in pluggy's call order wins
+    (``tryfirst`` implementations first, then the last registered). An implementation may be
+    ``async def``; keep a sync one quick, it runs on the session's event loop. One that raises,
+    or returns something that is not a decision, stops the call: the model gets a failed result
+    naming the plugin, and the session goes on::
+
+        from codex.hook_types import Deny, Rewrite
+
+        @hookimpl
+        def codex_before_tool_call(call, context):
+            if call.name == "shell" and "rm" in call.arguments.get("command", []):
+                return Deny("deleting files is not allowed in this project")
+            if call.name == "shell" and call.arguments.get("timeout_ms") is None:
+                return Rewrite({**call.arguments, "timeout_ms": 10_000})
+            return None
+    """
+
+
+@hookspec
+def codex_event(event: Event, context: HookContext) -> None:
+    """See every event the session emits, in order (``event.msg.type`` says which kind).
+
+    Observers get each event just before the face (exec, the terminal UI, the MCP server) does,
+    and cannot change it. A sync implementation is called inline, as each event is
+    emitted: it must return quickly (write a line, start a process and not wait for it). An
+    ``async def`` implementation is started as a background task and given 5 seconds; the turn
+    never waits for it. An observer that raises or overruns is reported once as a warning naming
+    the plugin and is not called again in this session; the session goes on::
+
+        from codex.events import TaskComplete
+
+        @hookimpl
+        def codex_event(event, context):
+            if isinstance(event.msg, TaskComplete):
+                log.write(f"turn {event.id} done: {event.msg.last_agent_message}\n")
     """

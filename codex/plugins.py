@@ -27,6 +27,7 @@ CORE_PLUGINS: tuple[tuple[str, str], ...] = (
     ("core-tools", "codex.tools.plugin"),
     ("core-approval", "codex.approval.plugin"),
     ("core-sandbox", "codex.sandbox_none"),
+    ("core-notify", "codex.notify"),
 )
 
 

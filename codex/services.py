@@ -39,6 +39,8 @@ class SessionServices:
     wire_owner: str = ""
     # Plugins that failed while the session was put together, said to the person at its start.
     notices: list[str] = field(default_factory=list)
+    # Asked about every tool call and told every event (codex_before_tool_call, codex_event).
+    plugin_manager: CodexPluginManager | None = field(default=None, repr=False)
 
 
 _T = TypeVar("_T")
@@ -272,4 +274,5 @@ def resolve_services(pm: CodexPluginManager, loaded: LoadedConfig) -> SessionSer
         tool_owners=owners,
         wire_owner=wires.plugin_of(provider.wire_api),
         notices=notices,
+        plugin_manager=pm,
     )

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from codex import events as ev
 from codex.errors import CodexError
+from codex.hook_calls import EventObservers, SessionHookContext, ToolGate
 from codex.ids import random_uuid
 from codex.instructions import BASE_INSTRUCTIONS, collect_agents_md, environment_context
 from codex.protocol import (
@@ -67,7 +68,15 @@ class Session:
         self.session_id = session_id or random_uuid()
         self.rollout = rollout
         self.history: list[InputItem] = list(history or [])
-        self.tools = ToolRegistry(services.tools, services.tool_owners, self.config.tool_timeout_sec)
+        self.hook_context = SessionHookContext(self)
+        pm = services.plugin_manager
+        gate = ToolGate(pm, self.hook_context, self.config.tool_timeout_sec) if pm and ToolGate.wanted(pm) else None
+        self.tools = ToolRegistry(
+            services.tools, services.tool_owners, self.config.tool_timeout_sec, gate.check if gate else None
+        )
+        self.observers = EventObservers(pm, self.hook_context, self._warn) if pm and EventObservers.wanted(pm) else None
+        # The person's messages of the running turn (hooks read them through hook_context).
+        self.turn_input: list[str] = []
         self.model = self.config.model
         self.approval_policy = services.approval_policy
         self.approved_commands: set[tuple[str, ...]] = set()
@@ -130,6 +139,8 @@ class Session:
                 await asyncio.wait_for(self._loop_task, 10)
             except TimeoutError:
                 self._loop_task.cancel()
+        if self.observers is not None:
+            await self.observers.drain()
         if self.rollout is not None:
             self.rollout.close()
         for closer in self.closers:
@@ -205,6 +216,7 @@ class Session:
     # ------------------------------------------------------------------ the turn
 
     async def _run_turn(self, sub_id: str, text: str) -> None:
+        self.turn_input = [text]
         self._emit(sub_id, ev.TaskStarted())
         self._record(Message("user", text))
         last_message: str | None = None
@@ -219,6 +231,7 @@ class Session:
                 if not calls:
                     if self._queued_inputs:  # input typed during the turn joins it
                         for _, queued in self._queued_inputs:
+                            self.turn_input.append(queued)
                             self._record(Message("user", queued))
                         self._queued_inputs.clear()
                         continue
@@ -341,7 +354,15 @@ class Session:
     # ------------------------------------------------------------------ events and approvals
 
     def _emit(self, sub_id: str, msg: ev.EventMsg) -> None:
-        self._events.put_nowait(ev.Event(sub_id, msg))
+        event = ev.Event(sub_id, msg)
+        if self.observers is not None:
+            # Before the face: a warning about an observer then precedes the event it broke on,
+            # so a face that stops reading at the turn's end (exec) still shows it.
+            self.observers.deliver(event)
+        self._events.put_nowait(event)
+
+    def _warn(self, message: str) -> None:
+        self._emit("0", ev.BackgroundEvent(f"warning: {message}"))
 
     async def ask(self, sub_id: str, make_event: Any) -> ev.ApprovalAnswer:
         request_id = f"approval-{next(self._ids)}"

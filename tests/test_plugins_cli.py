@@ -88,7 +88,7 @@ def test_a_plugin_whose_hook_raises_is_isolated(run_codex: RunCodex, plugin_site
 def test_disable_and_select_plugins(run_codex: RunCodex) -> None:
     assert "example" not in plugin_rows(run_codex, {"CODEX_DISABLE_PLUGINS": "example,ollama"})
     only = plugin_rows(run_codex, {"CODEX_PLUGINS": "openai"})
-    assert set(only) == {"core-tools", "core-approval", "core-sandbox", "openai"}
+    assert set(only) == {"core-tools", "core-approval", "core-sandbox", "core-notify", "openai"}
     help_text = run_codex("--help", env={"CODEX_DISABLE_PLUGINS": "example"}).stdout
     assert "Plugin commands:" not in help_text and "example-hello" not in help_text
 

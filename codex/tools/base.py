@@ -85,6 +85,9 @@ class ToolContext(Protocol):
 
 
 Handler = Callable[[Any, ToolContext], Awaitable[ToolResult]]
+# The tool gate (codex.hook_calls.ToolGate.check): (tool, its plugin, arguments, context, turn id)
+# -> the arguments to run with, or the result the model gets instead.
+Gate = Callable[[str, str, dict[str, Any], ToolContext, str], Awaitable["dict[str, Any] | ToolResult"]]
 
 
 @dataclass
@@ -188,13 +191,19 @@ class ToolRegistry:
     """
 
     def __init__(
-        self, tools: list[Tool], owners: dict[str, str] | None = None, timeout_sec: float = 60.0
+        self,
+        tools: list[Tool],
+        owners: dict[str, str] | None = None,
+        timeout_sec: float = 60.0,
+        gate: Gate | None = None,
     ) -> None:
         self.tools: dict[str, Tool] = {}
         for tool in tools:
             self.tools[tool.name] = tool
         self.owners = dict(owners or {})
         self.timeout_sec = timeout_sec
+        # Plugins' codex_before_tool_call, asked about every call before it is validated and run.
+        self.gate = gate
         # Tools dropped because their spec could not be built: name -> why, until a face is told.
         self.left_out: dict[str, str] = {}
 
@@ -218,7 +227,11 @@ class ToolRegistry:
         return specs
 
     async def dispatch(self, name: str, arguments: str, ctx: ToolContext) -> ToolResult:
-        """Run one call; every failure, including a timeout, is a failed result for the model."""
+        """Run one call; every failure, including a timeout, is a failed result for the model.
+
+        A call of a known tool with a JSON object for arguments passes the gate (plugins'
+        ``codex_before_tool_call``) first, which may refuse it or change its arguments.
+        """
         tool = self.tools.get(name)
         if tool is None:
             known = ", ".join(sorted(self.tools))
@@ -233,6 +246,11 @@ class ToolRegistry:
             )
         if not isinstance(raw, dict):
             return ToolResult(f"error: the arguments of {name} must be a JSON object", False)
+        if self.gate is not None:
+            verdict = await self.gate(name, self.owners.get(name, ""), raw, ctx, getattr(ctx, "sub_id", ""))
+            if isinstance(verdict, ToolResult):
+                return verdict
+            raw = verdict
         try:
             args = tool.parse_arguments(raw)
         except Exception as exc:
