@@ -89,7 +89,7 @@ def edit_opcodes(edits: LineEdits) -> list[_Opcode] | None:
     """difflib-style opcodes over the whole file, computed only inside the edited regions.
 
     The stretches between regions are equal by construction (the engine copied them); only
-    their last line is compared, as that is the one whose final newline a patch may change.
+    their first and last lines are compared, as only their display may differ.
     Returns None when the regions do not describe these two texts, so the caller diffs the
     whole text instead of showing a wrong diff.
     """
@@ -105,12 +105,30 @@ def edit_opcodes(edits: LineEdits) -> list[_Opcode] | None:
         elif i1 < i2 or j1 < j2:
             ops.append((tag, i1, i2, j1, j2))
 
+    # Regions with no equal line between them are diffed as one, as difflib would see them.
+    merged: list[Region] = []
+
+    def grow(i1: int, i2: int, j1: int, j2: int) -> None:
+        if merged and merged[-1][1] == i1 and merged[-1][3] == j1:
+            merged[-1] = (merged[-1][0], i2, merged[-1][2], j2)
+        else:
+            merged.append((i1, i2, j1, j2))
+
     old_at = new_at = 0
     for i1, i2, j1, j2 in (*edits.regions, (old_size, old_size, new_size, new_size)):
         if not (old_at <= i1 <= i2 <= old_size and new_at <= j1 <= j2 <= new_size) or i1 - old_at != j1 - new_at:
             return None
+        # Only a stretch's ends can look different on the two sides: the first line when it moved
+        # onto or off line one (which shows the BOM), the last when it gained or lost its newline.
+        if i1 > old_at and _display_line(old, old_at) != _display_line(new, new_at):
+            grow(old_at, old_at + 1, new_at, new_at + 1)
+            old_at, new_at = old_at + 1, new_at + 1
         if i1 > old_at and _display_line(old, i1 - 1) != _display_line(new, j1 - 1):
-            i1, j1 = i1 - 1, j1 - 1  # the last line gained (or lost) its newline: it changed
+            i1, j1 = i1 - 1, j1 - 1
+        grow(i1, i2, j1, j2)
+        old_at, new_at = i2, j2
+    old_at = new_at = 0
+    for i1, i2, j1, j2 in merged:
         add("equal", old_at, i1, new_at, j1)
         inner = _line_opcodes(_display_lines(old, i1, i2), _display_lines(new, j1, j2))
         for tag, a1, a2, b1, b2 in inner:
