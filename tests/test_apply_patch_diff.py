@@ -98,7 +98,8 @@ def edited_files(draw: st.DrawFn, unique: bool = False) -> Edited:
     else:
         lines = draw(st.lists(st.sampled_from(ODD_LINES), min_size=size, max_size=size))
         eol, bom = draw(st.sampled_from(["\n", "\r\n"])), draw(st.booleans())
-    final_newline = draw(st.booleans())
+    # An empty last line without a newline would be no line at all.
+    final_newline = draw(st.booleans()) or lines[-1] == ""
     body = ["*** Begin Patch", "*** Update File: f.txt"]
     added = 0
     cursor = 0
