@@ -292,3 +292,8 @@ def test_exec_shows_a_diff_that_git_applies_to_the_original(
     (git_workspace / "f.txt").write_text(original)
     subprocess.run(["git", "apply"], cwd=git_workspace, input=shown, text=True, check=True, timeout=30)
     assert (git_workspace / "f.txt").read_text() == after
+
+
+def test_a_line_a_chunk_removes_and_adds_back_shows_as_context(tmp_path: Path) -> None:
+    change = plan_one(tmp_path, "a\nb\nc\n", patch("*** Update File: f.txt", "@@", "-a", "-b", "+a", "+B", " c"))
+    assert change.unified_diff(tmp_path) == "--- a/f.txt\n+++ b/f.txt\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n"
