@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from codex.tools.apply_patch import FileChange, plan_patch
+from codex.tools.patch.diff import edit_opcodes
 from tests.conftest import RunCodex
 from tests.mock_model import MockModelServer, mock_model  # noqa: F401  (fixture)
 
@@ -123,6 +124,16 @@ def edited_files(draw: st.DrawFn, unique: bool = False) -> Edited:
         body += [f"+{line}" for line in new_lines]
         body += [f" {line}" for line in lines[start + removed : start + removed + after]]
         cursor = start + removed + after
+    # The end of the file, where a patch may change whether the file ends with a newline.
+    ending = draw(st.sampled_from(["none", "append", "end of file"]))
+    if ending == "append":  # a chunk of only added lines goes to the end of the file
+        body += ["@@", *(f"+{line}" for line in draw(st.lists(st.sampled_from(["x", ""]), min_size=1, max_size=2)))]
+    elif ending == "end of file" and size - cursor >= 1:
+        kept = draw(st.integers(0, min(2, size - cursor - 1)))
+        body += ["@@", *(f" {line}" for line in lines[size - 1 - kept : size - 1])]
+        body += [draw(st.sampled_from([f" {lines[-1]}", f"-{lines[-1]}"]))]
+        body += [f"+{line}" for line in draw(st.lists(st.sampled_from(["x", "end"]), max_size=2))]
+        body.append("*** End of File")
     assume(len(body) > 2)
     content = eol.join(lines) + (eol if final_newline else "")
     return Edited(("\ufeff" if bom else "") + content, "\n".join([*body, "*** End Patch"]) + "\n")
@@ -147,6 +158,9 @@ _examples = settings(max_examples=300, deadline=None, suppress_health_check=[Hea
 @given(edited=edited_files())
 def test_the_diff_of_any_planned_update_reproduces_the_new_file(tmp_path: Path, edited: Edited) -> None:
     change = plan_one(tmp_path, edited.content, edited.patch)
+    assert change.edits is not None
+    # Built from the regions, not by the whole-file fallback (which only a bare BOM needs).
+    assert edit_opcodes(change.edits) is not None or change.new_content == "\ufeff"
     diff = change.unified_diff(tmp_path)
     assert diff.startswith("--- a/f.txt\n+++ b/f.txt\n") or diff == ""
     assert apply_unified(display(change.old_content), diff or "--- \n+++ \n") == display(change.new_content)
@@ -202,6 +216,13 @@ def test_an_end_of_file_insertion_after_an_unterminated_line(tmp_path: Path) -> 
     change = plan_one(tmp_path, "a\nb", patch("*** Update File: f.txt", "+c"))
     assert change.new_content == "a\nb\nc\n"
     assert apply_unified("a\nb", change.unified_diff(tmp_path)) == "a\nb\nc\n"
+
+
+def test_a_file_holding_only_a_bom_gets_a_correct_diff(tmp_path: Path) -> None:
+    # The engine sees no line where the diff sees one (the BOM): the whole-file diff takes over.
+    change = plan_one(tmp_path, "\ufeff", patch("*** Update File: f.txt", "+x"))
+    assert change.new_content == "\ufeffx\n"
+    assert apply_unified("\ufeff", change.unified_diff(tmp_path)) == "\ufeffx\n"
 
 
 def test_crlf_and_bom_files_are_shown_with_lf_and_keep_the_bom_on_line_one(tmp_path: Path) -> None:
