@@ -9,7 +9,6 @@ diff anchored on common runs, which is still fast on large files.
 from __future__ import annotations
 
 import bisect
-import difflib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -155,7 +154,15 @@ def _line_opcodes(old: list[str], new: list[str]) -> list[_Opcode]:
         if i1 == i2 or j1 == j2:
             add("insert" if i1 == i2 else "delete", i1, i2, j1, j2)
             return
-        matcher = difflib.SequenceMatcher(None, old[i1:i2], new[j1:j2])
+        old_part, new_part = old[i1:i2], new[j1:j2]
+        if set(old_part).isdisjoint(new_part):
+            # What difflib answers when nothing matches, without importing it: most chunks
+            # replace a few lines by others.
+            add("replace", i1, i2, j1, j2)
+            return
+        import difflib
+
+        matcher = difflib.SequenceMatcher(None, old_part, new_part)
         for tag, a1, a2, b1, b2 in matcher.get_opcodes():
             add(tag, a1 + i1, a2 + i1, b1 + j1, b2 + j1)
 
