@@ -6,11 +6,16 @@ Two measurements:
   median of N; the diff both from the chunks' regions (what apply_patch does) and by the
   whole-file line diff it used before (the fallback for changes made by hand);
 * whole process: `codex exec` where the mock model sends one apply_patch call and then a final
-  answer, side by side with the Rust peer doing the same (the same file, the same patch, each
+  answer (and, as the baseline, a run with only the answer), side by side with the Rust peer
+  doing the same (the same file, the same patch, each
   program called the way it offers apply_patch), runs interleaved, in a private network namespace
   with only loopback up. The file is restored before every run.
 
-    python benchmarks/patch.py [--runs 10] [--peer PATH] [--lines 100000] [--chunks 200]
+Under workspace-write both programs are told `exclude_slash_tmp = true` unless `--slash-tmp`:
+with /tmp writable, our session start looks for `.git`/`.codex` below it (bounded, 0.3 s), which
+on a shared machine full of test directories costs ~150 ms that has nothing to do with patches.
+
+    python benchmarks/patch.py [--runs 10] [--peer PATH] [--lines 100000] [--chunks 200] [--slash-tmp]
 """
 
 from __future__ import annotations
@@ -77,14 +82,14 @@ def in_process(content: str, patch: str, runs: int) -> None:
 
 @dataclass
 class Program:
-    """One program under test and how its model calls apply_patch."""
+    """One program under test, how its model calls apply_patch, and its runs per scenario."""
 
     name: str
     argv: list[str]
     env: dict[str, str]
     call: str = ""
-    walls: list[float] = field(default_factory=list)
-    rss: list[float] = field(default_factory=list)
+    walls: dict[str, list[float]] = field(default_factory=dict)
+    rss: dict[str, list[float]] = field(default_factory=dict)
 
 
 def patch_call(how: str, patch: str) -> Part:
@@ -120,20 +125,27 @@ def detect_patch_tool(program: Program, cwd: Path, mock: MockModelServer) -> str
     raise SystemExit(f"{program.name} offers neither apply_patch nor a shell tool: {sorted(map(str, tools))}")
 
 
-def run_once(program: Program, cwd: Path, mock: MockModelServer, content: str, patch: str) -> tuple[float, float]:
+SCENARIOS = ("one answer", "apply_patch")
+
+
+def run_once(
+    program: Program, scenario: str, cwd: Path, mock: MockModelServer, content: str, patch: str
+) -> tuple[float, float]:
+    """One measured `codex exec`: a plain answer, or the patch call and then the answer."""
     (cwd / "big.txt").write_text(content)
-    mock.responses_turn(patch_call(program.call, patch))
+    if scenario == "apply_patch":
+        mock.responses_turn(patch_call(program.call, patch))
     mock.responses_turn(Text("done"))
-    wall, peak_kib, code, err = run_measured([*program.argv, "patch it"], env=program.env, cwd=cwd)
+    wall, peak_kib, code, err = run_measured([*program.argv, "go"], env=program.env, cwd=cwd)
     if code != 0:
-        raise SystemExit(f"{program.name} failed (exit {code}):\n{err}")
+        raise SystemExit(f"{program.name} {scenario} failed (exit {code}):\n{err}")
     changed = (cwd / "big.txt").read_text().count("CHANGED")
-    if changed != patch.count("+CHANGED"):
+    if scenario == "apply_patch" and changed != patch.count("+CHANGED"):
         raise SystemExit(f"{program.name} did not apply the patch ({changed} chunks applied):\n{err}")
     return wall, peak_kib / 1024
 
 
-def whole_process(content: str, patch: str, runs: int, peer: str | None, sandbox: str) -> None:
+def whole_process(content: str, patch: str, runs: int, peer: str | None, sandbox: str, slash_tmp: bool) -> None:
     work = Path(tempfile.mkdtemp(prefix="codex-bench-patch-"))
     cwd = work / "repo"
     (cwd / ".git").mkdir(parents=True)
@@ -145,6 +157,9 @@ def whole_process(content: str, patch: str, runs: int, peer: str | None, sandbox
         for name, base in starts:
             home = work / f"home-{name}"
             write_config(home, mock)
+            if not slash_tmp:
+                with (home / "config.toml").open("a") as config:
+                    config.write("\n[sandbox_workspace_write]\nexclude_slash_tmp = true\n")
             env = child_env(
                 CODEX_HOME=str(home), HOME=str(home), OPENAI_API_KEY="unused", XDG_CACHE_HOME=str(work / "cache")
             )
@@ -152,21 +167,32 @@ def whole_process(content: str, patch: str, runs: int, peer: str | None, sandbox
             programs.append(Program(name, argv, env))
         for program in programs:
             program.call = detect_patch_tool(program, cwd, mock)
-            run_once(program, cwd, mock, content, patch)  # unmeasured: bytecode, caches
+            for scenario in SCENARIOS:
+                run_once(program, scenario, cwd, mock, content, patch)  # unmeasured: bytecode, caches
+        # Interleaved, so a busy moment of the machine slows every program and scenario alike.
         for _ in range(runs):
-            for program in programs:
-                wall, rss = run_once(program, cwd, mock, content, patch)
-                program.walls.append(wall)
-                program.rss.append(rss)
-    print(f"codex exec with one apply_patch call, median of {runs} runs, sandbox {sandbox}")
-    print(f"{'program':8} {'called as':13} {'wall ms':>9} {'peak RSS MiB':>13}")
+            for scenario in SCENARIOS:
+                for program in programs:
+                    wall, rss = run_once(program, scenario, cwd, mock, content, patch)
+                    program.walls.setdefault(scenario, []).append(wall)
+                    program.rss.setdefault(scenario, []).append(rss)
+    tmp = "" if slash_tmp or sandbox != "workspace-write" else " (/tmp excluded)"
+    print(f"codex exec, median of {runs} runs, sandbox {sandbox}{tmp}")
+    print(f"{'program':8} {'scenario':12} {'called as':13} {'wall ms':>9} {'peak RSS MiB':>13}")
     for program in programs:
-        wall, rss = median_ms(program.walls), statistics.median(program.rss)
-        print(f"{program.name:8} {program.call:13} {wall:9.1f} {rss:13.1f}")
+        for scenario in SCENARIOS:
+            wall, rss = median_ms(program.walls[scenario]), statistics.median(program.rss[scenario])
+            how = program.call if scenario == "apply_patch" else ""
+            print(f"{program.name:8} {scenario:12} {how:13} {wall:9.1f} {rss:13.1f}")
+    for program in programs:
+        extra = median_ms(program.walls["apply_patch"]) - median_ms(program.walls["one answer"])
+        print(f"{program.name}: the patch call adds {extra:.0f} ms to a one-answer run")
     if len(programs) == 2:
         ours, theirs = programs
-        ratio = statistics.median(ours.walls) / statistics.median(theirs.walls)
-        print(f"ratio python/rust: wall {ratio:.2f}x ({pair_ratios(ours.walls, theirs.walls)})")
+        for scenario in SCENARIOS:
+            ratio = median_ms(ours.walls[scenario]) / median_ms(theirs.walls[scenario])
+            spread = pair_ratios(ours.walls[scenario], theirs.walls[scenario])
+            print(f"ratio python/rust {scenario}: wall {ratio:.2f}x ({spread})")
     else:
         print("(Rust peer not found: npm install --prefix benchmarks/.peer @openai/codex@0.169.0)")
 
@@ -178,15 +204,17 @@ def main() -> None:
     parser.add_argument("--sandbox", default="workspace-write", help="sandbox mode for both programs")
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--chunks", type=int, default=200)
+    parser.add_argument("--slash-tmp", action="store_true", help="keep /tmp writable (the default of both programs)")
     parser.add_argument("--in-process-only", action="store_true", help="skip the whole-process runs")
     args = parser.parse_args()
     if not args.in_process_only:
         reexec_in_netns()
     content, patch = big_file(args.lines, args.chunks)
     print(f"a {args.chunks}-chunk patch on a {args.lines:,}-line file ({len(content) / 1e6:.1f} MB)")
-    in_process(content, patch, args.runs)
     if not args.in_process_only:
-        whole_process(content, patch, args.runs, find_peer(args.peer), args.sandbox)
+        # Before the in-process runs: a child's peak RSS starts from this process's size.
+        whole_process(content, patch, args.runs, find_peer(args.peer), args.sandbox, args.slash_tmp)
+    in_process(content, patch, args.runs)
 
 
 if __name__ == "__main__":
