@@ -62,15 +62,13 @@ def run(runs: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as home, tempfile.TemporaryDirectory() as cache:
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "CODEX_DEBUG")}
         env.update({"CODEX_HOME": home, "XDG_CACHE_HOME": cache, "COLUMNS": "80"})
-        no_cache = {**env, "CODEX_HELP_CACHE": "0"}
         cases: dict[str, tuple[list[str], dict[str, str]]] = {
             "python -c pass": ([sys.executable, "-c", "pass"], env),
             "codex --version": ([*codex, "--version"], env),
             "codex --help": ([*codex, "--help"], env),
-            "codex --help (no cache)": ([*codex, "--help"], no_cache),
             "codex plugins": ([*codex, "plugins"], env),
         }
-        for argv, case_env in cases.values():  # warm-up: bytecode and the help cache
+        for argv, case_env in cases.values():  # warm-up: bytecode
             time_once(argv, case_env)
         samples: dict[str, list[float]] = {name: [] for name in cases}
         for _ in range(runs):

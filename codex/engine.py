@@ -51,7 +51,7 @@ async def open_session(
     services = resolve_services(pm, loaded)
     mcp = None
     if loaded.config.mcp_servers:  # the MCP SDK is imported only when servers are configured
-        from codex.mcp.client import start_mcp_servers
+        from codex.tools.mcp_client import start_mcp_servers
 
         mcp = await start_mcp_servers(loaded.config, cwd=loaded.cwd)
         for tool in mcp.tools:

@@ -5,12 +5,11 @@ Event ``type`` names follow the peer's EventMsg, so a face written against one r
 
 from __future__ import annotations
 
-from dataclasses import asdict, field
+from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
 from codex.protocol import InputItem, TokenUsage
-from codex.records import record
 
 # ---------------------------------------------------------------------------- ops (face -> engine)
 
@@ -24,14 +23,14 @@ class ReviewDecision(str, Enum):
     ABORT = "abort"
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class UserInput:
     """Start a turn with this text (or add it to the next one)."""
 
     text: str
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class ApprovalAnswer:
     """Answer the approval request whose event carried ``request_id``.
 
@@ -45,12 +44,12 @@ class ApprovalAnswer:
     prefix: list[str] | None = None
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class Interrupt:
     """Stop the running turn: cancel the model stream and kill running commands."""
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class OverrideTurnContext:
     """Change settings for later turns (``/model``, ``/approvals`` in the interactive face)."""
 
@@ -58,7 +57,7 @@ class OverrideTurnContext:
     approval_policy: str | None = None
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class Shutdown:
     """End the session after the running turn (if any) is interrupted."""
 
@@ -68,7 +67,7 @@ Op = UserInput | ApprovalAnswer | Interrupt | OverrideTurnContext | Shutdown
 # ---------------------------------------------------------------------------- events (engine -> face)
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class SessionConfigured:
     """The session is ready: its settings, and the history it resumed from (if any)."""
 
@@ -84,14 +83,14 @@ class SessionConfigured:
     type: str = "session_configured"
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class TaskStarted:
     """A turn began."""
 
     type: str = "task_started"
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class AgentMessageDelta:
     """A piece of the model's answer as it streams."""
 
@@ -99,7 +98,7 @@ class AgentMessageDelta:
     type: str = "agent_message_delta"
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class AgentMessage:
     """The model's whole answer of one output item."""
 
@@ -107,7 +106,7 @@ class AgentMessage:
     type: str = "agent_message"
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class AgentReasoningDelta:
     """A piece of the model's reasoning summary as it streams."""
 
@@ -115,7 +114,7 @@ class AgentReasoningDelta:
     type: str = "agent_reasoning_delta"
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class AgentReasoning:
     """The model's whole reasoning summary of one output item."""
 
@@ -123,7 +122,7 @@ class AgentReasoning:
     type: str = "agent_reasoning"
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class ExecCommandBegin:
     """A command starts (``sandboxed`` False once the person allowed it outside)."""
 
@@ -134,7 +133,7 @@ class ExecCommandBegin:
     type: str = "exec_command_begin"
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class ExecCommandOutputDelta:
     """Output of a running command; ``stream`` is ``stdout`` or ``stderr``."""
 
@@ -144,7 +143,7 @@ class ExecCommandOutputDelta:
     type: str = "exec_command_output_delta"
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class ExecCommandEnd:
     """A command finished, with what the model is told about it."""
 
@@ -157,7 +156,7 @@ class ExecCommandEnd:
     type: str = "exec_command_end"
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class ExecApprovalRequest:
     """The policy asks the person whether to run ``command``."""
 
@@ -169,7 +168,7 @@ class ExecApprovalRequest:
     type: str = "exec_approval_request"
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class PatchApprovalRequest:
     """The policy asks the person whether to apply a patch."""
 
@@ -181,7 +180,7 @@ class PatchApprovalRequest:
     type: str = "apply_patch_approval_request"
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class PatchApplyBegin:
     """A patch is being applied (``auto_approved`` when nobody was asked)."""
 
@@ -191,7 +190,7 @@ class PatchApplyBegin:
     type: str = "patch_apply_begin"
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class PatchApplyEnd:
     """A patch was applied, or not (``success``), with its combined diff."""
 
@@ -203,7 +202,7 @@ class PatchApplyEnd:
     type: str = "patch_apply_end"
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class PlanUpdate:
     """The model's checklist changed (``update_plan``)."""
 
@@ -212,7 +211,7 @@ class PlanUpdate:
     type: str = "plan_update"
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class McpToolCallBegin:
     """A tool of an MCP server is being called."""
 
@@ -223,7 +222,7 @@ class McpToolCallBegin:
     type: str = "mcp_tool_call_begin"
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class McpToolCallEnd:
     """A tool of an MCP server answered (``result`` as the server sent it)."""
 
@@ -236,7 +235,7 @@ class McpToolCallEnd:
     type: str = "mcp_tool_call_end"
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class TokenCount:
     """Tokens of the last model response and of the session so far."""
 
@@ -245,7 +244,7 @@ class TokenCount:
     type: str = "token_count"
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class BackgroundEvent:
     """A notice for the person (an MCP server failed, a setting was adjusted)."""
 
@@ -253,7 +252,7 @@ class BackgroundEvent:
     type: str = "background_event"
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class StreamError:
     """The model stream failed and is being retried; discard partial output of the attempt."""
 
@@ -261,7 +260,7 @@ class StreamError:
     type: str = "stream_error"
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class Error:
     """The turn failed; the message says why and what to do."""
 
@@ -269,7 +268,7 @@ class Error:
     type: str = "error"
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class TaskComplete:
     """The turn ended with an answer (or none)."""
 
@@ -277,7 +276,7 @@ class TaskComplete:
     type: str = "task_complete"
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class TurnAborted:
     """The turn ended early: ``interrupted`` by the person or ``aborted`` at an approval."""
 
@@ -285,7 +284,7 @@ class TurnAborted:
     type: str = "turn_aborted"
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class ShutdownComplete:
     """The session is closed; no event follows."""
 
@@ -319,7 +318,7 @@ EventMsg = (
 )
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class Event:
     """One event: ``id`` is the submission (turn) it belongs to."""
 

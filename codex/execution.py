@@ -19,12 +19,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import field
+from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from codex.records import record
 
 if TYPE_CHECKING:
     from codex.config.model import Config, ShellEnvironmentPolicy
@@ -53,7 +51,7 @@ MIN_SECRET_LENGTH = 8
 MIN_CONTAINED_SECRET_LENGTH = 16
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class CommandSecrets:
     """What no command may see, whatever ``[shell_environment_policy]`` says.
 
@@ -201,7 +199,7 @@ class CappedBuffer:
         )
 
 
-@record
+@dataclass
 class ExecResult:
     """What happened when a command ran."""
 

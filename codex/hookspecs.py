@@ -14,6 +14,29 @@ A minimal third-party plugin::
     def codex_model_providers():
         return {"acme": {"name": "Acme", "base_url": "https://api.acme.test/v1",
                          "env_key": "ACME_API_KEY", "wire_api": "chat"}}
+
+Every hook is called through pluggy itself, so the options of ``pluggy.HookimplMarker`` mean
+what pluggy's documentation says: ``tryfirst``/``trylast`` order the implementations,
+``wrapper=True`` (or the older ``hookwrapper=True``) wraps all of them and may change the
+answer. A wrapper that offers one more tool and drops another::
+
+    @hookimpl(wrapper=True)
+    def codex_tools(config):
+        offered = yield                      # one list per plugin that offered tools
+        kept = [[t for t in tools if t.name != "update_plan"] for tools in offered]
+        return [*kept, [my_tool()]]
+
+**When two plugins offer one name** (a tool, wire API, provider, sandbox backend or approval
+policy), the entry that comes first in pluggy's answer is used and codex warns at start naming
+both plugins. pluggy asks ``tryfirst`` implementations first, ``trylast`` ones last, and among
+the rest the plugin registered last first. Built-ins register before installed plugins, so an
+installed plugin's entry wins over a built-in's of the same name unless it is marked
+``trylast``; between two installed plugins, mark the one that should win ``tryfirst``.
+
+An implementation that raises is left out of the answer (codex calls the hook again without
+that plugin) and is reported naming the plugin and the hook. Registry hooks should return
+data and nothing else: codex may call one more than once, e.g. each plugin on its own to learn
+which plugin offered what when a wrapper could have changed the answer.
 """
 
 from __future__ import annotations

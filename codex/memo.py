@@ -24,20 +24,11 @@ DEFAULT_LIMIT = 64
 
 
 def cache_dir() -> str:
-    """Where codex keeps caches: the directory platformdirs' ``user_cache_dir("codex-py")`` names.
+    """Where codex keeps caches: platformdirs' user cache directory for ``codex-py``
+    (``$XDG_CACHE_HOME/codex-py`` or ``~/.cache/codex-py`` on Linux)."""
+    from platformdirs import user_cache_dir
 
-    Computed by hand because importing platformdirs costs more than most cached answers.
-    """
-    xdg = os.environ.get("XDG_CACHE_HOME", "")
-    if xdg:
-        return os.path.join(xdg, "codex-py")
-    home = os.path.expanduser("~")
-    if sys.platform == "darwin":
-        return os.path.join(home, "Library", "Caches", "codex-py")
-    if sys.platform == "win32":
-        local = os.environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
-        return os.path.join(local, "codex-py", "Cache")
-    return os.path.join(home, ".cache", "codex-py")
+    return user_cache_dir("codex-py", appauthor=False)
 
 
 def caching_enabled() -> bool:

@@ -9,16 +9,15 @@ guard so one broken plugin never takes the program down with it.
 from __future__ import annotations
 
 import os
-import types
-from collections.abc import Callable, Iterable
-from dataclasses import field
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import pluggy
 
 from codex import hookspecs
 from codex.errors import PluginError
-from codex.records import record
 from codex.references import load_reference
 
 ENTRY_POINT_GROUP = "codex"
@@ -31,7 +30,7 @@ CORE_PLUGINS: tuple[tuple[str, str], ...] = (
 )
 
 
-@record
+@dataclass
 class PluginRecord:
     """What ``codex plugins`` shows for one plugin."""
 
@@ -49,8 +48,19 @@ class PluginRecord:
         return self.error is not None
 
 
-_ABSENT = object()
-_MARKER = hookspecs.PROJECT + "_impl"  # the attribute pluggy's HookimplMarker sets
+@dataclass
+class HookAnswer:
+    """One hook called through pluggy (see ``CodexPluginManager.call_hook``)."""
+
+    hook: str
+    # pluggy's result list: one value per implementation that returned one, wrappers applied.
+    results: list[Any]
+    # (plugin, value) of each plugin called on its own, in pluggy's call order: who offered what.
+    contributions: list[tuple[str, Any]]
+    # Plugins whose implementation raised, left out of ``results``.
+    left_out: list[str]
+    # Plugins with a wrapper on this hook, outermost first: the owners of what only wrappers add.
+    wrappers: list[str] = field(default_factory=list)
 
 
 class CodexPluginManager(pluggy.PluginManager):
@@ -62,6 +72,8 @@ class CodexPluginManager(pluggy.PluginManager):
         self.records: dict[str, PluginRecord] = {}
         # (plugin, hook, "Type: message") of every hook call that raised, for messages that name them.
         self.failures: list[tuple[str, str, str]] = []
+        # (hook, sentence) of every name two plugins offered, for the session to say at its start.
+        self.duplicates: list[tuple[str, str]] = []
 
     def register_module(
         self, name: str, module_name: str, *, distribution: str, version: str, builtin: bool
@@ -79,52 +91,88 @@ class CodexPluginManager(pluggy.PluginManager):
             hook.name for hook in self.get_hookcallers(plugin) or [] if hook.name.startswith("codex_")
         )
 
-    def parse_hookimpl_opts(self, plugin: object, name: str) -> pluggy.HookimplOpts | None:
-        """pluggy's answer, without its descriptor-safe lookup for what is plainly no hook.
-
-        Registering looks at every name in a plugin module (its imports included) through
-        ``inspect.getattr_static``: ~130 lookups per start. A module's plain function without
-        our marker, or any value pluggy would not consider (not a function or method), is
-        skipped here; everything else still goes through pluggy.
-        """
-        if isinstance(plugin, types.ModuleType):
-            value = plugin.__dict__.get(name, _ABSENT)
-            if isinstance(value, types.FunctionType):
-                if _MARKER not in value.__dict__:
-                    return None
-            elif value is not _ABSENT and not isinstance(value, staticmethod | classmethod | types.MethodType):
-                return None
-        return super().parse_hookimpl_opts(plugin, name)
-
     def register_object(self, plugin: object, name: str, *, distribution: str = "(test)") -> None:
         """Register an in-memory plugin object (tests, embedding)."""
         self.records[name] = PluginRecord(name, type(plugin).__module__, distribution, "", False)
         self.register(plugin, name=name)
         self.records[name].hooks = sorted(h.name for h in self.get_hookcallers(plugin) or [])
 
-    def call_each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
-        """Call every implementation of a hook separately, returning (plugin name, result).
+    def call_hook(self, hook_name: str, *, attribute: bool = True, **kwargs: Any) -> HookAnswer:
+        """Call a hook through pluggy, leaving out any plugin whose implementation raises.
 
-        Knowing which plugin returned what lets registries name both sides of a duplicate, and
-        a plugin that raises is marked broken instead of failing the whole call.
+        The answer is pluggy's own: wrappers (``wrapper=True`` and old ``hookwrapper=True``),
+        ``tryfirst``/``trylast`` and last-registered-first order all apply. When the call
+        raises, the plugin it came from (found in the traceback, or by leaving plugins out one
+        at a time) is recorded as failed and the hook is called again without it, through
+        ``subset_hook_caller``: at most once per plugin.
+
+        With ``attribute``, the answer also says which plugin offered which value. Without
+        wrappers that is read from pluggy's list (one value per implementation, in call
+        order); when a wrapper could have changed the list, or an implementation returned
+        None, each plugin is called once more on its own (through pluggy, its own wrappers
+        included) to learn what it offers.
         """
         caller = getattr(self.hook, hook_name)
-        results: list[tuple[str, Any]] = []
-        # pluggy calls the last-registered first; walk in registration order instead.
-        for impl in reversed(caller.get_hookimpls()):
+        plugins = _plugins_in_call_order(caller.get_hookimpls())
+        left_out: list[str] = []
+        results: list[Any] = []
+        for _ in range(len(plugins) + 1):
+            subset = self.subset_hook_caller(hook_name, remove_plugins=[plugins[n] for n in left_out])
             try:
-                value = impl.function(*[kwargs[arg] for arg in impl.argnames])
+                results = _quietly(subset, kwargs)
+                break
             except Exception as exc:
-                record = self.records.get(impl.plugin_name)
-                if record is not None and record.error is None:
-                    record.error = f"{hook_name} raised {type(exc).__name__}: {exc}"
-                failure = (impl.plugin_name, hook_name, f"{type(exc).__name__}: {exc}")
-                if failure not in self.failures:
-                    self.failures.append(failure)
+                culprit = self.plugin_that_raised(hook_name, exc)
+                if culprit is None or culprit in left_out:
+                    culprit = self._find_culprit(hook_name, plugins, left_out, kwargs)
+                self._record_failure(culprit or "(unknown)", hook_name, exc)
+                if culprit is None:
+                    results = []
+                    break
+                left_out.append(culprit)
+        called = [impl for impl in reversed(caller.get_hookimpls()) if impl.plugin_name not in left_out]
+        plain = [impl for impl in called if not (impl.wrapper or impl.hookwrapper)]
+        contributions: list[tuple[str, Any]] = []
+        if attribute and len(plain) == len(called) and len(results) == len(plain):
+            # No wrapper touched the answer and every implementation gave a value: pluggy's list
+            # holds them in the order it called them, so each is known to be its plugin's.
+            contributions = [(impl.plugin_name, value) for impl, value in zip(plain, results, strict=True)]
+        elif attribute:
+            for name in plugins:
+                if name in left_out:
+                    continue
+                others = [p for n, p in plugins.items() if n != name]
+                try:
+                    value = _quietly(self.subset_hook_caller(hook_name, remove_plugins=others), kwargs)
+                except Exception:
+                    continue  # it answered together with the others; alone it has nothing to name
+                contributions.extend((name, part) for part in value)
+        wrappers = [impl.plugin_name for impl in called if impl.wrapper or impl.hookwrapper]
+        return HookAnswer(hook_name, results, contributions, left_out, wrappers)
+
+    def _find_culprit(
+        self, hook_name: str, plugins: dict[str, object], left_out: list[str], kwargs: dict[str, Any]
+    ) -> str | None:
+        """The plugin without which the hook no longer raises (for errors pluggy raises itself,
+        such as a wrapper that did not yield, whose traceback holds no frame of the plugin)."""
+        for name in plugins:
+            if name in left_out:
                 continue
-            if value is not None:
-                results.append((impl.plugin_name, value))
-        return results
+            without = [plugins[n] for n in (*left_out, name)]
+            try:
+                _quietly(self.subset_hook_caller(hook_name, remove_plugins=without), kwargs)
+            except Exception:
+                continue
+            return name
+        return None
+
+    def _record_failure(self, plugin: str, hook_name: str, exc: Exception) -> None:
+        record = self.records.get(plugin)
+        if record is not None and record.error is None:
+            record.error = f"{hook_name} raised {type(exc).__name__}: {exc}"
+        failure = (plugin, hook_name, f"{type(exc).__name__}: {exc}")
+        if failure not in self.failures:
+            self.failures.append(failure)
 
     def hook_failures(self, hook_name: str) -> list[tuple[str, str]]:
         """What went wrong in ``hook_name`` so far: (plugin, a sentence naming plugin and hook)."""
@@ -133,6 +181,10 @@ class CodexPluginManager(pluggy.PluginManager):
             for plugin, hook, error in self.failures
             if hook == hook_name
         ]
+
+    def hook_duplicates(self, hook_name: str) -> list[str]:
+        """Sentences naming both plugins of every name offered twice through ``hook_name``."""
+        return [sentence for hook, sentence in self.duplicates if hook == hook_name]
 
     def plugin_that_raised(self, hook_name: str, exc: BaseException) -> str | None:
         """The plugin whose ``hook_name`` implementation ``exc`` came out of, found in its traceback.
@@ -150,6 +202,29 @@ class CodexPluginManager(pluggy.PluginManager):
             found = codes.get(tb.tb_frame.f_code, found)
             tb = tb.tb_next
         return found
+
+
+def _quietly(caller: pluggy.HookCaller, kwargs: dict[str, Any]) -> Any:
+    """``caller(**kwargs)`` without pluggy's warning about a raising old-style wrapper: the
+    exception itself is what ``call_hook`` reports, naming the plugin, once."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pluggy.PluggyTeardownRaisedWarning)
+        return caller(**kwargs)
+
+
+def _plugins_in_call_order(impls: list[pluggy.HookImpl]) -> dict[str, object]:
+    """Plugin name -> plugin of a hook's implementations, in the order pluggy asks them for results.
+
+    pluggy calls ``get_hookimpls()`` from its end: ``tryfirst`` before plain before ``trylast``,
+    and within each, the plugin registered last first. Plugins with only a wrapper come after.
+    """
+    order: dict[str, object] = {}
+    for impl in reversed(impls):
+        if not (impl.wrapper or impl.hookwrapper):
+            order.setdefault(impl.plugin_name, impl.plugin)
+    for impl in reversed(impls):
+        order.setdefault(impl.plugin_name, impl.plugin)
+    return order
 
 
 def _name_filter(env: dict[str, str]) -> Callable[[str], bool]:
@@ -228,7 +303,9 @@ T = TypeVar("T")
 class Registry(Generic[T]):
     """Names resolved to implementations, with errors that teach.
 
-    Duplicate names are an error naming both plugins; an unknown name lists the known ones.
+    When two plugins offer one name, the first in pluggy's answer is used (see
+    ``collect_registry``) and ``conflicts`` holds a sentence naming both; an unknown name lists
+    the known ones.
     """
 
     def __init__(self, kind: str) -> None:
@@ -239,16 +316,21 @@ class Registry(Generic[T]):
         self.failures: list[tuple[str, str]] = []
 
     def add(self, name: str, item: T, plugin: str) -> None:
+        """Add ``name``, unless it is already there: then the first stays and the clash is noted."""
         if name in self._items:
-            other = self._items[name][1]
-            self.conflicts.append(f"{self.kind} {name!r} is registered by both {other!r} and {plugin!r}")
+            first = self._items[name][1]
+            if first == plugin:
+                sentence = f"{self.kind} {name!r} is offered twice by plugin {plugin!r}; using the first"
+            else:
+                sentence = (
+                    f"{self.kind} {name!r} is offered by both plugin {first!r} and plugin {plugin!r}; "
+                    f"using the one from {first!r} (disable the other with CODEX_DISABLE_PLUGINS={plugin})"
+                )
+            self.conflicts.append(sentence)
             return
         self._items[name] = (item, plugin)
 
     def get(self, name: str) -> T:
-        for conflict in self.conflicts:
-            if conflict.split("'")[1] == name:
-                raise PluginError(conflict + "; disable one with CODEX_DISABLE_PLUGINS=<name>")
         try:
             return self._items[name][0]
         except KeyError:
@@ -272,17 +354,56 @@ class Registry(Generic[T]):
         return name in self._items
 
 
+def _named(value: Any) -> list[tuple[str, Any]]:
+    """The (name, item) pairs of one registry hook's value: a dict, or a list of items with ``.name``."""
+    if isinstance(value, Mapping):
+        return list(value.items())
+    if isinstance(value, list | tuple):
+        return [(item.name, item) for item in value if isinstance(getattr(item, "name", None), str)]
+    return []
+
+
+def named_entries(answer: HookAnswer) -> list[tuple[str, Any, str]]:
+    """(name, item, plugin) of every entry in pluggy's answer, in its order.
+
+    The plugin is the one that offered the name when called on its own; when several did, the
+    n-th entry of that name is the n-th of them in pluggy's call order. A name only a wrapper
+    added belongs to the outermost wrapper's plugin.
+    """
+    offered_by: dict[str, list[str]] = {}
+    for plugin, value in answer.contributions:
+        for name, _ in _named(value):
+            owners = offered_by.setdefault(name, [])
+            if plugin not in owners:
+                owners.append(plugin)
+    fallback = answer.wrappers[0] if answer.wrappers else "(unknown)"
+    seen: dict[str, int] = {}
+    entries: list[tuple[str, Any, str]] = []
+    for value in answer.results:
+        for name, item in _named(value):
+            index = seen.get(name, 0)
+            seen[name] = index + 1
+            owners = offered_by.get(name) or [fallback]
+            entries.append((name, item, owners[min(index, len(owners) - 1)]))
+    return entries
+
+
 def collect_registry(pm: CodexPluginManager, hook_name: str, kind: str, **kwargs: Any) -> Registry[Any]:
-    """Build a registry from a hook returning ``{name: item}`` or a list of items with ``.name``."""
+    """Build a registry from a hook returning ``{name: item}`` or a list of items with ``.name``.
+
+    The hook is called through pluggy (wrappers, ``tryfirst``/``trylast``); a name offered twice
+    keeps the entry that comes first in pluggy's answer: a ``tryfirst`` implementation's before a
+    plain one's before a ``trylast`` one's, and among equals the plugin registered last, so an
+    installed plugin's before a built-in's. The clash is recorded on the manager
+    (``hook_duplicates``) for the session to say at its start.
+    """
     registry: Registry[Any] = Registry(kind)
-    for plugin, value in pm.call_each(hook_name, **kwargs):
-        if isinstance(value, dict):
-            for name, item in value.items():
-                registry.add(name, item, plugin)
-        else:
-            for item in value:
-                registry.add(item.name, item, plugin)
+    for name, item, plugin in named_entries(pm.call_hook(hook_name, **kwargs)):
+        registry.add(name, item, plugin)
     registry.failures = pm.hook_failures(hook_name)
+    for sentence in registry.conflicts:
+        if (hook_name, sentence) not in pm.duplicates:
+            pm.duplicates.append((hook_name, sentence))
     return registry
 
 
@@ -297,8 +418,8 @@ def describe_provides(pm: CodexPluginManager, config: Any = None) -> None:
     if config is not None:
         hooks.append(("codex_tools", "tools", {"config": config}))
     for hook_name, label, kwargs in hooks:
-        for plugin, value in pm.call_each(hook_name, **kwargs):
-            names = list(value) if isinstance(value, dict) else [item.name for item in value]
+        for plugin, value in pm.call_hook(hook_name, **kwargs).contributions:
+            names = [name for name, _ in _named(value)]
             record = pm.records.get(plugin)
             if record is not None and names:
                 record.provides.setdefault(label, []).extend(names)

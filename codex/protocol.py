@@ -8,15 +8,13 @@ created once per streamed delta, so they must be cheap, and they round-trip thro
 
 from __future__ import annotations
 
-from dataclasses import asdict, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
-
-from codex.records import record
 
 # ---------------------------------------------------------------------------- input items
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class Message:
     """A user, assistant, system or developer message made of text parts."""
 
@@ -26,7 +24,7 @@ class Message:
     type: Literal["message"] = "message"
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class Reasoning:
     """A reasoning item: summaries, raw content (open models), and opaque encrypted content."""
 
@@ -37,7 +35,7 @@ class Reasoning:
     type: Literal["reasoning"] = "reasoning"
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class FunctionCall:
     """The model asks to call a function tool; ``arguments`` is the raw JSON text it sent."""
 
@@ -48,7 +46,7 @@ class FunctionCall:
     type: Literal["function_call"] = "function_call"
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class FunctionCallOutput:
     """What a tool returned, sent back to the model with the call's id."""
 
@@ -58,7 +56,7 @@ class FunctionCallOutput:
     type: Literal["function_call_output"] = "function_call_output"
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class CustomToolCall:
     """A call to a free-form (grammar) tool: ``input`` is plain text, not JSON."""
 
@@ -69,7 +67,7 @@ class CustomToolCall:
     type: Literal["custom_tool_call"] = "custom_tool_call"
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class CustomToolCallOutput:
     """The output of a free-form tool call."""
 
@@ -108,7 +106,7 @@ def item_from_dict(data: dict[str, Any]) -> InputItem:
 # ---------------------------------------------------------------------------- stream events
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class TokenUsage:
     """Token counts of one response (or accumulated over a session)."""
 
@@ -126,42 +124,42 @@ class TokenUsage:
         self.total_tokens += other.total_tokens
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class Created:
     """The server accepted the request and started answering."""
 
     response_id: str | None = None
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class OutputTextDelta:
     """A piece of the assistant's visible answer."""
 
     delta: str
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class ReasoningSummaryDelta:
     """A piece of a reasoning summary."""
 
     delta: str
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class ReasoningContentDelta:
     """A piece of raw reasoning (open models stream it; OpenAI's hosted models do not)."""
 
     delta: str
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class OutputItemDone:
     """A complete output item: a message, a reasoning item or a tool call."""
 
     item: InputItem
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class Completed:
     """The response finished; the only event after which the turn's items count."""
 
@@ -169,7 +167,7 @@ class Completed:
     usage: TokenUsage | None = None
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class StreamRetrying:
     """The attempt failed and will be retried: discard everything received since the last
     ``Created`` (deltas and items), so nothing is shown or acted on twice."""
@@ -194,7 +192,7 @@ ResponseEvent = (
 # ---------------------------------------------------------------------------- the prompt
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class ToolSpec:
     """A tool as the model sees it: a JSON-schema function, or a free-form tool."""
 
@@ -204,7 +202,7 @@ class ToolSpec:
     kind: Literal["function", "freeform"] = "function"
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class Prompt:
     """Everything one model request needs, whatever the wire."""
 

@@ -3,6 +3,7 @@
 ``CODEX_HOME/sessions/YYYY/MM/DD/rollout-<timestamp>-<id>.jsonl``: a meta line, then every
 conversation item as it happens. A process killed mid-turn leaves a file that still resumes: a
 torn last line is skipped, and a tool call whose output never arrived gets one saying so.
+``list_sessions`` summarises the recent files for any face that offers a choice of sessions.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -24,7 +26,6 @@ from codex.protocol import (
     item_from_dict,
     item_to_dict,
 )
-from codex.records import record
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
@@ -73,7 +74,7 @@ class RolloutRecorder:
         self._handle.close()
 
 
-@record
+@dataclass
 class SavedSession:
     """What a rollout file holds."""
 
@@ -135,6 +136,66 @@ def find_session(codex_home: Path, session_id: str | None = None) -> Path:
     if not matches:
         raise CodexError(f"no session with id {session_id!r} under {root}")
     return matches[-1]
+
+
+PREVIEW_CHARS = 60
+# Items codex adds before the person's first words; a preview of them would look the same for every session.
+_CONTEXT_PREFIXES = ("<environment_context>", "<user_instructions>", "<summary_of_earlier_conversation>")
+
+
+@dataclass
+class SessionSummary:
+    """One recorded session, as the picker lists it."""
+
+    path: Path
+    session_id: str
+    timestamp: str
+    cwd: str
+    preview: str
+
+
+def list_sessions(codex_home: Path, limit: int = 20) -> list[SessionSummary]:
+    """The most recent recorded sessions, newest first (unreadable files are skipped)."""
+    root = codex_home / "sessions"
+    if not root.is_dir():
+        return []
+    files = sorted(root.glob("*/*/*/rollout-*.jsonl"), key=lambda p: p.name, reverse=True)
+    found: list[SessionSummary] = []
+    for path in files:
+        summary = _summarise(path)
+        if summary is not None:
+            found.append(summary)
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _summarise(path: Path) -> SessionSummary | None:
+    meta: dict[str, object] = {}
+    preview = ""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            for number, line in enumerate(handle):
+                if number > 200 or (meta and preview):
+                    break
+                try:
+                    data = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if data.get("type") == "session_meta":
+                    meta = data
+                elif data.get("type") == "response_item" and not preview:
+                    item = data.get("item") or {}
+                    text = str(item.get("text") or "")
+                    if item.get("role") == "user" and text.strip() and not text.lstrip().startswith(_CONTEXT_PREFIXES):
+                        preview = " ".join(text.split())
+    except OSError:
+        return None
+    if not meta.get("id"):
+        return None
+    if len(preview) > PREVIEW_CHARS:
+        preview = preview[: PREVIEW_CHARS - 1] + "…"
+    return SessionSummary(path, str(meta["id"]), str(meta.get("timestamp", "")), str(meta.get("cwd", "")), preview)
 
 
 def _iso(moment: time.struct_time) -> str:

@@ -12,12 +12,10 @@ import stat
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import field
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Protocol, runtime_checkable
-
-from codex.records import record
 
 
 class SandboxMode(str, Enum):
@@ -43,7 +41,7 @@ NESTED_SCAN_MAX_FOUND = 256
 _GIT_FILE_MAX_BYTES = 4096
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SandboxPolicy:
     """The resolved policy for one session.
 
@@ -277,7 +275,7 @@ def _read_small_file(path: Path) -> str:
         os.close(fd)
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Availability:
     """Whether a backend can enforce policies on this machine, and if not, why."""
 
@@ -286,7 +284,7 @@ class Availability:
     details: dict[str, str] = field(default_factory=dict)
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class SandboxedCommand:
     """What the execution layer spawns: the wrapped argv and variables to add to the child env."""
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
-from dataclasses import field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from codex.errors import CodexError, PluginError, SandboxError
 from codex.plugins import CodexPluginManager, collect_registry
-from codex.records import record
 from codex.sandbox import SandboxBackend, SandboxMode, SandboxPolicy
 
 if TYPE_CHECKING:
@@ -22,7 +21,7 @@ if TYPE_CHECKING:
     from codex.wire import WireApi
 
 
-@record
+@dataclass
 class SessionServices:
     """Everything pluggable a session needs, already chosen."""
 
@@ -53,9 +52,10 @@ class _Guarded:
     inside a tool. ``CodexError``s pass unchanged: they already speak to people.
     """
 
-    def __init__(self, target: object, label: str) -> None:
+    def __init__(self, target: object, label: str, limit: float | None = None) -> None:
         self._target = target
         self._label = label
+        self._limit = limit
 
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._target, name)
@@ -79,10 +79,14 @@ class _Guarded:
 
             return call_async
 
+        limit = self._limit if name in _BOUNDED_METHODS else None
+
         @functools.wraps(value)
         def call(*args: Any, **kwargs: Any) -> Any:
             try:
-                return value(*args, **kwargs)
+                if limit is None:
+                    return value(*args, **kwargs)
+                return _within(limit, value, args, kwargs, f"{label} did not return from {name} within {limit:g} s")
             except CodexError:
                 raise
             except Exception as exc:
@@ -94,9 +98,42 @@ class _Guarded:
         return f"<{self._label}>"
 
 
-def guarded(target: _T, label: str) -> _T:
-    """``target`` behind a guard (see ``_Guarded``), typed as itself for its callers."""
-    return cast(_T, _Guarded(target, label))
+# Decisions a plugin makes synchronously while a turn waits: a call that never returns ends at
+# the session's tool_timeout_sec instead of hanging codex.
+_BOUNDED_METHODS = frozenset({"decide_command", "decide_patch", "after_sandbox_denial", "prepare"})
+
+
+def _within(limit: float, function: Any, args: Any, kwargs: Any, late: str) -> Any:
+    """``function(*args, **kwargs)`` run in a worker thread, waited for at most ``limit`` seconds.
+
+    A call still running then is abandoned (a daemon thread cannot be stopped) and ``late``
+    becomes a PluginError; the session goes on without its answer.
+    """
+    import threading
+
+    outcome: list[tuple[bool, Any]] = []
+
+    def work() -> None:
+        try:
+            outcome.append((True, function(*args, **kwargs)))
+        except BaseException as exc:  # handed to the caller's thread as it is
+            outcome.append((False, exc))
+
+    worker = threading.Thread(target=work, name="codex-plugin-call", daemon=True)
+    worker.start()
+    worker.join(limit)
+    if not outcome:
+        raise PluginError(late)
+    returned, result = outcome[0]
+    if returned:
+        return result
+    raise result
+
+
+def guarded(target: _T, label: str, limit: float | None = None) -> _T:
+    """``target`` behind a guard (see ``_Guarded``), typed as itself for its callers; with
+    ``limit``, its synchronous decisions (``_BOUNDED_METHODS``) end after ``limit`` seconds."""
+    return cast(_T, _Guarded(target, label, limit))
 
 
 def sandbox_policy_for(loaded: LoadedConfig) -> SandboxPolicy:
@@ -137,7 +174,9 @@ def codex_state_dirs(home: Path) -> list[Path]:
     return [home, cache]
 
 
-def select_sandbox(pm: CodexPluginManager, name: str, policy: SandboxPolicy) -> SandboxBackend | None:
+def select_sandbox(
+    pm: CodexPluginManager, name: str, policy: SandboxPolicy, limit: float | None = None
+) -> SandboxBackend | None:
     """The backend that enforces ``policy``, or None when nothing needs enforcing or nothing can.
 
     A named backend that is unavailable is an error with its reason. ``auto`` picks the available
@@ -146,7 +185,9 @@ def select_sandbox(pm: CodexPluginManager, name: str, policy: SandboxPolicy) -> 
     """
     registry = collect_registry(pm, "codex_sandboxes", "sandbox backend")
     if name != "auto":
-        backend: SandboxBackend = guarded(registry.get(name), _label("sandbox backend", name, registry.plugin_of(name)))
+        chosen = registry.get(name)  # an unknown name: the error lists the known ones
+        label = _label("sandbox backend", name, registry.plugin_of(name))
+        backend: SandboxBackend = guarded(chosen, label, limit)
         status = backend.availability()
         if not status.available:
             raise SandboxError(
@@ -157,7 +198,9 @@ def select_sandbox(pm: CodexPluginManager, name: str, policy: SandboxPolicy) -> 
     if not policy.is_restrictive:
         return None
     candidates = [
-        guarded(b, _label("sandbox backend", n, registry.plugin_of(n))) for n, b in registry.items() if b.priority > 0
+        guarded(b, _label("sandbox backend", n, registry.plugin_of(n)), limit)
+        for n, b in registry.items()
+        if b.priority > 0
     ]
     for backend in sorted(candidates, key=lambda b: -b.priority):
         try:
@@ -193,32 +236,30 @@ def resolve_services(pm: CodexPluginManager, loaded: LoadedConfig) -> SessionSer
     wire = wires.get(provider.wire_api)
     registered = collect_registry(pm, "codex_approval_policies", "approval policy")
     policies = {
-        name: guarded(item, _label("approval policy", name, registered.plugin_of(name)))
+        name: guarded(item, _label("approval policy", name, registered.plugin_of(name)), config.tool_timeout_sec)
         for name, item in registered.items()
     }
     registered.get(config.approval_policy)  # an unknown name: the error lists the known ones
     policy = policies[config.approval_policy]
-    tools: list[Tool] = []
-    seen: dict[str, str] = {}
-    for plugin, offered in pm.call_each("codex_tools", config=config):
-        for tool in offered:
-            if tool.name in seen:
-                raise PluginError(f"tool {tool.name!r} is registered by both {seen[tool.name]!r} and {plugin!r}")
-            seen[tool.name] = plugin
-            tools.append(tool)
+    offered = collect_registry(pm, "codex_tools", "tool", config=config)
+    tools: list[Tool] = [tool for _, tool in offered.items()]
+    owners = {name: offered.plugin_of(name) for name in offered.names()}
     sandbox_policy = sandbox_policy_for(loaded)
-    backend = select_sandbox(pm, config.sandbox_backend, sandbox_policy)
+    backend = select_sandbox(pm, config.sandbox_backend, sandbox_policy, config.tool_timeout_sec)
     if backend is not None:
         backend_name = backend.name
     elif sandbox_policy.is_restrictive:
         backend_name = "unavailable"
     else:
         backend_name = "none"
+    hooks = ("codex_tools", "codex_approval_policies", "codex_sandboxes", "codex_wire_apis")
     notices = [
         f"{sentence}; going on without it (fix it, or disable it with CODEX_DISABLE_PLUGINS={plugin})"
-        for hook in ("codex_tools", "codex_approval_policies", "codex_sandboxes", "codex_wire_apis")
+        for hook in hooks
         for plugin, sentence in pm.hook_failures(hook)
     ]
+    # Two plugins offering one name: the session starts with the first (see collect_registry).
+    notices.extend(sentence for hook in hooks for sentence in pm.hook_duplicates(hook))
     return SessionServices(
         provider,
         wire,
@@ -228,7 +269,7 @@ def resolve_services(pm: CodexPluginManager, loaded: LoadedConfig) -> SessionSer
         backend,
         backend_name,
         policies,
-        tool_owners=seen,
+        tool_owners=owners,
         wire_owner=wires.plugin_of(provider.wire_api),
         notices=notices,
     )

@@ -12,6 +12,7 @@ import functools
 import itertools
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +37,6 @@ from codex.protocol import (
     StreamRetrying,
     TokenUsage,
 )
-from codex.records import record
 from codex.tools.base import ToolRegistry, ToolResult, TurnAborted
 
 if TYPE_CHECKING:
@@ -391,7 +391,7 @@ def _copy_usage(usage: TokenUsage) -> TokenUsage:
     )
 
 
-@record
+@dataclass
 class CallContext:
     """The ToolContext of one tool call: the session's services, scoped to the call."""
 

@@ -24,7 +24,21 @@ import pytest
 from tests.mock_model import mock_model  # noqa: F401  (the shared mock model fixture)
 
 # Variables that change what codex loads; every test starts without them.
-_CODEX_VARIABLES = ("CODEX_PLUGINS", "CODEX_DISABLE_PLUGINS", "CODEX_DEBUG", "CODEX_HELP_CACHE", "CODEX_CACHE")
+_CODEX_VARIABLES = ("CODEX_PLUGINS", "CODEX_DISABLE_PLUGINS", "CODEX_DEBUG")
+# CI runs the whole suite a second time with CODEX_CACHE=0 to prove that nothing depends on a
+# cache: that choice survives the per-test clean-up. Tests of the caches themselves are marked
+# ``@pytest.mark.caching`` and always run with caches on.
+SUITE_CACHE_SETTING = os.environ.get("CODEX_CACHE")
+
+
+@pytest.fixture(autouse=True)
+def cache_setting(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CODEX_CACHE as the suite was started with, or on for tests of the caches."""
+    monkeypatch.delenv("CODEX_CACHE", raising=False)
+    if request.node.get_closest_marker("caching") is not None:
+        monkeypatch.setenv("CODEX_CACHE", "1")
+    elif SUITE_CACHE_SETTING is not None:
+        monkeypatch.setenv("CODEX_CACHE", SUITE_CACHE_SETTING)
 
 
 @pytest.fixture

@@ -99,6 +99,7 @@ _PROBE = textwrap.dedent(
 )
 
 
+@pytest.mark.caching
 def test_the_second_process_does_not_import_pydantic(codex_home: Path, write_config: WriteConfig) -> None:
     write_config(RICH_CONFIG)
     runs = []
@@ -136,6 +137,7 @@ def test_dates_in_config_are_parsed_every_time_and_break_nothing(codex_home: Pat
     assert load_config().config.model == "o4-mini"
 
 
+@pytest.mark.caching
 def test_the_memo_keeps_only_verdicts(codex_home: Path, write_config: WriteConfig) -> None:
     write_config(
         '[model_providers.p]\nbase_url = "http://127.0.0.1:1/v1"\nhttp_headers = { "X-Key" = "hdr-value-9d0c1b" }\n'

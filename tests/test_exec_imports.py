@@ -1,12 +1,12 @@
 """What a ``codex exec`` that has run before does not import.
 
-Start-up is most of such a run, and each of these costs milliseconds to tens of them: the config
-schema's validators (a verdict for the exact config data is remembered), click (a plain command
-line is read by codex.cli.quick_parse), and the wire APIs, tools and renderers the run does not
-use. A change that drags one back in fails here. pydantic comes in only with a tool call, to
-validate its arguments: the built-in tools' schemas are data in ``codex.tools.schemas``, never
-read from a cache a sandboxed command could write (config.toml is parsed every run, for the same
-reason). httpx sends every model request.
+Start-up is most of such a run, and each of these costs milliseconds to tens of them: the
+config schema's validators (a verdict for the exact config data is remembered), codex.cli.main
+and its click commands (a plain command line is read by codex.cli.quick_parse), and the wire
+APIs, tools and renderers the run does not use. A change that drags one back in fails here.
+pydantic comes in only with a tool call, to validate its arguments: the built-in tools' schemas
+are data in ``codex.tools.schemas``, never read from a cache a sandboxed command could write
+(config.toml is parsed every run, for the same reason). httpx sends every model request.
 
 The probe is ``sys.modules`` when the process exits (``-X importtime`` does not see modules
 loaded through ``importlib.import_module``, which is how codex loads references).
@@ -23,12 +23,16 @@ import pytest
 
 from tests.mock_model import Call, MockModelServer, Text, mock_model  # noqa: F401  (fixture)
 
-NOT_IMPORTED = ("click", "codex_ollama.wire", "codex_ollama.startup", "codex.config.schema")
+# These tests are about what a cache saves: they need caches on.
+pytestmark = pytest.mark.caching
+
+# click, platform and uuid are not here: httpx imports its own command-line module, which brings them.
+NOT_IMPORTED = ("codex.cli.main", "codex_ollama.wire", "codex_ollama.startup", "codex.config.schema")
 # Code for work an answer without tool calls does not do: tools, commands, the other renderer, and
 # pydantic (with what it imports), which validates a tool call's arguments.
 NOT_IMPORTED_WITHOUT_TOOLS = (*NOT_IMPORTED, "codex.tools.shell", "codex.tools.patch_tool", "codex.tools.plan",
                               "codex.execution", "codex.cli.render_json", "codex_seatbelt.policy", "pydantic",
-                              "codex.tools.arguments", "uuid", "platform")
+                              "codex.tools.arguments")
 
 # Runs the real CLI entry point and writes the module names it ended with (codex's exit runs
 # atexit handlers before os._exit, so the list is complete).

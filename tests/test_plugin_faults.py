@@ -45,6 +45,10 @@ async def misbehave(point):
 
 def explode(point):
     if POINT == point:
+        if MODE == "hang":
+            import time
+
+            time.sleep(3600)  # a synchronous call that never returns; codex abandons it
         raise Boom(f"{point} exploded")
 
 
@@ -176,6 +180,7 @@ CARRY_ON = {
     ("tool", "raise"): "tool 'faulty_tool' (plugin 'faulty') failed: Boom: tool exploded",
     ("tool", "hang"): "tool 'faulty_tool' (plugin 'faulty') did not finish within 1 s (tool_timeout_sec)",
     ("sandbox", "raise"): "sandbox backend 'faulty' (plugin 'faulty') failed in prepare: Boom: sandbox exploded",
+    ("sandbox", "hang"): "sandbox backend 'faulty' (plugin 'faulty') did not return from prepare within 1 s",
 }
 FAIL = {
     ("wire", "raise"): "wire API 'faulty' (plugin 'faulty') failed: Boom: wire exploded",
@@ -266,9 +271,16 @@ def test_a_stalled_wire_is_retried_before_the_turn_fails(
     assert "failed on all 2 attempts" in result.stderr
 
 
-def test_a_plugin_policy_that_raises_is_a_failed_call_in_the_mcp_server(
-    mock_model: MockModelServer, faulty_site: PluginSite, tmp_path: Path, workspace: Path,
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(
+    ("mode", "told_text"),
+    [
+        ("raise", "approval policy 'faulty' (plugin 'faulty') failed in decide_command: Boom: policy exploded"),
+        ("hang", "approval policy 'faulty' (plugin 'faulty') did not return from decide_command within 1 s"),
+    ],
+)
+def test_a_plugin_policy_that_fails_is_a_failed_call_in_the_mcp_server(
+    mode: str, told_text: str, mock_model: MockModelServer, faulty_site: PluginSite, tmp_path: Path,
+    workspace: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from tests.mcp.harness import SdkClient, text_of
 
@@ -280,7 +292,7 @@ def test_a_plugin_policy_that_raises_is_a_failed_call_in_the_mcp_server(
     (home / "config.toml").write_text(chat, encoding="utf-8")
     mock_model.chat_call("shell", {"command": ["true"]})
     mock_model.chat_text("carried on")
-    for key, value in {**faulty_site.env, "FAULT_AT": "policy:raise"}.items():
+    for key, value in {**faulty_site.env, "FAULT_AT": f"policy:{mode}"}.items():
         monkeypatch.setenv(key, value)
 
     with SdkClient(home, workspace) as server:
@@ -289,7 +301,7 @@ def test_a_plugin_policy_that_raises_is_a_failed_call_in_the_mcp_server(
     assert not result.is_error, text_of(result)
     assert text_of(result) == "carried on"
     told = json.dumps(mock_model.requests[1].json)
-    assert "approval policy 'faulty' (plugin 'faulty') failed in decide_command: Boom: policy exploded" in told
+    assert told_text in told
 
 
 MCP_CASES = {

@@ -160,55 +160,6 @@ def test_a_plugin_returning_the_wrong_shape_is_reported(run_codex: RunCodex, plu
     assert "[model_providers.odd]" not in shown.stdout
 
 
-def hooks_of(pm: Any, plugin: object) -> set[tuple[str, object]]:
-    return {
-        (hook.name, impl.function)
-        for hook in pm.get_hookcallers(plugin) or []
-        for impl in hook.get_hookimpls()
-        if impl.plugin is plugin
-    }
-
-
-def test_hook_discovery_matches_pluggy_for_every_installed_plugin_module() -> None:
-    """Our fast path in ``parse_hookimpl_opts`` finds exactly what pluggy's own lookup finds."""
-    import types
-
-    import pluggy
-
-    from codex import hookspecs
-
-    ours = make_plugin_manager()
-    checked = 0
-    for name, plugin in ours.list_name_plugin():
-        if not isinstance(plugin, types.ModuleType):
-            continue
-        reference = pluggy.PluginManager(hookspecs.PROJECT)
-        reference.add_hookspecs(hookspecs)
-        reference.register(plugin, name=name)
-
-        assert hooks_of(ours, plugin) == hooks_of(reference, plugin) != set(), name
-        checked += 1
-    assert checked >= 5
-
-
-def test_hooks_named_by_specname_are_found_and_plain_values_skipped() -> None:
-    import types
-
-    from codex.hookspecs import hookimpl
-
-    module = types.ModuleType("odd_plugin")
-
-    @hookimpl(specname="codex_tools")
-    def offer_nothing() -> list[Any]:
-        return []
-
-    module.offer_nothing = offer_nothing  # type: ignore[attr-defined]
-    module.not_a_hook = len  # type: ignore[attr-defined]
-    pm = make_plugin_manager(autoload=False, builtins=False)
-    pm.register(module, name="odd")
-    assert [hook.name for hook in pm.get_hookcallers(module) or []] == ["codex_tools"]
-
-
 def test_plugin_list_follows_installs_and_removals(
     run_codex: RunCodex, plugin_site: PluginSite, tmp_path: Path
 ) -> None:

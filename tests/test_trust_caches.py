@@ -123,6 +123,7 @@ def _files_under(root: Path) -> list[Path]:
     return sorted(path for path in root.rglob("*"))
 
 
+@pytest.mark.caching
 def test_caches_hold_no_secret_and_are_private(
     codex_home: Path,
     cache_root: Path,
@@ -141,7 +142,7 @@ def test_caches_hold_no_secret_and_are_private(
     assert ran.returncode == 0, ran.stderr
 
     found = _files_under(cache_root)
-    assert found, "the runs above keep at least the --help text and a config verdict"
+    assert found, "the runs above keep at least a config verdict"
     for path in found:
         mode = stat.S_IMODE(path.lstat().st_mode)
         if path.is_dir():
@@ -198,14 +199,15 @@ def test_a_planted_symlink_in_the_cache_is_never_written_through(
     assert victim.read_text(encoding="utf-8") == "keep me\n"
 
 
-def test_a_forged_help_text_with_terminal_escapes_is_not_printed(
+def test_a_help_text_planted_in_the_cache_is_never_printed(
     codex_home: Path, cache_root: Path, run_codex: RunCodex
 ) -> None:
     honest = run_codex("--help")
     assert honest.returncode == 0
+    cache_root.mkdir(parents=True, exist_ok=True)
+    # Where earlier versions kept a rendered --help (keyed by mtimes a command could fake).
     path = cache_root / f"help-{zlib.crc32(sys.prefix.encode()):08x}.txt"
-    key = path.read_bytes().split(b"\n", 1)[0]
-    path.write_bytes(key + b"\n\x1b]52;c;ZWNobyBvd25lZA==\x07Usage: codex (forged)\n")
+    path.write_bytes(b"anything\n\x1b]52;c;ZWNobyBvd25lZA==\x07Usage: codex (forged)\n")
     path.chmod(0o600)
 
     again = run_codex("--help")
@@ -214,6 +216,7 @@ def test_a_forged_help_text_with_terminal_escapes_is_not_printed(
     assert "\x1b" not in again.stdout
 
 
+@pytest.mark.caching
 def test_a_forged_landlock_verdict_never_runs_a_command_unconfined(
     codex_home: Path,
     cache_root: Path,

@@ -8,8 +8,7 @@ import json
 
 from codex_openai.chat import ChatCompletionsApi
 from codex_openai.responses import ResponsesApi
-from httpx_sse._decoders import SSEDecoder as ReferenceEventDecoder
-from httpx_sse._decoders import SSELineDecoder as ReferenceLineDecoder
+from httpx_sse import EventSource
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -100,14 +99,11 @@ def test_byte_order_mark_is_dropped_even_when_split() -> None:
 
 
 def reference_events(body: bytes) -> list[tuple[str, str]]:
-    """httpx-sse's reading of the same body, line decoder then event decoder."""
-    lines, decoder = ReferenceLineDecoder(), ReferenceEventDecoder()
-    events = []
-    for text_line in [*lines.decode(body.decode("utf-8")), *lines.flush()]:
-        sse = decoder.decode(text_line)
-        if sse is not None:
-            events.append((sse.event, sse.data))
-    return events
+    """httpx-sse's reading of the same body, through its public EventSource."""
+    import httpx
+
+    response = httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body)
+    return [(sse.event, sse.data) for sse in EventSource(response).iter_sse()]
 
 
 field_values = st.text(alphabet=st.characters(blacklist_characters="\r\n", blacklist_categories=["Cs"]), max_size=12)

@@ -14,10 +14,9 @@ Design choices (documented for users in the README):
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol, runtime_checkable
-
-from codex.records import record
 
 
 class Action(str, Enum):
@@ -29,7 +28,7 @@ class Action(str, Enum):
     REJECT = "reject"
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CommandFacts:
     """Everything a policy may weigh about one shell call.
 
@@ -60,7 +59,7 @@ class CommandFacts:
         return self.trust
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PatchFacts:
     """Everything a policy may weigh about one patch."""
 
@@ -68,7 +67,7 @@ class PatchFacts:
     sandbox_mode: str
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     """The policy's answer; ``reason`` is shown to the person when asking, or to the model."""
 

@@ -71,25 +71,20 @@ from __future__ import annotations
 import functools
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import field, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 
 from codex.approval import safe_commands_data as data
 from codex.approval.shell_script import (
     NotPlainScript,
-    _excerpt,
-    _program_name,
-    _script_commands,
-    _shell_script,
-    _show,
-    _Word,
+    Word,
+    excerpt,
+    program_name,
+    script_commands,
+    shell_call,
+    show_words,
 )
 from codex.errors import ConfigError
-from codex.records import record
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = [
     "CommandRule",
@@ -104,7 +99,7 @@ __all__ = [
 _MAX_SHELL_DEPTH = 3  # `bash -lc "bash -lc '...'"` nesting we are willing to look through
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """The answer of `classify`: whether the command may run unasked, and why.
 
@@ -116,7 +111,7 @@ class Verdict:
     reason: str
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class CommandRule:
     """The restrictions on one known program, built from one `safe_commands_data.COMMANDS` entry.
 
@@ -135,7 +130,7 @@ class CommandRule:
         return bool(self.forbidden_options) or self.max_operands is not None or bool(self.checker)
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class SafeCommandRules:
     """Everything `classify` consults: the known programs, trusted prefixes and session approvals.
 
@@ -199,7 +194,7 @@ def classify(
     active = rules if rules is not None else _default_rules()
     if session_prefixes or session_commands:
         active = active.with_session(session_prefixes, session_commands)
-    return _classify_words(tuple(_Word(arg) for arg in argv), active, depth=0, elsewhere=elsewhere)
+    return _classify_words(tuple(Word(arg) for arg in argv), active, depth=0, elsewhere=elsewhere)
 
 
 def matches_prefix(
@@ -215,13 +210,13 @@ def matches_prefix(
     if not words:
         return False
     active = rules if rules is not None else _default_rules()
-    if _starts_with(tuple(_Word(arg) for arg in argv), words):
+    if _starts_with(tuple(Word(arg) for arg in argv), words):
         return True
-    script = _shell_script(argv)
+    script = shell_call(argv)
     if script is None:
         return False
     try:
-        commands = _script_commands(script[1], script[0], active)
+        commands = _plain_commands(script[1], script[0], active)
     except NotPlainScript:
         return False
     matched = False
@@ -243,8 +238,18 @@ def parse_plain_script(script: str, shell: str = "bash") -> tuple[tuple[str, ...
 
         parse_plain_script("ls -la && grep -n 'a b' f")  # (('ls', '-la'), ('grep', '-n', 'a b', 'f'))
     """
-    commands = _script_commands(script, shell, _default_rules())
+    commands = _plain_commands(script, shell, _default_rules())
     return tuple(tuple(word.value for word in command) for command in commands)
+
+
+def _plain_commands(script: str, shell: str, rules: SafeCommandRules) -> list[tuple[Word, ...]]:
+    return script_commands(
+        script,
+        shell,
+        max_bytes=rules.max_script_bytes,
+        max_nesting=rules.max_nesting,
+        deadline_seconds=rules.parse_deadline_seconds,
+    )
 
 
 # --- classification -----------------------------------------------------------------------------
@@ -252,24 +257,24 @@ def parse_plain_script(script: str, shell: str = "bash") -> tuple[tuple[str, ...
 
 
 def _classify_words(
-    words: tuple[_Word, ...], rules: SafeCommandRules, depth: int, elsewhere: bool = False
+    words: tuple[Word, ...], rules: SafeCommandRules, depth: int, elsewhere: bool = False
 ) -> Verdict:
     if not words:
         return Verdict(False, "the command is empty")
     values = tuple(word.value for word in words)
     if values in rules.session_commands and not any(word.glob for word in words):
-        return Verdict(True, f"`{_show(values)}` was approved for this session")
+        return Verdict(True, f"`{show_words(values)}` was approved for this session")
     for prefix in rules.session_prefixes:
         if _starts_with(words, prefix):
-            return Verdict(True, f"`{_show(prefix)}` commands were approved for this session")
+            return Verdict(True, f"`{show_words(prefix)}` commands were approved for this session")
     for prefix in rules.trusted_prefixes:
         if _starts_with(words, prefix):
-            return Verdict(True, f"`{_show(prefix)}` is trusted by approval.trusted_commands")
+            return Verdict(True, f"`{show_words(prefix)}` is trusted by approval.trusted_commands")
 
     first = words[0]
     if first.glob:
         return Verdict(False, f"glob `{first.value}` in the command position could run any program")
-    program = _program_name(first.value)
+    program = program_name(first.value)
     if program is None:
         return Verdict(False, f"`{first.value}` is a program path outside /bin and /usr/bin")
 
@@ -289,7 +294,7 @@ _GIT_ELSEWHERE = (
 
 
 def _classify_shell(
-    words: tuple[_Word, ...], program: str, rules: SafeCommandRules, depth: int, elsewhere: bool = False
+    words: tuple[Word, ...], program: str, rules: SafeCommandRules, depth: int, elsewhere: bool = False
 ) -> Verdict:
     if len(words) != 3 or words[1].value not in data.SCRIPT_FLAGS or words[2].glob:
         return Verdict(False, f"`{program}` runs arbitrary code unless called as `{program} -lc SCRIPT`")
@@ -297,7 +302,7 @@ def _classify_shell(
         return Verdict(False, f"shells nested more than {_MAX_SHELL_DEPTH} deep are not checked")
     flag = words[1].value
     try:
-        commands = _script_commands(words[2].value, program, rules)
+        commands = _plain_commands(words[2].value, program, rules)
     except NotPlainScript as exc:
         return Verdict(False, exc.reason)
     subjects: dict[str, None] = {}  # ordered set of what each command's reason names
@@ -317,7 +322,7 @@ def _classify_shell(
     return Verdict(True, f"every command in the `{program} {flag}` script is allowed ({names})")
 
 
-def _check_rule(rule: CommandRule, args: tuple[_Word, ...]) -> Verdict:
+def _check_rule(rule: CommandRule, args: tuple[Word, ...]) -> Verdict:
     if rule.restricts_arguments:
         for arg in args:
             if arg.glob and rule.checker == "sed":
@@ -358,7 +363,7 @@ def _option_matches(arg: str, option: str) -> bool:
     return arg == option
 
 
-def _operands(args: tuple[_Word, ...], value_options: frozenset[str]) -> list[str]:
+def _operands(args: tuple[Word, ...], value_options: frozenset[str]) -> list[str]:
     operands: list[str] = []
     skip_next = False
     only_operands = False
@@ -381,7 +386,7 @@ def _operands(args: tuple[_Word, ...], value_options: frozenset[str]) -> list[st
     return operands
 
 
-def _check_sed(args: tuple[_Word, ...]) -> Verdict:
+def _check_sed(args: tuple[Word, ...]) -> Verdict:
     quiet = False
     scripts: list[str] = []
     index = 0
@@ -417,7 +422,7 @@ def _check_sed(args: tuple[_Word, ...]) -> Verdict:
         return Verdict(False, "`sed` without `-n` is only safe as `sed -n PRINT-COMMANDS`")
     for script in scripts:
         if not _sed_prints_only(script):
-            return Verdict(False, f"sed script `{_excerpt(script)}` does more than print lines")
+            return Verdict(False, f"sed script `{excerpt(script)}` does more than print lines")
     for file in files:
         if file.value.startswith("-") and file.value != "-":
             # GNU sed reads options after operands too (`sed -n 1p f -i` edits f).
@@ -490,7 +495,7 @@ def _sed_prints_only(script: str) -> bool:
             return False
 
 
-def _check_git(args: tuple[_Word, ...]) -> Verdict:
+def _check_git(args: tuple[Word, ...]) -> Verdict:
     index = 0
     while index < len(args) and args[index].value.startswith("-"):
         value = args[index].value
@@ -520,7 +525,7 @@ def _check_git(args: tuple[_Word, ...]) -> Verdict:
     return Verdict(True, f"`git {subcommand}` only reads the repository")
 
 
-def _check_git_branch(args: tuple[_Word, ...]) -> Verdict:
+def _check_git_branch(args: tuple[Word, ...]) -> Verdict:
     values = [arg.value for arg in args]
     positional: list[str] = []
     index = 0
@@ -552,13 +557,13 @@ def _check_git_branch(args: tuple[_Word, ...]) -> Verdict:
 
 
 
-def _starts_with(words: tuple[_Word, ...], prefix: tuple[str, ...]) -> bool:
+def _starts_with(words: tuple[Word, ...], prefix: tuple[str, ...]) -> bool:
     if not prefix or len(words) < len(prefix):
         return False
     head = words[: len(prefix)]
     if any(word.glob for word in head):
         return False
-    name = _program_name(head[0].value)
+    name = program_name(head[0].value)
     return name == prefix[0] and all(w.value == p for w, p in zip(head[1:], prefix[1:], strict=True))
 
 

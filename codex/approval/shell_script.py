@@ -9,15 +9,16 @@ import re
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from codex.approval import safe_commands_data as data
-from codex.records import record
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-    from codex.approval.safe_commands import SafeCommandRules
+__all__ = ["NotPlainScript", "Word", "excerpt", "program_name", "script_commands", "shell_call", "show_words"]
+
 
 class NotPlainScript(ValueError):
     """A script is not a plain sequence of simple commands; `reason` says which part and why."""
@@ -28,8 +29,8 @@ class NotPlainScript(ValueError):
 
 
 
-@record(frozen=True)
-class _Word:
+@dataclass(frozen=True, slots=True)
+class Word:
     """One argv word; `glob` when it holds an unquoted glob character the shell would expand."""
 
     value: str
@@ -38,11 +39,11 @@ class _Word:
 
 
 
-def _shell_script(argv: Sequence[str]) -> tuple[str, str] | None:
+def shell_call(argv: Sequence[str]) -> tuple[str, str] | None:
     """(shell, script) when argv is `bash|sh|zsh|dash -c|-lc SCRIPT`, else None."""
     if len(argv) != 3 or argv[1] not in data.SCRIPT_FLAGS:
         return None
-    program = _program_name(argv[0])
+    program = program_name(argv[0])
     if program not in data.SCRIPT_SHELLS:
         return None
     return program, argv[2]
@@ -54,23 +55,32 @@ _WORD_NODES = frozenset({"word", "raw_string", "string", "concatenation", "numbe
 _WORD_INNER_NODES = _WORD_NODES | {"string_content", '"', "command_name"}
 
 
-def _script_commands(script: str, shell: str, rules: SafeCommandRules) -> list[tuple[_Word, ...]]:
-    """The words of each command of a plain script, or NotPlainScript naming the offending part."""
+def script_commands(
+    script: str, shell: str, *, max_bytes: int, max_nesting: int, deadline_seconds: float
+) -> list[tuple[Word, ...]]:
+    """The words of each command of a plain script, or NotPlainScript naming the offending part.
+
+    The limits bound the work: a script over ``max_bytes``, nested more than ``max_nesting``
+    brackets deep, or taking longer than ``deadline_seconds`` to parse is not plain. Example::
+
+        script_commands("ls && git log", "bash", max_bytes=65536, max_nesting=64, deadline_seconds=1.0)
+        # [(Word("ls"),), (Word("git"), Word("log"))]
+    """
     if "\x00" in script:
         raise NotPlainScript("the script contains a NUL byte")
     try:
         source = script.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise NotPlainScript("the script is not valid UTF-8 text") from exc
-    if len(source) > rules.max_script_bytes:
+    if len(source) > max_bytes:
         raise NotPlainScript(
-            f"the script is {len(source)} bytes; scripts over {rules.max_script_bytes} bytes "
+            f"the script is {len(source)} bytes; scripts over {max_bytes} bytes "
             "are not checked"
         )
     depth = _bracket_depth(script)
-    if depth > rules.max_nesting:
-        raise NotPlainScript(f"the script nests brackets {depth} deep (limit {rules.max_nesting})")
-    root = _parse(source, rules.parse_deadline_seconds)
+    if depth > max_nesting:
+        raise NotPlainScript(f"the script nests brackets {depth} deep (limit {max_nesting})")
+    root = _parse(source, deadline_seconds)
     _reject_parse_errors(root, source)
     try:
         return _walk_commands(root, source, shell)
@@ -82,8 +92,8 @@ def _script_commands(script: str, shell: str, rules: SafeCommandRules) -> list[t
         raise NotPlainScript(_describe(found, source)) from exc
 
 
-def _walk_commands(root: Node, source: bytes, shell: str) -> list[tuple[_Word, ...]]:
-    items: list[tuple[int, int, tuple[_Word, ...] | str]] = []
+def _walk_commands(root: Node, source: bytes, shell: str) -> list[tuple[Word, ...]]:
+    items: list[tuple[int, int, tuple[Word, ...] | str]] = []
     stack = [root]
     while stack:
         node = stack.pop()
@@ -96,7 +106,7 @@ def _walk_commands(root: Node, source: bytes, shell: str) -> list[tuple[_Word, .
         else:
             raise NotPlainScript(_describe(node, source))
 
-    commands: list[tuple[_Word, ...]] = []
+    commands: list[tuple[Word, ...]] = []
     previous_end = 0
     expect_command = True
     for start, end, item in items:
@@ -119,7 +129,7 @@ def _walk_commands(root: Node, source: bytes, shell: str) -> list[tuple[_Word, .
     return commands
 
 
-def _command_words(node: Node, source: bytes, shell: str) -> list[tuple[int, int, tuple[_Word, ...]]]:
+def _command_words(node: Node, source: bytes, shell: str) -> list[tuple[int, int, tuple[Word, ...]]]:
     """The words of a command node as (start, end, words); more than one command when the
     grammar ran on across a newline, where the shell ends a command (``find .<newline>git log``
     inside a pipeline parses as one node)."""
@@ -138,7 +148,7 @@ def _command_words(node: Node, source: bytes, shell: str) -> list[tuple[int, int
         else:
             spans.append([child.start_byte, child.end_byte])
     if not pieces[0]:
-        raise NotPlainScript(f"`{_excerpt(_node_text(node, source))}` is not a simple command")
+        raise NotPlainScript(f"`{excerpt(_node_text(node, source))}` is not a simple command")
     commands = []
     for spans in pieces:
         words = tuple(_decode_word(source[start:end].decode("utf-8"), shell) for start, end in spans)
@@ -169,10 +179,10 @@ _LOOKALIKES = {
 }
 
 
-def _decode_word(text: str, shell: str) -> _Word:
+def _decode_word(text: str, shell: str) -> Word:
     """Remove quotes and escapes as the shell would, rejecting anything but literal text."""
     if shell != "zsh" and _PLAIN_WORD.fullmatch(text):  # zsh globs with `#` and `~` too
-        return _Word(text)
+        return Word(text)
     glob_chars = _ZSH_GLOB_CHARS if shell == "zsh" else _GLOB_CHARS
     out: list[str] = []
     glob = False
@@ -183,27 +193,27 @@ def _decode_word(text: str, shell: str) -> _Word:
         char = text[index]
         if char == "\\":
             if index + 1 >= length:
-                raise NotPlainScript(f"trailing backslash in `{_excerpt(text)}`")
+                raise NotPlainScript(f"trailing backslash in `{excerpt(text)}`")
             if text[index + 1] != "\n":
                 out.append(text[index + 1])
             index += 2
         elif char == "'":
             close = text.find("'", index + 1)
             if close < 0:
-                raise NotPlainScript(f"unterminated quote in `{_excerpt(text)}`")
+                raise NotPlainScript(f"unterminated quote in `{excerpt(text)}`")
             out.append(text[index + 1 : close])
             index = close + 1
         elif char == '"':
             index = _decode_double_quoted(text, index + 1, out)
         elif char in " \t\n":
             # The parser kept a blank inside one word; the shell would split it there.
-            raise NotPlainScript(f"ambiguous word boundary inside `{_excerpt(text)}`")
+            raise NotPlainScript(f"ambiguous word boundary inside `{excerpt(text)}`")
         elif char in "{}":
-            raise NotPlainScript(f"brace `{char}` in `{_excerpt(text)}` can expand into extra arguments; quote it")
+            raise NotPlainScript(f"brace `{char}` in `{excerpt(text)}` can expand into extra arguments; quote it")
         elif char in _UNQUOTED_SYNTAX:
-            raise NotPlainScript(f"`{char}` in `{_excerpt(text)}` is shell syntax, not a plain word")
+            raise NotPlainScript(f"`{char}` in `{excerpt(text)}` is shell syntax, not a plain word")
         elif char == "#" and index == 0:
-            raise NotPlainScript(f"`{_excerpt(text)}` starts like a comment")
+            raise NotPlainScript(f"`{excerpt(text)}` starts like a comment")
         elif char in glob_chars and not (char == "~" and index == 0):
             if not any(out):
                 glob_first = True
@@ -214,7 +224,7 @@ def _decode_word(text: str, shell: str) -> _Word:
             _reject_lookalike(char, text)
             out.append(char)
             index += 1
-    return _Word("".join(out), glob=glob, glob_may_be_option=glob and glob_first)
+    return Word("".join(out), glob=glob, glob_may_be_option=glob and glob_first)
 
 
 def _decode_double_quoted(text: str, index: int, out: list[str]) -> int:
@@ -224,7 +234,7 @@ def _decode_double_quoted(text: str, index: int, out: list[str]) -> int:
         if char == '"':
             return index + 1
         if char in "$`":
-            raise NotPlainScript(f"`{char}` inside double quotes in `{_excerpt(text)}` expands")
+            raise NotPlainScript(f"`{char}` inside double quotes in `{excerpt(text)}` expands")
         if char == "\\" and index + 1 < len(text) and text[index + 1] in _DOUBLE_QUOTE_ESCAPES:
             if text[index + 1] != "\n":
                 out.append(text[index + 1])
@@ -232,13 +242,13 @@ def _decode_double_quoted(text: str, index: int, out: list[str]) -> int:
         else:
             out.append(char)
             index += 1
-    raise NotPlainScript(f"unterminated double quote in `{_excerpt(text)}`")
+    raise NotPlainScript(f"unterminated double quote in `{excerpt(text)}`")
 
 
 def _reject_lookalike(char: str, text: str) -> None:
     code = ord(char)
     if code < 0x20 or code == 0x7F:
-        raise NotPlainScript(f"control character U+{code:04X} in `{_excerpt(text)}`; quote it")
+        raise NotPlainScript(f"control character U+{code:04X} in `{excerpt(text)}`; quote it")
     if code < 0x80:
         return
     looks_like = _LOOKALIKES.get(char) or "".join(
@@ -251,7 +261,7 @@ def _reject_lookalike(char: str, text: str) -> None:
             "is meant literally"
         )
     if unicodedata.category(char) in {"Cf", "Cc", "Zs", "Zl", "Zp", "Co", "Cn"}:
-        raise NotPlainScript(f"invisible or unassigned character U+{code:04X} in `{_excerpt(text)}`")
+        raise NotPlainScript(f"invisible or unassigned character U+{code:04X} in `{excerpt(text)}`")
 
 
 def _bracket_depth(script: str) -> int:
@@ -348,7 +358,7 @@ def _reject_parse_errors(root: Node, source: bytes) -> None:
         bad = _first(root, lambda n: n.type == "ERROR" or n.is_missing)
         if bad is not None and bad.is_missing:
             raise NotPlainScript(f"the script is incomplete: `{bad.type}` expected at byte {bad.start_byte}")
-        near = _excerpt(_node_text(bad, source)) if bad is not None else ""
+        near = excerpt(_node_text(bad, source)) if bad is not None else ""
         raise NotPlainScript(f"the script is not valid shell syntax near `{near}`")
 
 
@@ -367,7 +377,7 @@ def _describe(node: Node, source: bytes) -> str:
         redirect = _first(node, lambda n: n.type.endswith("redirect"))
         if redirect is not None:
             return _describe(redirect, source)
-    text = _excerpt(_node_text(node, source))
+    text = excerpt(_node_text(node, source))
     if node.type == "file_redirect":
         if ">&" in text or "<&" in text:
             return f"file-descriptor redirection `{text}` is not allowed"
@@ -386,7 +396,7 @@ def _node_text(node: Node, source: bytes) -> str:
     return source[node.start_byte : node.end_byte].decode("utf-8")
 
 
-def _program_name(path: str) -> str | None:
+def program_name(path: str) -> str | None:
     if "/" not in path:
         return path
     for directory in data.SYSTEM_BIN_DIRS:
@@ -397,10 +407,10 @@ def _program_name(path: str) -> str | None:
 
 
 
-def _show(words: Sequence[str] | Sequence[_Word]) -> str:
-    return " ".join(w.value if isinstance(w, _Word) else w for w in words)
+def show_words(words: Sequence[str] | Sequence[Word]) -> str:
+    return " ".join(w.value if isinstance(w, Word) else w for w in words)
 
 
-def _excerpt(text: str, limit: int = 60) -> str:
+def excerpt(text: str, limit: int = 60) -> str:
     line = text.split("\n", 1)[0]
     return line if len(line) <= limit and line == text else line[:limit] + "…"

@@ -70,7 +70,7 @@ class LazyGroup(click.Group):
         # Plugins add commands to a scratch group first so none can replace a built-in.
         scratch = click.Group("plugins")
         pm = plugin_manager(ctx)
-        pm.call_each("codex_cli_commands", cli=scratch)
+        pm.call_hook("codex_cli_commands", attribute=False, cli=scratch)
         for name, command in scratch.commands.items():
             if name in COMMANDS or name in self.commands:
                 warn(ctx, f"a plugin tried to add the command {name!r}, which already exists; ignored")

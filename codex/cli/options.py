@@ -19,11 +19,9 @@ everything but the click glue lives on ``CliState``, so ``codex exec`` can run w
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
-
-from codex.records import record
 
 if TYPE_CHECKING:
     import click
@@ -36,7 +34,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 SANDBOX_MODES = ("read-only", "workspace-write", "danger-full-access")
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class OptionSpec:
     """One command-line option, declared once for click and for ``codex.cli.quick_parse``.
 
@@ -145,7 +143,7 @@ def agent_options(function: F) -> F:
     return function
 
 
-@record
+@dataclass
 class CliState:
     """Per-process CLI state on the root context's ``obj``: made once, shared by all commands.
 
@@ -200,30 +198,33 @@ class CliState:
         return loaded
 
     def plugin_providers(self) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
-        """Provider entries from every plugin, and which plugin gave each id (first one wins)."""
+        """Provider entries from every plugin, and which plugin gave each id (the first in pluggy's answer wins)."""
         from codex.config.model import is_section
+        from codex.plugins import named_entries
 
         providers: dict[str, dict[str, Any]] = {}
         owners: dict[str, str] = {}
-        for plugin, value in self.plugins().call_each("codex_model_providers"):
+        answer = self.plugins().call_hook("codex_model_providers")
+        for plugin, value in answer.contributions:
             if not isinstance(value, Mapping):
                 self.warn(f"plugin {plugin!r}: codex_model_providers must return a dict of provider entries")
+        # pluggy's order decides: the first entry of an id wins (see codex.plugins.collect_registry).
+        for provider_id, entry, plugin in named_entries(answer):
+            if provider_id in owners:
+                self.warn(
+                    f"model provider {provider_id!r} is defined by both plugin {owners[provider_id]!r} "
+                    f"and plugin {plugin!r}; using the one from {owners[provider_id]!r} "
+                    f"(disable the other with CODEX_DISABLE_PLUGINS={plugin})"
+                )
                 continue
-            for provider_id, entry in value.items():
-                if provider_id in owners:
-                    self.warn(
-                        f"model provider {provider_id!r} is defined by both plugins {owners[provider_id]!r} "
-                        f"and {plugin!r}; using {owners[provider_id]!r}'s"
-                    )
-                    continue
-                try:
-                    as_dict = entry.to_data(exclude_none=True) if is_section(entry) else dict(entry)
-                except (TypeError, ValueError):
-                    self.warn(f"plugin {plugin!r} returned an unusable entry for model provider {provider_id!r}; "
-                              f"expected a table of provider settings, got {type(entry).__name__}")
-                    continue
-                providers[provider_id] = as_dict
-                owners[provider_id] = plugin
+            try:
+                as_dict = entry.to_data(exclude_none=True) if is_section(entry) else dict(entry)
+            except (TypeError, ValueError):
+                self.warn(f"plugin {plugin!r} returned an unusable entry for model provider {provider_id!r}; "
+                          f"expected a table of provider settings, got {type(entry).__name__}")
+                continue
+            providers[provider_id] = as_dict
+            owners[provider_id] = plugin
         # A provider a plugin failed to declare would otherwise be just "unknown" later.
         for _plugin, sentence in self.plugins().hook_failures("codex_model_providers"):
             self.warn(f"{sentence}; its model providers are not available")
@@ -290,7 +291,7 @@ def agent_settings(ctx: click.Context) -> dict[str, Any]:
 
 
 def plugin_providers(ctx: click.Context) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
-    """Provider entries from every plugin, and which plugin gave each id (first one wins)."""
+    """Provider entries from every plugin, and which plugin gave each id (the first in pluggy's answer wins)."""
     return cli_state(ctx).plugin_providers()
 
 

@@ -7,13 +7,9 @@ The transcript of the chosen session is shown, and the conversation goes on wher
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import click
 
 from codex.cli.options import agent_options
-from codex.records import record
 
 EPILOG = """\b
 Examples:
@@ -22,9 +18,6 @@ Examples:
   codex resume 7f3c9a1e-...    continue the session with this id
   codex resume --last "now add tests for it"
 """
-
-PREVIEW_CHARS = 60
-_CONTEXT_PREFIXES = ("<environment_context>", "<user_instructions>", "<summary_of_earlier_conversation>")
 
 
 @click.command("resume", epilog=EPILOG)
@@ -50,58 +43,3 @@ def resume(
         session_id = None
     target = ResumeTarget(last=last, session_id=session_id, pick=not last and session_id is None)
     run_interactive(ctx, " ".join(words) or None, target)
-
-
-@record
-class SessionSummary:
-    """One recorded session, as the picker lists it."""
-
-    path: Path
-    session_id: str
-    timestamp: str
-    cwd: str
-    preview: str
-
-
-def list_sessions(codex_home: Path, limit: int = 20) -> list[SessionSummary]:
-    """The most recent recorded sessions, newest first (unreadable files are skipped)."""
-    root = codex_home / "sessions"
-    if not root.is_dir():
-        return []
-    files = sorted(root.glob("*/*/*/rollout-*.jsonl"), key=lambda p: p.name, reverse=True)
-    found: list[SessionSummary] = []
-    for path in files:
-        summary = _summarise(path)
-        if summary is not None:
-            found.append(summary)
-        if len(found) >= limit:
-            break
-    return found
-
-
-def _summarise(path: Path) -> SessionSummary | None:
-    meta: dict[str, object] = {}
-    preview = ""
-    try:
-        with path.open(encoding="utf-8", errors="replace") as handle:
-            for number, line in enumerate(handle):
-                if number > 200 or (meta and preview):
-                    break
-                try:
-                    data = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if data.get("type") == "session_meta":
-                    meta = data
-                elif data.get("type") == "response_item" and not preview:
-                    item = data.get("item") or {}
-                    text = str(item.get("text") or "")
-                    if item.get("role") == "user" and text.strip() and not text.lstrip().startswith(_CONTEXT_PREFIXES):
-                        preview = " ".join(text.split())
-    except OSError:
-        return None
-    if not meta.get("id"):
-        return None
-    if len(preview) > PREVIEW_CHARS:
-        preview = preview[: PREVIEW_CHARS - 1] + "…"
-    return SessionSummary(path, str(meta["id"]), str(meta.get("timestamp", "")), str(meta.get("cwd", "")), preview)

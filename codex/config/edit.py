@@ -11,19 +11,19 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from codex.config.overrides import KeyPath, format_key_path, parse_key_path, parse_value
 from codex.errors import ConfigError
 from codex.private import make_private_dirs
-from codex.records import record
 
 # Called with the would-be file content; raises ConfigError when it is not a valid config.
 Checker = Callable[[str], None]
 
 
-@record
+@dataclass
 class EditResult:
     """What an edit did: the file written and the key's value before (None when it was unset)."""
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codex.config.overrides import format_key_path, format_value
-from codex.records import record
 
 if TYPE_CHECKING:
     import tomllib
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 LocPath = tuple[str | int, ...]
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Source:
     """Where one value came from.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +26,6 @@ from codex.config.errors import (
 )
 from codex.config.overrides import Override, format_key_path, nest, parse_overrides
 from codex.errors import ConfigError, UsageError
-from codex.records import record
 
 if TYPE_CHECKING:
     from codex.config.model import Config, _Section
@@ -39,7 +38,7 @@ OSS_MODEL = "gpt-oss:20b"
 SourceFor = Callable[[LocPath], Source]
 
 
-@record
+@dataclass
 class LoadedConfig:
     """The validated configuration plus what the CLI needs to explain it.
 

@@ -14,10 +14,8 @@ live in each field's metadata (``_limits``), where the validator builder reads t
 # run (typing.get_type_hints), and evaluated annotations spare it compiling each one from text.
 import types
 import typing
-from dataclasses import field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Literal, TypeVar
-
-from codex.records import record
 
 ApprovalPolicyName = str  # a registered policy name; built-ins: untrusted, on-failure, on-request, never
 SandboxModeName = Literal["read-only", "workspace-write", "danger-full-access"]
@@ -31,7 +29,7 @@ def _limits(**limits: Any) -> dict[str, Any]:
     return limits
 
 
-@record
+@dataclass
 class _Section:
     """A table of config.toml. Keys it does not declare are kept in ``extras``."""
 
@@ -148,7 +146,7 @@ def is_section(value: Any) -> bool:
     return is_dataclass(value) and isinstance(value, _Section)
 
 
-@record
+@dataclass
 class ModelProviderInfo(_Section):
     """One ``[model_providers.<id>]`` entry (or a plugin's built-in provider)."""
 
@@ -193,7 +191,7 @@ class ModelProviderInfo(_Section):
         return value
 
 
-@record
+@dataclass
 class SandboxWorkspaceWrite(_Section):
     """``[sandbox_workspace_write]``: what workspace-write adds to read-only."""
 
@@ -206,7 +204,7 @@ class SandboxWorkspaceWrite(_Section):
     allow_git_writes: bool = False
 
 
-@record
+@dataclass
 class ShellEnvironmentPolicy(_Section):
     """``[shell_environment_policy]``: which variables a command the model runs sees."""
 
@@ -217,7 +215,7 @@ class ShellEnvironmentPolicy(_Section):
     include_only: list[str] = field(default_factory=list)
 
 
-@record
+@dataclass
 class McpServerConfig(_Section):
     """``[mcp_servers.<name>]``: a stdio server (command) or a streamable HTTP one (url)."""
 
@@ -232,7 +230,7 @@ class McpServerConfig(_Section):
     tool_timeout_sec: float = field(default=60.0, metadata=_limits(gt=0))
 
 
-@record
+@dataclass
 class History(_Section):
     """``[history]``: the interactive prompt's history file."""
 
@@ -240,7 +238,7 @@ class History(_Section):
     max_bytes: int | None = None
 
 
-@record
+@dataclass
 class ApprovalSettings(_Section):
     """``[approval]`` (ours): extends the known-safe command list."""
 
@@ -248,7 +246,7 @@ class ApprovalSettings(_Section):
     elicitation_timeout_sec: float = field(default=600.0, metadata=_limits(gt=0))
 
 
-@record
+@dataclass
 class OssSettings(_Section):
     """``[oss]`` (ours): the local-model flow of ``--oss``."""
 
@@ -257,7 +255,7 @@ class OssSettings(_Section):
     context_window: int = field(default=32768, metadata=_limits(ge=2048))
 
 
-@record
+@dataclass
 class Analytics(_Section):
     """``[analytics]``: the peer's usage-reporting switch, accepted so one config.toml serves
     both programs (the peer needs ``enabled = false`` offline). We report nothing either way."""
@@ -265,7 +263,7 @@ class Analytics(_Section):
     enabled: bool = True
 
 
-@record
+@dataclass
 class Profile(_Section):
     """``[profiles.<name>]``: any top-level setting, chosen by ``--profile`` or ``profile =``."""
 
@@ -278,7 +276,7 @@ class Profile(_Section):
     model_verbosity: str | None = None
 
 
-@record
+@dataclass
 class Config(_Section):
     """The effective configuration after every layer has been merged."""
 

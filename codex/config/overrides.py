@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from codex.errors import ConfigError
-from codex.records import record
 
 KeyPath = tuple[str, ...]
 
@@ -22,7 +22,7 @@ _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
 _KEY_EXAMPLE = 'model_providers."my.host".base_url'
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Override:
     """One parsed ``-c`` argument: where it points, the value, and the text the user typed."""
 

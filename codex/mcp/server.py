@@ -20,6 +20,7 @@ import asyncio
 import json
 import sys
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,14 +42,12 @@ from codex.mcp.server_tools import (
     config_for_call,
     parse_args,
 )
-from codex.records import record
 
 if TYPE_CHECKING:
     import mcp_types
     from mcp.server.connection import Connection
     from mcp.server.context import ServerRequestContext
     from mcp.server.lowlevel.server import Server
-    from mcp.shared._stream_protocols import ReadStream, WriteStream
     from mcp.shared.message import SessionMessage
 
     from codex.config.loader import LoadedConfig
@@ -68,7 +67,7 @@ _PROGRESS_EVENTS = {
 }
 
 
-@record
+@dataclass
 class _Entry:
     """A session the server holds, and whether a call is driving it right now."""
 
@@ -109,44 +108,40 @@ class CodexMcpServer:
             on_call_tool=self._call_tool,
         )
 
-    async def serve(
-        self, read_stream: ReadStream[SessionMessage | Exception], write_stream: WriteStream[SessionMessage]
-    ) -> None:
-        """Serve one client over a stream pair until it goes away, then close every session."""
+    async def serve_stdio(self) -> None:
+        """Serve one client over the process's stdin/stdout until it goes away, then close every
+        session (fd 1 points at stderr meanwhile, so a stray print by a plugin or a command cannot
+        corrupt the protocol stream)."""
         from mcp.server.connection import Connection
         from mcp.server.runner import serve_connection
+        from mcp.server.stdio import stdio_server
         from mcp.shared.jsonrpc_dispatcher import JSONRPCDispatcher
 
-        async def reject(exc: Exception) -> None:
-            await write_stream.send(unreadable_message_error(exc))
-
-        dispatcher: JSONRPCDispatcher[Any] = JSONRPCDispatcher(
-            read_stream,
-            write_stream,
-            # initialize runs before the next message is read, so a pipelined request sees it.
-            inline_methods=frozenset({"initialize"}),
-            on_stream_exception=reject,
-        )
-        self.connection = Connection.for_loop(dispatcher)
-        server = self.build()
-        try:
-            await serve_connection(
-                server,
-                dispatcher,
-                connection=self.connection,
-                lifespan_state={},
-                init_options=server.create_initialization_options(),
-            )
-        finally:
-            await self.aclose()
-
-    async def serve_stdio(self) -> None:
-        """Serve the process's stdin/stdout (fd 1 points at stderr meanwhile, so a stray print
-        by a plugin or a command cannot corrupt the protocol stream)."""
-        from mcp.server.stdio import stdio_server
-
+        # The stream types are the SDK's private protocols, so they stay unnamed here.
         async with stdio_server() as (read_stream, write_stream):
-            await self.serve(read_stream, write_stream)
+
+            async def reject(exc: Exception) -> None:
+                await write_stream.send(unreadable_message_error(exc))
+
+            dispatcher: JSONRPCDispatcher[Any] = JSONRPCDispatcher(
+                read_stream,
+                write_stream,
+                # initialize runs before the next message is read, so a pipelined request sees it.
+                inline_methods=frozenset({"initialize"}),
+                on_stream_exception=reject,
+            )
+            self.connection = Connection.for_loop(dispatcher)
+            server = self.build()
+            try:
+                await serve_connection(
+                    server,
+                    dispatcher,
+                    connection=self.connection,
+                    lifespan_state={},
+                    init_options=server.create_initialization_options(),
+                )
+            finally:
+                await self.aclose()
 
     async def aclose(self) -> None:
         """Close every session the server still holds."""

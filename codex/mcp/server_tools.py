@@ -8,13 +8,11 @@ tool error naming each parameter and what was expected.
 
 from __future__ import annotations
 
-from dataclasses import field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
-
-from codex.records import record
 
 if TYPE_CHECKING:
     from codex.config.loader import LoadedConfig
@@ -198,7 +196,7 @@ def _short(value: Any) -> str:
 # ---------------------------------------------------------------------------- config of a call
 
 
-@record
+@dataclass
 class ServerSettings:
     """What ``codex mcp`` was started with; every session it opens starts from these.
 

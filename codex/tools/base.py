@@ -11,13 +11,12 @@ import asyncio
 import json
 import math
 from collections.abc import Awaitable, Callable
-from dataclasses import field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from codex.errors import CodexError
 from codex.protocol import ToolSpec
-from codex.records import record
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -28,7 +27,7 @@ if TYPE_CHECKING:
     from codex.sandbox import ConfinedSpawner, SandboxBackend, SandboxPolicy
 
 
-@record
+@dataclass
 class ToolResult:
     """What goes back to the model as the call's output."""
 
@@ -88,7 +87,7 @@ class ToolContext(Protocol):
 Handler = Callable[[Any, ToolContext], Awaitable[ToolResult]]
 
 
-@record
+@dataclass
 class Tool:
     """A tool offered to the model.
 

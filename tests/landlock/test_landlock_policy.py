@@ -14,8 +14,6 @@ import pluggy
 import pytest
 from codex_landlock import helper
 from codex_landlock.backend import LandlockBackend, _fresh_bytecode, describe_probe
-from hypothesis import given
-from hypothesis import strategies as st
 from landlock_fixtures import LANDLOCK_ABI, LINUX
 
 import codex.hookspecs
@@ -78,36 +76,6 @@ def test_the_kernel_accepts_the_masked_ruleset_of_every_abi_up_to_its_own() -> N
 
 
 # --- policy decoding ----------------------------------------------------------------------------
-
-policy_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(10**12), 10**12) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-    max_leaves=12,
-)
-
-
-@given(policy_values)
-def test_the_small_json_parser_agrees_with_json(value: object) -> None:
-    assert helper.parse_json(json.dumps(value)) == value
-    assert helper.parse_json(json.dumps(value, indent=2)) == value
-
-
-@given(policy_values)
-def test_the_small_json_writer_agrees_with_json(value: object) -> None:
-    assert json.loads(helper.dump_json(value)) == value
-    assert helper.dump_json(value, sort_keys=True) == json.dumps(value, sort_keys=True, separators=(",", ":"))
-
-
-def test_the_small_json_writer_refuses_what_the_messages_never_hold() -> None:
-    with pytest.raises(TypeError, match="cannot write float"):
-        helper.dump_json({"a": 1.5})
-
-
-@pytest.mark.parametrize("text", ["", "{", '{"a" 1}', "[1,]", "{} x", "tru", '{"a":1,}'])
-def test_the_small_json_parser_rejects_malformed_input(text: str) -> None:
-    with pytest.raises(ValueError):
-        helper.parse_json(text)
-
 
 def test_decode_policy_reads_every_field() -> None:
     policy = helper.decode_policy(

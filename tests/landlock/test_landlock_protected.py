@@ -117,6 +117,7 @@ def test_a_nested_repository_cannot_be_moved_out_from_under_its_protection(run_c
     assert not (workspace / "moved").exists()
 
 
+@pytest.mark.caching
 def test_codex_home_and_the_cache_are_read_only_when_they_lie_in_a_writable_root(
     run_codex: RunCodex, tmp_path: Path, codex_home: Path
 ) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="Landlock is Linux-only")
+# Linux only; and a test of what a cache saves, so caches are on.
+pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="Landlock is Linux-only"), pytest.mark.caching]
 
 
 def test_second_run_reuses_the_probe_and_a_stale_cache_is_ignored(

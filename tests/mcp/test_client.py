@@ -22,9 +22,9 @@ import pytest
 from codex import events as ev
 from codex.approval.policy import builtin_policies
 from codex.config.model import Config, McpServerConfig
-from codex.mcp.client import McpConnections, start_mcp_servers
 from codex.sandbox import SandboxMode, SandboxPolicy
 from codex.tools.base import Tool, ToolRegistry, ToolResult, TurnAborted
+from codex.tools.mcp_client import McpConnections, start_mcp_servers
 from tests.mcp.harness import wait_until
 from tests.mock_model import MockModelServer
 

@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from codex.events import ExecApprovalRequest, PatchApprovalRequest, ReviewDecision
-from codex.mcp.client import result_for_model
 from codex.mcp.elicitation import decision_from_answer, exec_elicitation, patch_elicitation
 from codex.mcp.server import unreadable_message_error
 from codex.mcp.server_tools import (
@@ -21,7 +20,8 @@ from codex.mcp.server_tools import (
     config_for_call,
     parse_args,
 )
-from codex.mcp.tool_names import MAX_NAME_LENGTH, qualified_tool_names
+from codex.tools.mcp_client import result_for_model
+from codex.tools.mcp_tool_names import MAX_NAME_LENGTH, qualified_tool_names
 
 SAFE = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
 

@@ -37,7 +37,7 @@ def tui_env(codex_home: Path, mock_model: MockModelServer) -> dict[str, str]:
         encoding="utf-8",
     )
     env = {key: value for key, value in os.environ.items() if key not in ("NO_COLOR", "COLUMNS", "LINES")}
-    env.update(TERM="xterm-256color", CODEX_HELP_CACHE="0", LANG="C.UTF-8", LC_ALL="C.UTF-8")
+    env.update(TERM="xterm-256color", LANG="C.UTF-8", LC_ALL="C.UTF-8")
     return env
 
 

@@ -18,6 +18,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,14 +58,13 @@ from codex.cli.tui.screen import (
 )
 from codex.cli.tui.text import Palette, color_wanted, fit, visible_len
 from codex.errors import CodexError
-from codex.records import record
 
 if TYPE_CHECKING:
-    from codex.cli.resume_cmd import SessionSummary
     from codex.cli.tui.command import ResumeTarget
     from codex.config.loader import LoadedConfig
     from codex.history import PromptHistory
     from codex.plugins import CodexPluginManager
+    from codex.rollout import SessionSummary
     from codex.session import Session
 
 ESC_TIMEOUT = 0.05
@@ -74,7 +74,7 @@ TICK_SECONDS = 0.1
 STREAM_REDRAW_SECONDS = 0.03
 
 
-@record
+@dataclass
 class Launch:
     """How the command line started the face."""
 
@@ -679,7 +679,7 @@ class App:
 
     async def pick_session(self) -> None:
         """List recent sessions and let the person choose one by number."""
-        from codex.cli.resume_cmd import list_sessions
+        from codex.rollout import list_sessions
 
         assert self.loaded is not None
         sessions = await asyncio.to_thread(list_sessions, self.loaded.codex_home)

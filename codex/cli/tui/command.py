@@ -6,12 +6,12 @@ come in inside the callback, after the prompt is already on the screen.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import click
 
 from codex.cli.options import agent_options, loaded_config, plugin_manager
-from codex.records import record
 
 if TYPE_CHECKING:
     from codex.cli.tui.screen import TerminalScreen
@@ -28,7 +28,7 @@ Ctrl-C interrupts a turn, Ctrl-D (or Ctrl-C twice) quits.
 """
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class ResumeTarget:
     """Which recorded session to reopen: the newest, one by id, or one the person picks."""
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import field
+from dataclasses import dataclass, field
 
 from codex.cli.tui.keys import Key
 from codex.cli.tui.text import cell_len, char_width
-from codex.records import record
 
 MAX_SUGGESTIONS = 8
 
@@ -167,7 +166,7 @@ class History:
         return self._draft if self._index == len(self.entries) else self.entries[self._index]
 
 
-@record
+@dataclass
 class Suggestions:
     """Completion candidates for the word at the cursor (``start``..``end`` in the text)."""
 
@@ -366,7 +365,7 @@ class Editor:
         return True
 
 
-@record
+@dataclass
 class Layout:
     """The input box as screen rows; the cursor is at (``cursor_row``, ``cursor_col``)."""
 

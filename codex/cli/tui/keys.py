@@ -10,8 +10,7 @@ the Esc key); the decoder keeps it until more bytes come or ``flush`` is called 
 from __future__ import annotations
 
 import codecs
-
-from codex.records import record
+from dataclasses import dataclass
 
 PASTE_START = "\x1b[200~"
 PASTE_END = "\x1b[201~"
@@ -22,7 +21,7 @@ _TILDE = {"1": "home", "7": "home", "4": "end", "8": "end", "3": "delete", "2": 
 _CONTROL = {"\r": "enter", "\n": "newline", "\t": "tab", "\x7f": "backspace", "\x08": "backspace"}
 
 
-@record(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True)
 class Key:
     """One key press: ``name`` is ``char`` (with ``text``), ``paste`` (with ``text``), or a key
     name such as ``enter``, ``newline``, ``left``, ``ctrl-c``, ``esc``; ``alt`` for Alt/Meta and

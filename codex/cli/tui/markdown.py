@@ -71,7 +71,6 @@ class MarkdownRenderer:
             theme=theme,
             legacy_windows=False,
             force_jupyter=False,
-            _environ={},
         )
         self._width = width
         self._markdown_class = TranscriptMarkdown

@@ -13,14 +13,13 @@ import re
 import shlex
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import field
+from dataclasses import dataclass, field
 from typing import Any
 
 from codex import events as ev
 from codex.cli.tui.markdown import MarkdownRenderer, MarkdownStream
 from codex.cli.tui.text import Palette, fit, sanitize, wrap
 from codex.protocol import FunctionCall, FunctionCallOutput, InputItem, Message, TokenUsage
-from codex.records import record
 
 OUTPUT_TAIL_LINES = 5
 LIVE_OUTPUT_LINES = 2
@@ -140,7 +139,7 @@ def user_lines(text: str, paint: Palette, width: int) -> list[str]:
     return [paint("› ", "bold", "cyan") + rows[0], *("  " + row for row in rows[1:])]
 
 
-@record
+@dataclass
 class RunningCommand:
     """A command between its begin and end events."""
 
@@ -150,7 +149,7 @@ class RunningCommand:
     output: str = ""
 
 
-@record
+@dataclass
 class TurnState:
     """What belongs to the turn in progress."""
 

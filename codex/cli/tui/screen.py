@@ -14,11 +14,10 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from dataclasses import field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from codex.cli.tui.text import Palette, fit, strip_ansi, visible_len
-from codex.records import record
 
 if TYPE_CHECKING:
     import asyncio
@@ -31,7 +30,7 @@ _PASTE_ON = "\x1b[?2004h"
 _PASTE_OFF = "\x1b[?2004l"
 
 
-@record
+@dataclass
 class Frame:
     """The live area: rows (each fitting the width) and where the cursor goes."""
 

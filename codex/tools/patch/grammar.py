@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from codex.errors import PatchError
-from codex.records import record
 
 BEGIN_PATCH = "*** Begin Patch"
 END_PATCH = "*** End Patch"
@@ -22,7 +22,7 @@ _NOTHING_CHANGED = "No files were changed."
 # --------------------------------------------------------------------------------------------
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AddFile:
     """``*** Add File: path`` with its content (every ``+`` line, newline-terminated)."""
 
@@ -31,7 +31,7 @@ class AddFile:
     line: int
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DeleteFile:
     """``*** Delete File: path``."""
 
@@ -39,7 +39,7 @@ class DeleteFile:
     line: int
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UpdateChunk:
     """One ``@@`` chunk of an update.
 
@@ -60,7 +60,7 @@ class UpdateChunk:
         return " / ".join(f"@@ {h}" for h in self.headers) if self.headers else "@@"
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UpdateFile:
     """``*** Update File: path``, an optional ``*** Move to:`` and its chunks."""
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from codex.errors import PatchError
-from codex.records import record
 from codex.tools.patch.diff import LineEdits, Region
 from codex.tools.patch.grammar import _NOTHING_CHANGED, END_OF_FILE, UpdateChunk
 
@@ -14,7 +14,7 @@ from codex.tools.patch.grammar import _NOTHING_CHANGED, END_OF_FILE, UpdateChunk
 # --------------------------------------------------------------------------------------------
 
 
-@record
+@dataclass
 class _Text:
     lines: list[str]
     eol: str
@@ -135,7 +135,7 @@ class _Finder:
 # --------------------------------------------------------------------------------------------
 
 
-@record
+@dataclass(slots=True)
 class _Replacement:
     start: int
     length: int

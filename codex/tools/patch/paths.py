@@ -21,11 +21,11 @@ import stat
 import threading
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from codex.errors import PatchError
-from codex.records import record
 
 _T = TypeVar("_T")
 
@@ -84,7 +84,7 @@ def check_name(raw: str, display: str) -> None:
         raise PatchError(f"the patch names a file with an empty path. {_NOTHING_CHANGED}")
 
 
-@record
+@dataclass
 class Location:
     """Where one directory entry is, as the walk found it.
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable
-from dataclasses import field
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Literal
 
 from codex.errors import PatchError
-from codex.records import record
 from codex.tools.patch.diff import (
     LineEdits,
     _diff_lines,
@@ -30,7 +29,7 @@ from codex.tools.patch.paths import MAX_FILE_BYTES, Location, Resolver, read_reg
 # --------------------------------------------------------------------------------------------
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class FileChange:
     """One verified file operation: ``path`` is absolute, contents are the exact decoded text.
 
@@ -95,7 +94,7 @@ def _display(path: Path, cwd: Path) -> str:
     return str(path)
 
 
-@record
+@dataclass
 class _Overlay:
     """The file system as earlier hunks of the same patch will have left it.
 

@@ -6,9 +6,8 @@ import os
 import re
 import shlex
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import cache
-
-from codex.records import record
 
 # --------------------------------------------------------------------------------------------
 # Recognising apply_patch run through a shell
@@ -33,7 +32,7 @@ def _heredoc_script() -> re.Pattern[str]:
     return re.compile(_HEREDOC_SCRIPT_SOURCE, re.VERBOSE)
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class ShellPatch:
     """A patch found in a shell command, and the directory a leading ``cd DIR &&`` named."""
 

@@ -7,11 +7,11 @@ import os
 import secrets
 import stat
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from codex.errors import PatchError
-from codex.records import record
 from codex.tools.patch.grammar import _NOTHING_CHANGED, SUCCESS_HEADER
 from codex.tools.patch.paths import Location, describe_type
 from codex.tools.patch.plan import FileChange, _display, _Overlay
@@ -21,7 +21,7 @@ from codex.tools.patch.plan import FileChange, _display, _Overlay
 # --------------------------------------------------------------------------------------------
 
 
-@record
+@dataclass
 class _Backup:
     data: bytes | None
     info: os.stat_result | None = None

@@ -19,6 +19,7 @@ from codex.sandbox import (
     SandboxPolicy,
     sandbox_env,
 )
+from codex_landlock.payload import policy_payload
 
 if TYPE_CHECKING:
     from codex_landlock.forkserver import ForkServer
@@ -182,18 +183,6 @@ def _write_probe_cache(path: Path | None, facts: dict[str, object]) -> None:
         write_private_file(path, json.dumps(facts).encode("utf-8"))
     except OSError:
         pass  # a cache that cannot be written only costs the next run a probe
-
-
-def policy_payload(policy: SandboxPolicy, cwd: Path) -> dict[str, object]:
-    """The helper's ``--policy`` object for ``policy`` and working directory ``cwd``."""
-    return {
-        "mode": policy.mode.value,
-        "writable_roots": [str(root) for root in policy.writable_roots],
-        "read_only_subpaths": [str(sub) for sub in policy.read_only_subpaths],
-        "protected_names": list(policy.protected_names),
-        "network": policy.network_access,
-        "cwd": os.path.abspath(cwd),
-    }
 
 
 def describe_probe(facts: dict[str, object], kernel: str) -> Availability:

@@ -157,7 +157,7 @@ class ForkServer:
     ) -> int:
         import json
 
-        from codex_landlock.backend import policy_payload
+        from codex_landlock.payload import policy_payload
 
         self._next_id += 1
         request = {"id": self._next_id, "argv": argv, "env": env, "policy": policy_payload(policy, cwd)}
@@ -530,28 +530,28 @@ def main(args: list[str]) -> int:
     if os.path.basename(here) == "__pycache__":
         here = os.path.dirname(here)
     sys.path.insert(0, here)
-    import _signal  # type: ignore[import-not-found]
+    import signal
 
     import helper  # type: ignore[import-not-found]
 
     # Children inherit ignored signals through exec; Python ignores these two for itself.
-    for signum in (_signal.SIGPIPE, _signal.SIGXFSZ):
-        _signal.signal(signum, _signal.SIG_DFL)
+    for signum in (signal.SIGPIPE, signal.SIGXFSZ):
+        signal.signal(signum, signal.SIG_DFL)
     # Orphans below the server come back to it (not to init), so it can end them all.
     helper.prctl(PR_SET_CHILD_SUBREAPER, 1)
     # A polite stop (SIGTERM, SIGHUP) runs serve()'s clean-up instead of leaving commands behind.
-    for signum in (_signal.SIGTERM, _signal.SIGHUP):
-        _signal.signal(signum, _stop)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _stop)
     serve(socket.socket(fileno=int(args[1])), helper)
     return 0
 
 
 def _stop(signum: int, frame: object) -> None:
-    import _signal
+    import signal
 
     # One stop is enough: a second signal must not cut the clean-up short.
-    for other in (_signal.SIGTERM, _signal.SIGHUP):
-        _signal.signal(other, _signal.SIG_IGN)
+    for other in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(other, signal.SIG_IGN)
     raise SystemExit(0)
 
 

@@ -23,7 +23,6 @@ import ctypes
 import os
 import struct
 import sys
-from _json import encode_basestring_ascii, scanstring
 
 SETUP_FAILED = 126
 COMMAND_NOT_FOUND = 127
@@ -262,89 +261,23 @@ class Policy:
 
 
 # --- policy parsing -----------------------------------------------------------------------------
-# json imports re, which costs ~10 ms per command; the policy is tiny, so parse it by hand with
-# the C string scanner that json itself uses (escapes, surrogates and control characters included).
+# json imports re (~10 ms per helper start); that is paid only on the per-command path
+# (sandbox_fork_server = false), and a parser of our own over json's private scanner is not.
 
 
 def parse_json(text: str) -> object:
-    """Parse JSON objects, arrays, strings, booleans, null and integers (all a policy holds)."""
-    value, end = _parse_value(text, _skip_space(text, 0))
-    if _skip_space(text, end) != len(text):
-        raise ValueError(f"unexpected text at offset {end}")
+    """Parse the JSON of a policy or a fork-server message."""
+    import json
+
+    value: object = json.loads(text)
     return value
 
 
-def _skip_space(text: str, index: int) -> int:
-    while index < len(text) and text[index] in " \t\r\n":
-        index += 1
-    return index
-
-
-def _parse_value(text: str, index: int) -> tuple[object, int]:
-    char = text[index : index + 1]
-    if char == '"':
-        parsed: tuple[str, int] = scanstring(text, index + 1, True)
-        return parsed
-    if char == "{":
-        result: dict[str, object] = {}
-        index = _skip_space(text, index + 1)
-        if text[index : index + 1] == "}":
-            return result, index + 1
-        while True:
-            if text[index : index + 1] != '"':
-                raise ValueError(f"expected a key at offset {index}")
-            key, index = scanstring(text, index + 1, True)
-            index = _skip_space(text, index)
-            if text[index : index + 1] != ":":
-                raise ValueError(f"expected ':' at offset {index}")
-            result[key], index = _parse_value(text, _skip_space(text, index + 1))
-            index = _skip_space(text, index)
-            if text[index : index + 1] == "}":
-                return result, index + 1
-            if text[index : index + 1] != ",":
-                raise ValueError(f"expected ',' or '}}' at offset {index}")
-            index = _skip_space(text, index + 1)
-    if char == "[":
-        items: list[object] = []
-        index = _skip_space(text, index + 1)
-        if text[index : index + 1] == "]":
-            return items, index + 1
-        while True:
-            item, index = _parse_value(text, index)
-            items.append(item)
-            index = _skip_space(text, index)
-            if text[index : index + 1] == "]":
-                return items, index + 1
-            if text[index : index + 1] != ",":
-                raise ValueError(f"expected ',' or ']' at offset {index}")
-            index = _skip_space(text, index + 1)
-    for word, constant in (("true", True), ("false", False), ("null", None)):
-        if text.startswith(word, index):
-            return constant, index + len(word)
-    end = index + 1 if char == "-" else index
-    while end < len(text) and text[end].isdigit():
-        end += 1
-    if end > index and text[end - 1].isdigit():
-        return int(text[index:end]), end
-    raise ValueError(f"unexpected {char!r} at offset {index}")
-
-
 def dump_json(value: object, *, sort_keys: bool = False) -> str:
-    """JSON text of the values ``parse_json`` reads (the fork server's messages), without json."""
-    if value is None or value is True or value is False:
-        return {None: "null", True: "true", False: "false"}[value]
-    if isinstance(value, int):
-        return str(int(value))
-    if isinstance(value, str):
-        text: str = encode_basestring_ascii(value)
-        return text
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(dump_json(item, sort_keys=sort_keys) for item in value) + "]"
-    if isinstance(value, dict):
-        pairs = sorted(value.items()) if sort_keys else value.items()
-        body = ",".join(f"{dump_json(str(key))}:{dump_json(item, sort_keys=sort_keys)}" for key, item in pairs)
-        return "{" + body + "}"
-    raise TypeError(f"cannot write {type(value).__name__} as JSON here")
+    """Compact JSON text of a policy or a fork-server message."""
+    import json
+
+    return json.dumps(value, separators=(",", ":"), sort_keys=sort_keys)
 
 
 def decode_policy(text: str) -> Policy:
@@ -918,12 +851,11 @@ def parse_arguments(args: list[str]) -> tuple[Policy, list[str]]:
 
 def main(args: list[str]) -> int:
     """Confine and exec; only returns (with 126 or 127) when the command could not start."""
-    # signal.py imports enum (~8 ms); the C module underneath is all this needs.
-    import _signal  # type: ignore[import-not-found]
+    import signal
 
     # Python ignores SIGPIPE and SIGXFSZ for itself; an exec'd command must not inherit that.
-    for signum in (_signal.SIGPIPE, _signal.SIGXFSZ):
-        _signal.signal(signum, _signal.SIG_DFL)
+    for signum in (signal.SIGPIPE, signal.SIGXFSZ):
+        signal.signal(signum, signal.SIG_DFL)
     if args == ["--probe"]:
         import json
 

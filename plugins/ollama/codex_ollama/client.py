@@ -8,11 +8,9 @@ instead of after the wire API's long request timeouts. ``transport`` swaps the n
 
 from __future__ import annotations
 
-from dataclasses import field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
-
-from codex.records import record
 
 if TYPE_CHECKING:
     import httpx
@@ -59,7 +57,7 @@ def model_matches(available: str, wanted: str) -> bool:
     return norm(available) == norm(wanted)
 
 
-@record
+@dataclass
 class ServerStatus:
     """What a probe found: reachable or not, the version, the installed models, or why not."""
 

@@ -12,12 +12,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
 
 from codex.errors import ProviderError
-from codex.records import record
 from codex_ollama.client import ServerStatus, probe_ollama
 
 DEFAULT_PORT = 11434
@@ -42,7 +42,7 @@ def ollama_host(base_url: str) -> str:
     return f"{host}:{port}"
 
 
-@record
+@dataclass
 class LaunchedServer:
     """An ``ollama serve`` that codex started."""
 

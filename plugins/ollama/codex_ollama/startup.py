@@ -12,14 +12,13 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codex.errors import ConfigError, ProviderError
-from codex.records import record
-from codex_ollama import LMSTUDIO_ID, OLLAMA_ID, is_local_provider, is_ollama
 from codex_ollama.client import ServerStatus, is_loopback, probe_ollama, probe_openai_compatible, server_root
+from codex_ollama.providers import LMSTUDIO_ID, OLLAMA_ID, is_local_provider, is_ollama
 
 if TYPE_CHECKING:
     from codex.config.model import Config, ModelProviderInfo
@@ -33,7 +32,7 @@ _WAIT_REPORT_SECONDS = 5
 _APPROX_SIZES = {"gpt-oss:20b": "about 14 GB", "gpt-oss:120b": "about 65 GB"}
 
 
-@record
+@dataclass
 class StartupEnv:
     """What startup touches outside itself, replaceable in tests."""
 

@@ -18,7 +18,7 @@ import copy
 import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
-from dataclasses import field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from codex.ids import new_call_id
@@ -40,7 +40,6 @@ from codex.protocol import (
     TokenUsage,
     ToolSpec,
 )
-from codex.records import record
 from codex.wire import RetryableError
 from codex_ollama.client import server_root
 from codex_ollama.harmony import HarmonyTextFilter, clean_tool_name
@@ -159,7 +158,7 @@ def estimate_tokens(body: dict[str, Any]) -> int:
     return size // CHARS_PER_TOKEN
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class _Turn:
     text: list[str] = field(default_factory=list)
     thinking: list[str] = field(default_factory=list)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -38,7 +38,6 @@ from codex.protocol import (
     TokenUsage,
     ToolSpec,
 )
-from codex.records import record
 from codex.wire import RetryableError
 
 if TYPE_CHECKING:
@@ -162,14 +161,14 @@ def parse_usage(data: Any) -> TokenUsage | None:
     )
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class _PendingCall:
     call_id: str = ""
     name: str = ""
     arguments: list[str] = field(default_factory=list)
 
 
-@record(slots=True)
+@dataclass(slots=True)
 class _Turn:
     """What a Chat stream has said so far; items are only complete at the end."""
 

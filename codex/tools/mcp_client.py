@@ -32,7 +32,7 @@ import os
 import time
 from collections.abc import Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,9 +40,8 @@ from pydantic import BaseModel, ConfigDict
 
 from codex.approval.policy import Action, CommandFacts, Decision
 from codex.events import BackgroundEvent, McpToolCallBegin, McpToolCallEnd, ReviewDecision
-from codex.mcp.tool_names import qualified_tool_names
-from codex.records import record
 from codex.tools.base import Tool, ToolContext, ToolResult, TurnAborted
+from codex.tools.mcp_tool_names import qualified_tool_names
 
 if TYPE_CHECKING:
     import mcp_types
@@ -68,7 +67,7 @@ class McpArguments(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-@record
+@dataclass
 class McpToolInfo:
     """One tool of one server, as offered to the model."""
 
@@ -259,7 +258,7 @@ def describe_failure(exc: BaseException, config: McpServerConfig) -> str:
 # ---------------------------------------------------------------------------- the connections
 
 
-@record
+@dataclass
 class McpConnections:
     """All servers of one session: the tools they offer, what failed, and how to stop them."""
 
