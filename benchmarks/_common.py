@@ -49,11 +49,18 @@ def child_env(**extra: str) -> dict[str, str]:
     """The environment of a measured program: ours, minus what would make a run unlike a user's.
 
     ``PYTHONDONTWRITEBYTECODE`` (set on some machines) would make every run compile each module
-    edited since its bytecode was written; ``CODEX_DEBUG`` adds logging.
+    edited since its bytecode was written; ``CODEX_DEBUG`` adds logging. A user's install has
+    only the built-in plugins, so the example plugins the test suite installs (whose tools add
+    a pydantic import to every run) are left out.
     """
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "CODEX_DEBUG")}
+    env["CODEX_PLUGINS"] = BUILT_IN_PLUGINS
     env.update(extra)
     return env
+
+
+# The entry points pyproject.toml registers for codex-py itself.
+BUILT_IN_PLUGINS = "openai,ollama,seatbelt,landlock"
 
 
 def run_measured(
