@@ -66,6 +66,14 @@ class LineEdits:
     regions: tuple[Region, ...]
 
 
+
+def _append_opcode(ops: list[_Opcode], tag: str, i1: int, i2: int, j1: int, j2: int) -> None:
+    """Append one opcode, merging adjacent equal runs and dropping empty ones."""
+    if ops and ops[-1][0] == tag == "equal":
+        ops[-1] = (tag, ops[-1][1], i2, ops[-1][3], j2)
+    elif i1 < i2 or j1 < j2:
+        ops.append((tag, i1, i2, j1, j2))
+
 def _display_line(text: SplitText, index: int) -> str:
     """Line ``index`` of ``text`` exactly as :func:`_diff_lines` gives it for the joined text."""
     line = text.lines[index]
@@ -99,10 +107,7 @@ def edit_opcodes(edits: LineEdits) -> list[_Opcode] | None:
     ops: list[_Opcode] = []
 
     def add(tag: str, i1: int, i2: int, j1: int, j2: int) -> None:
-        if ops and ops[-1][0] == tag == "equal":
-            ops[-1] = (tag, ops[-1][1], i2, ops[-1][3], j2)
-        elif i1 < i2 or j1 < j2:
-            ops.append((tag, i1, i2, j1, j2))
+        _append_opcode(ops, tag, i1, i2, j1, j2)
 
     # Regions with no equal line between them are diffed as one, as difflib would see them.
     merged: list[Region] = []
@@ -145,10 +150,7 @@ def _line_opcodes(old: list[str], new: list[str]) -> list[_Opcode]:
     ops: list[_Opcode] = []
 
     def add(tag: str, i1: int, i2: int, j1: int, j2: int) -> None:
-        if ops and ops[-1][0] == tag == "equal":
-            ops[-1] = (tag, ops[-1][1], i2, ops[-1][3], j2)
-        elif i1 < i2 or j1 < j2:
-            ops.append((tag, i1, i2, j1, j2))
+        _append_opcode(ops, tag, i1, i2, j1, j2)
 
     def gap(i1: int, i2: int, j1: int, j2: int) -> None:
         if i1 == i2 or j1 == j2:
