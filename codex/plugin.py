@@ -137,6 +137,7 @@ _MODULES: dict[str, str] = {"events": "codex.events"}
 __all__ = [
     "API_DECLARATION",
     "API_VERSION",
+    "SANDBOX_SETUP_FAILED",
     "Action",
     "Allow",
     "ApprovalPolicy",
@@ -177,7 +178,6 @@ __all__ = [
     "ResponseEvent",
     "RetryableError",
     "Rewrite",
-    "SANDBOX_SETUP_FAILED",
     "SandboxBackend",
     "SandboxError",
     "SandboxMode",
