@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import codex.plugin
-from codex.plugins import check_api_version
+from codex.plugins import check_api_version, make_plugin_manager
 from tests.conftest import PluginSite, RunCodex
 from tests.mock_model import Call, MockModelServer, Text
 
@@ -93,6 +93,20 @@ def test_other_versions_are_refused_naming_them(declared: object) -> None:
     _, refusal = check_api_version(plugin)
     assert refusal is not None and str(declared).strip() in refusal
     assert f"plugin API {codex.plugin.API_VERSION}" in refusal
+
+
+def test_an_in_memory_plugin_is_held_to_the_same_rule() -> None:
+    class Future:
+        CODEX_PLUGIN_API = "2.0"
+
+        @codex.plugin.hookimpl
+        def codex_model_providers(self) -> dict[str, Any]:
+            return {"future": {"name": "Future"}}
+
+    pm = make_plugin_manager(autoload=False, builtins=False, extra=[("future", Future())])
+    assert pm.get_plugin("future") is None
+    assert pm.records["future"].error is not None and "plugin API 2.0" in pm.records["future"].error
+    assert pm.hook.codex_model_providers() == []
 
 
 def test_a_plugin_for_an_unsupported_version_is_refused_and_shown_broken(
