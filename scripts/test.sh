@@ -8,5 +8,5 @@ if [ -z "${VIRTUAL_ENV:-}" ]; then
   # shellcheck disable=SC1091
   . .venv/bin/activate
 fi
-python -m pip install -q --disable-pip-version-check -e '.[test]' ./tests/thirdparty_plugin
+python -m pip install -q --disable-pip-version-check -e '.[test]' ./tests/thirdparty_plugin ./examples/codex-tool-now ./examples/codex-provider-anthropic ./examples/codex-sandbox-bwrap
 python -m pytest -q "$@"

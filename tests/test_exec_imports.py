@@ -47,9 +47,9 @@ main()
 
 def exec_modules(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     listing = tmp_path / "modules.txt"
-    # The example plugin's tool names its pydantic model by reference, whose schema is built each
-    # run: what is measured here is codex and its built-in plugins.
-    env = {**os.environ, "CODEX_DISABLE_PLUGINS": "example"}
+    # The example plugins' tools build their schemas from pydantic models each run: what is
+    # measured here is codex and its built-in plugins.
+    env = {**os.environ, "CODEX_DISABLE_PLUGINS": "example,now"}
     done = subprocess.run([sys.executable, "-c", _PROBE, str(listing), "exec", "--skip-git-repo-check", *args],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]

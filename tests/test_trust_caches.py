@@ -238,7 +238,8 @@ def test_a_forged_landlock_verdict_never_runs_a_command_unconfined(
     verdict.write_text(json.dumps({"landlock_abi": 0, "arch": "x86_64"}), encoding="utf-8")  # "unavailable"
     verdict.chmod(0o600)
 
-    ran = run_codex("exec", "--full-auto", "touch it", cwd=work)
+    # Landlock is the only real backend here: an installed bwrap plugin would (rightly) take over.
+    ran = run_codex("exec", "--full-auto", "touch it", cwd=work, env={"CODEX_DISABLE_PLUGINS": "bwrap"})
 
     assert ran.returncode == 0, ran.stderr
     assert "[unavailable]" in ran.stderr  # the forged verdict was believed: no backend left
