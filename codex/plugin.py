@@ -92,6 +92,7 @@ _HOMES: dict[str, str] = {
     "provider_label": "codex.http",
     "request_headers": "codex.http",
     "server_error_details": "codex.http",
+    "SSEDecoder": "codex.http",
     # small helpers
     "new_call_id": "codex.ids",
     "cache_dir": "codex.memo",
@@ -178,6 +179,7 @@ __all__ = [
     "ResponseEvent",
     "RetryableError",
     "Rewrite",
+    "SSEDecoder",
     "SandboxBackend",
     "SandboxError",
     "SandboxMode",
@@ -223,6 +225,7 @@ if TYPE_CHECKING:  # the real types, for mypy and IDEs; at run time __getattr__ 
     from codex.hook_types import Allow, Ask, Deny, HookContext, Rewrite, ToolCall, ToolDecision
     from codex.http import (
         ClientCache,
+        SSEDecoder,
         endpoint_url,
         error_for_event,
         error_for_status,

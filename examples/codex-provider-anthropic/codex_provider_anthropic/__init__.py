@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pluggy
+from codex.plugin import hookimpl
 
-hookimpl = pluggy.HookimplMarker("codex")
+CODEX_PLUGIN_API = "1.0"
 
 PROVIDER: dict[str, Any] = {
     "name": "Anthropic",

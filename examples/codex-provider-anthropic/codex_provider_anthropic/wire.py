@@ -16,20 +16,9 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-# Everything this plugin takes from codex, in one place.
-from codex.errors import ProviderError
-from codex.http import (
+# Everything this plugin takes from codex, in one place: the public plugin module.
+from codex.plugin import (
     ClientCache,
-    SSEDecoder,
-    endpoint_url,
-    error_for_event,
-    finish_sse,
-    post_stream,
-    provider_label,
-    request_headers,
-)
-from codex.ids import new_call_id
-from codex.protocol import (
     Completed,
     Created,
     CustomToolCall,
@@ -41,14 +30,23 @@ from codex.protocol import (
     OutputItemDone,
     OutputTextDelta,
     Prompt,
+    ProviderError,
     ResponseEvent,
+    RetryableError,
+    SSEDecoder,
     TokenUsage,
     ToolSpec,
+    endpoint_url,
+    error_for_event,
+    finish_sse,
+    new_call_id,
+    post_stream,
+    provider_label,
+    request_headers,
 )
-from codex.wire import RetryableError
 
 if TYPE_CHECKING:
-    from codex.config.model import ModelProviderInfo
+    from codex.plugin import ModelProviderInfo
 
 API_VERSION = "2023-06-01"  # the anthropic-version header the API requires
 DEFAULT_MAX_TOKENS = 8192

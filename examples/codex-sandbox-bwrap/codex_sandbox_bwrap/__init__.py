@@ -13,12 +13,10 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-import pluggy
+# Everything this plugin takes from codex, in one place: the public plugin module.
+from codex.plugin import Availability, SandboxBackend, SandboxedCommand, SandboxPolicy, hookimpl, sandbox_env
 
-# Everything this plugin takes from codex, in one place.
-from codex.sandbox import Availability, SandboxBackend, SandboxedCommand, SandboxPolicy, sandbox_env
-
-hookimpl = pluggy.HookimplMarker("codex")
+CODEX_PLUGIN_API = "1.0"
 
 NAMESPACES = ["--unshare-user", "--disable-userns", "--cap-drop", "ALL", "--unshare-pid", "--unshare-ipc",
               "--new-session", "--die-with-parent"]  # --new-session: no TIOCSTI into the terminal

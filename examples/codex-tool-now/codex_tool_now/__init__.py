@@ -6,12 +6,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pluggy
 from pydantic import BaseModel, Field
 
-from codex.tools.base import Tool, ToolContext, ToolResult
+from codex.plugin import Tool, ToolContext, ToolResult, hookimpl
 
-hookimpl = pluggy.HookimplMarker("codex")
+CODEX_PLUGIN_API = "1.0"
 
 
 class NowArgs(BaseModel):
