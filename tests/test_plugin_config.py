@@ -46,7 +46,8 @@ def codex_tools(config):
     async def greet(args, ctx):
         return ToolResult(" ".join([settings.greeting] * settings.repeat))
 
-    return [Tool("greet", "Say the configured greeting.", NoArgs, greet)]
+    # Read while registering, as a plugin may: `codex plugins` must hand it a checked table too.
+    return [Tool("greet", f"Say {settings.greeting!r}.", NoArgs, greet)]
 '''
 
 # A plugin whose table is a JSON Schema dict (no pydantic needed to declare it).
@@ -197,3 +198,12 @@ def test_config_set_refuses_a_wrong_plugin_value_and_keeps_the_file(
     assert "plugins.greeter.repeat: expected" in refused.stderr
     assert accepted.returncode == 0, accepted.stderr
     assert path.read_text() == '[plugins.greeter]\nrepeat = 2\n\n[plugins.limits]\nmax_words = 5\n'
+
+
+def test_codex_plugins_hands_plugins_their_defaults(run_codex: RunCodex, site: PluginSite) -> None:
+    result = run_codex("plugins", "--json", env=site.env)
+
+    assert result.returncode == 0, result.stderr
+    greeter = next(record for record in json.loads(result.stdout) if record["name"] == "greeter")
+    assert greeter["error"] is None
+    assert greeter["provides"] == {"tools": ["greet"]}

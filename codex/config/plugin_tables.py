@@ -11,10 +11,13 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codex.config.errors import LocPath, describe_expectation
 from codex.config.overrides import format_key_path, format_value
+
+if TYPE_CHECKING:
+    from codex.config.model import Config
 
 WhereOf = Callable[[LocPath], str]
 
@@ -161,3 +164,19 @@ def _json_schema_message(loc: LocPath, error: Any, where_of: WhereOf) -> str:
     else:
         return f"{where_of(loc)}: {format_key_path(loc)}: {error.message}"
     return f"{where_of(loc)}: {format_key_path(loc)}: expected {expected}; got {got}"
+
+
+def default_config(schemas: Mapping[str, Any]) -> Config:
+    """The built-in defaults, each declared plugin table filled with its schema's defaults.
+
+    For code that shows what plugins offer out of the box (``codex plugins``): their hooks read
+    ``config.plugin_config(name)`` as they would in a session. A table whose schema requires keys
+    has no defaults and is left as an empty dict.
+    """
+    from codex.config.model import Config
+
+    config = Config()
+    checked, shown, _errors = check_plugin_tables({}, schemas, lambda _loc: "built-in default")
+    config.plugins.update(shown)
+    config.__dict__["_plugin_configs"] = checked
+    return config
