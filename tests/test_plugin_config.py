@@ -207,3 +207,57 @@ def test_codex_plugins_hands_plugins_their_defaults(run_codex: RunCodex, site: P
     greeter = next(record for record in json.loads(result.stdout) if record["name"] == "greeter")
     assert greeter["error"] is None
     assert greeter["provides"] == {"tools": ["greet"]}
+
+
+_MEMO_PROBE = """
+import json, sys
+from codex.config import load_config
+schema = {"type": "object", "properties": {"max_words": {"type": "integer", "minimum": 1, "default": 100},
+                                           "style": {"enum": ["short", "long"], "default": "short"}}}
+loaded = load_config(plugin_schemas={"limits": schema})
+print(json.dumps({"jsonschema": "jsonschema" in sys.modules, "limits": loaded.config.plugin_config("limits")}))
+"""
+
+
+@pytest.mark.caching
+def test_a_json_schema_table_that_passed_is_not_checked_again_but_a_new_one_is(
+    codex_home: Path, write_config: Callable[[str], Path]
+) -> None:
+    import subprocess
+    import sys
+
+    write_config("[plugins.limits]\nmax_words = 5\n")
+    runs = []
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", _MEMO_PROBE], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        runs.append(json.loads(done.stdout))
+    assert runs[0]["jsonschema"] is True
+    assert runs[1]["jsonschema"] is False  # ~160 ms of import saved on every later run
+    assert runs[0]["limits"] == runs[1]["limits"] == {"max_words": 5, "style": "short"}
+
+    path = write_config("[plugins.limits]\nmax_words = -5\n")
+    bad = subprocess.run([sys.executable, "-c", _MEMO_PROBE], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1
+    assert f"{path}:2:13: plugins.limits.max_words: expected a value at least 1; got -5" in bad.stderr
+
+
+def test_a_missing_required_key_is_named_for_both_kinds_of_schema() -> None:
+    from pydantic import BaseModel
+
+    from codex.config.plugin_tables import check_plugin_tables
+
+    class Needs(BaseModel):
+        token_file: str
+
+    schemas = {
+        "model": Needs,
+        "schema": {"type": "object", "properties": {"url": {"type": "string"}}, "required": ["url"]},
+    }
+    checked, _shown, errors = check_plugin_tables({}, schemas, lambda loc: "config.toml")
+
+    assert checked == {}
+    assert errors == [
+        "config.toml: plugins.model.token_file: required key is missing; add it to [plugins.model]",
+        "config.toml: plugins.schema.url: required key is missing; add it to [plugins.schema]",
+    ]

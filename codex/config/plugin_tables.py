@@ -114,19 +114,17 @@ def _check_json_schema(
     checked: dict[str, Any],
     shown: dict[str, Any],
 ) -> list[str]:
-    # The validator is imported only when there is something to check: a table, or keys the
-    # schema requires (jsonschema comes with the mcp SDK and costs tens of milliseconds to import).
+    # The validator runs only when there is something to check (a table, or keys the schema
+    # requires) and this exact table has not passed this exact schema before: importing
+    # jsonschema costs ~160 ms, more than the rest of loading the configuration.
     messages: list[str] = []
     if table or schema.get("required"):
-        import importlib
-
-        # By name: jsonschema ships no type information (its stubs are a separate package).
-        jsonschema: Any = importlib.import_module("jsonschema")
-        validator_class = jsonschema.validators.validator_for(schema)
-        errors = sorted(validator_class(schema).iter_errors(table), key=lambda e: [str(p) for p in e.absolute_path])
-        for error in errors:
-            loc: LocPath = ("plugins", name, *error.absolute_path)
-            messages.append(_json_schema_message(loc, error, where_of))
+        key = _verdict_key(schema, table)
+        memo = _verdict_memo() if key is not None else None
+        if memo is None or memo.get(key or "") is not True:
+            messages = _json_schema_errors(name, schema, table, where_of)
+            if not messages and memo is not None and key is not None:
+                memo.put(key, True)
     if messages:
         return messages
     filled = dict(table)
@@ -136,6 +134,43 @@ def _check_json_schema(
     checked[name] = filled
     shown[name] = filled
     return []
+
+
+def _json_schema_errors(name: str, schema: Mapping[str, Any], table: dict[str, Any], where_of: WhereOf) -> list[str]:
+    import importlib
+
+    # By name: jsonschema ships no type information (its stubs are a separate package).
+    jsonschema: Any = importlib.import_module("jsonschema")
+    validator_class = jsonschema.validators.validator_for(schema)
+    errors = sorted(validator_class(schema).iter_errors(table), key=lambda e: [str(p) for p in e.absolute_path])
+    return [_json_schema_message(("plugins", name, *error.absolute_path), error, where_of) for error in errors]
+
+
+def _verdict_memo() -> Any:
+    from codex.memo import Memo
+
+    return Memo.shared("config-verdicts")
+
+
+def _verdict_key(schema: Mapping[str, Any], table: dict[str, Any]) -> str | None:
+    """A digest of the schema, the table (``repr`` tells "5" from 5) and the checking code, or
+    None when the schema has no JSON form to digest. Only a verdict is kept under it, never a
+    value: a forged entry could at most skip checking the user's own table."""
+    import hashlib
+    import importlib.util
+    import json
+    import os
+
+    from codex.memo import file_digest
+
+    try:
+        schema_text = json.dumps(schema, sort_keys=True)
+    except (TypeError, ValueError):
+        return None
+    found = importlib.util.find_spec("jsonschema")
+    checker = os.path.join(os.path.dirname(found.origin), "validators.py") if found and found.origin else None
+    parts = ["plugin-table", file_digest(__file__), file_digest(checker), schema_text, repr(table)]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _json_schema_message(loc: LocPath, error: Any, where_of: WhereOf) -> str:
