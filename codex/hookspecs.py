@@ -5,10 +5,11 @@ specs. Built-in capabilities register through exactly the same hooks as third-pa
 Hooks that name registries return data (objects or dicts); they never do network I/O while
 registering and never reach into global state.
 
-A minimal third-party plugin::
+A minimal third-party plugin (it imports from ``codex.plugin`` only; see docs/plugins.md)::
 
-    import pluggy
-    hookimpl = pluggy.HookimplMarker("codex")
+    from codex.plugin import hookimpl
+
+    CODEX_PLUGIN_API = "1.0"
 
     @hookimpl
     def codex_model_providers():
@@ -191,7 +192,7 @@ def codex_before_tool_call(call: ToolCall, context: HookContext) -> ToolDecision
     or returns something that is not a decision, stops the call: the model gets a failed result
     naming the plugin, and the session goes on::
 
-        from codex.hook_types import Deny, Rewrite
+        from codex.plugin import Deny, Rewrite
 
         @hookimpl
         def codex_before_tool_call(call, context):
@@ -214,10 +215,10 @@ def codex_event(event: Event, context: HookContext) -> None:
     never waits for it. An observer that raises or overruns is reported once as a warning naming
     the plugin and is not called again in this session; the session goes on::
 
-        from codex.events import TaskComplete
+        from codex.plugin import events
 
         @hookimpl
         def codex_event(event, context):
-            if isinstance(event.msg, TaskComplete):
+            if isinstance(event.msg, events.TaskComplete):
                 log.write(f"turn {event.id} done: {event.msg.last_agent_message}\n")
     """

@@ -16,10 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from codex.errors import CodexError
 from codex.hookspecs import hookimpl
+from codex.plugin import API_VERSION
 
 if TYPE_CHECKING:
     from codex.events import Event
     from codex.hook_types import HookContext
+
+# The core's own plugins always speak the version of the plugin API they ship with.
+CODEX_PLUGIN_API = API_VERSION
 
 
 def turn_complete_payload(event: Event, context: HookContext) -> dict[str, Any]:

@@ -9,6 +9,7 @@ guard so one broken plugin never takes the program down with it.
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -42,6 +43,8 @@ class PluginRecord:
     builtin: bool
     error: str | None = None
     hooks: list[str] = field(default_factory=list)
+    # The plugin API version the module declares (``CODEX_PLUGIN_API``); "" when it declares none.
+    api_version: str = ""
     provides: dict[str, list[str]] = field(default_factory=dict)
 
     @property
@@ -84,6 +87,10 @@ class CodexPluginManager(pluggy.PluginManager):
         self.records[name] = record
         try:
             plugin = load_reference(module_name)
+            record.api_version, refusal = check_api_version(plugin)
+            if refusal:
+                record.error = refusal
+                return
             self.register(plugin, name=name)
         except Exception as exc:
             record.error = f"{type(exc).__name__}: {exc}"
@@ -93,8 +100,13 @@ class CodexPluginManager(pluggy.PluginManager):
         )
 
     def register_object(self, plugin: object, name: str, *, distribution: str = "(test)") -> None:
-        """Register an in-memory plugin object (tests, embedding)."""
-        self.records[name] = PluginRecord(name, type(plugin).__module__, distribution, "", False)
+        """Register an in-memory plugin object (tests, embedding); its API version is checked too."""
+        record = PluginRecord(name, type(plugin).__module__, distribution, "", False)
+        self.records[name] = record
+        record.api_version, refusal = check_api_version(plugin)
+        if refusal:
+            record.error = refusal
+            return
         self.register(plugin, name=name)
         self.records[name].hooks = sorted(h.name for h in self.get_hookcallers(plugin) or [])
 
@@ -203,6 +215,36 @@ class CodexPluginManager(pluggy.PluginManager):
             found = codes.get(tb.tb_frame.f_code, found)
             tb = tb.tb_next
         return found
+
+
+def check_api_version(plugin: object) -> tuple[str, str | None]:
+    """The plugin API version ``plugin`` declares, and why it is refused (None: accepted).
+
+    The rule (docs/plugins.md, ``codex.plugin``): the same major version as ours and a minor
+    version no newer. A plugin that declares nothing is accepted as written for the first
+    version; ``codex plugins`` notes that it should declare one.
+    """
+    from codex.plugin import API_DECLARATION, API_VERSION
+
+    declared = getattr(plugin, API_DECLARATION, None)
+    if declared is None:
+        return "", None
+    text = str(declared).strip()
+    supported = f"this codex supports plugin API {API_VERSION} and older {API_VERSION.split('.')[0]}.x"
+    match = re.fullmatch(r"(\d+)(?:\.(\d+))?", text) if isinstance(declared, str | int) else None
+    if match is None:
+        return text, (
+            f"{API_DECLARATION} = {declared!r} is not a version: declare it as \"MAJOR.MINOR\", "
+            f"e.g. {API_DECLARATION} = \"{API_VERSION}\" ({supported})"
+        )
+    ours = [int(part) for part in API_VERSION.split(".")]
+    major, minor = int(match.group(1)), int(match.group(2) or 0)
+    if major != ours[0] or minor > ours[1]:
+        return text, (
+            f"written for plugin API {text}, which this codex does not support ({supported}); "
+            "install a release of the plugin made for this codex, or upgrade codex"
+        )
+    return text, None
 
 
 def _quietly(caller: pluggy.HookCaller, kwargs: dict[str, Any]) -> Any:

@@ -10,7 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from codex.hookspecs import hookimpl
+from codex.plugin import API_VERSION
 from codex.sandbox import Availability, SandboxBackend, SandboxedCommand, SandboxPolicy
+
+# The core's own plugins always speak the version of the plugin API they ship with.
+CODEX_PLUGIN_API = API_VERSION
 
 
 class NoSandbox:

@@ -8,7 +8,9 @@ references that codex imports on demand. From them:
 - ``codex/`` never imports a plugin, and plugins never import each other;
 - the engine (everything in ``codex/`` but the faces ``codex.cli``, ``codex.mcp`` and
   ``codex.__main__``) never imports a face;
-- no module imports another module's private (underscore) names, ours or a dependency's.
+- no module imports another module's private (underscore) names, ours or a dependency's;
+- plugins (built-in, the third-party example, the examples) import from codex only its public
+  plugin API, ``codex.plugin``, and the conformance kit, ``codex.testing``.
 
 A failure lists every offending import with its file and line.
 """
@@ -25,6 +27,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FACES = ("codex.cli", "codex.mcp", "codex.__main__")
+# What a plugin may import from codex: the public plugin API and the conformance kit.
+PUBLIC_FOR_PLUGINS = ("codex.plugin", "codex.testing")
+# Packaged plugins outside plugins/, each written as a third party would write one.
+THIRD_PARTY_PACKAGES = (
+    "tests/thirdparty_plugin/*/__init__.py",
+    "examples/*/*/__init__.py",
+    "examples/*/src/*/__init__.py",
+)
 
 # Cycles we know of and have not untangled yet, as the import that closes each one (an exception
 # hides every cycle through its import, so each is the narrowest one: type-only where possible).
@@ -135,6 +145,25 @@ def project_imports(root: Path = ROOT) -> list[Import]:
     return [found for name, path in modules.items() for found in imports_of(name, path, modules, root)]
 
 
+def plugin_imports(root: Path = ROOT) -> list[Import]:
+    """Every import in the plugin packages: plugins/ and the third-party ones (THIRD_PARTY_PACKAGES)."""
+    modules = project_modules(root)
+    plugin_packages = [p.parent for p in root.glob("plugins/*/*/__init__.py")]
+    for pattern in THIRD_PARTY_PACKAGES:
+        for init in sorted(root.glob(pattern)):
+            for path in sorted(init.parent.rglob("*.py")):
+                parts = path.relative_to(init.parent.parent).with_suffix("").parts
+                modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+            plugin_packages.append(init.parent)
+    tops = {package.name for package in plugin_packages}
+    return [
+        found
+        for name, path in modules.items()
+        if _top(name) in tops
+        for found in imports_of(name, path, modules, root)
+    ]
+
+
 def import_cycles(imports: Iterable[Import], modules: Iterable[str]) -> list[list[Import]]:
     """The imports inside each strongly connected group of modules (each group is a cycle or more)."""
     edges: dict[str, dict[str, list[Import]]] = {module: {} for module in modules}
@@ -215,6 +244,31 @@ def test_plugins_never_import_each_other(imports: list[Import]) -> None:
     assert not wrong, _report("a plugin imports another plugin (use the core's registries):", wrong)
 
 
+def test_plugins_import_only_the_public_plugin_api() -> None:
+    found = plugin_imports()
+    assert any(i.source.startswith("codex_plugin_example") for i in found), "the example plugin was not read"
+    wrong = _beyond_public(found)
+    assert not wrong, _report(
+        "a plugin imports codex beyond codex.plugin (add what it needs to codex/plugin.py):", wrong
+    )
+
+
+def test_the_plugin_rule_sees_every_kind_of_import(tmp_path: Path) -> None:
+    (tmp_path / "codex").mkdir()
+    for module in ("__init__", "plugin", "wire", "testing"):
+        (tmp_path / "codex" / f"{module}.py").write_text("")
+    package = tmp_path / "examples" / "codex-acme" / "codex_acme"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(
+        "import typing\nfrom codex.plugin import hookimpl, events\nfrom codex.testing import check_wire\n"
+        "if typing.TYPE_CHECKING:\n    from codex.wire import WireApi\n"
+        "def wires():\n    import codex.wire\n    return 'codex.wire:LazyWireApi'\n"
+    )
+    found = plugin_imports(tmp_path)
+    wrong = sorted((i.line, i.target) for i in _beyond_public(found))
+    assert wrong == [(5, "codex.wire"), (7, "codex.wire"), (8, "codex.wire")]
+
+
 def test_the_engine_never_imports_a_face(imports: list[Import]) -> None:
     wrong = [i for i in imports if _top(i.source) == "codex" and not _is_face(i.source) and _is_face(i.target)]
     assert not wrong, _report("the engine imports a face (faces consume events instead):", wrong)
@@ -262,6 +316,11 @@ def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
     )
+
+
+def _beyond_public(found: Iterable[Import]) -> list[Import]:
+    """The imports of codex modules other than the ones public for plugins."""
+    return [i for i in found if _top(i.target) == "codex" and i.target not in PUBLIC_FOR_PLUGINS]
 
 
 def _top(module: str) -> str:

@@ -215,13 +215,17 @@ from codex.execution import run_command
 here = Path.cwd()
 env = dict(os.environ)
 asyncio.run(run_command(["sh", "-c", "sleep 60 > /dev/null 2>&1 < /dev/null & echo $! > job.pid"], here, env))
-with open(f"/proc/{os.getpid()}/task/{os.getpid()}/children") as children:
-    for child in children.read().split():
-        with open(f"/proc/{child}/cmdline", "rb") as cmdline:
-            if b"-I\\0-S\\0-c\\0" in cmdline.read():
-                os.kill(int(child), 9)  # the watchdog
-                os.waitpid(int(child), 0)
-                print("killed the watchdog", flush=True)
+# Any thread may have started the watchdog: read the children of every task of this process.
+children = []
+for task in os.listdir(f"/proc/{os.getpid()}/task"):
+    with open(f"/proc/{os.getpid()}/task/{task}/children") as listing:
+        children += listing.read().split()
+for child in children:
+    with open(f"/proc/{child}/cmdline", "rb") as cmdline:
+        if b"-I\\0-S\\0-c\\0" in cmdline.read():
+            os.kill(int(child), 9)  # the watchdog
+            os.waitpid(int(child), 0)
+            print("killed the watchdog", flush=True)
 asyncio.run(run_command(["sh", "-c", "echo $$ > second.pid; exec sleep 60"], here, env, timeout_ms=60_000))
 """
 

@@ -223,3 +223,22 @@ def test_missing_api_key_fails_before_any_session_starts(
     assert "session id" not in result.stderr
     assert not (codex_home / "sessions").exists()
     assert mock_model.requests == []
+
+
+def test_an_empty_dot_git_above_is_no_repository(
+    mock_model: MockModelServer, codex_home: Path, tmp_path: Path, run_codex: RunCodex
+) -> None:
+    # What bubblewrap-based tools leave in /tmp: an empty .git, which git itself ignores.
+    configure(codex_home, mock_model, "responses")
+    (tmp_path / ".git").mkdir()
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    refused = run_codex("exec", "hello", cwd=plain)
+    assert refused.returncode == 1 and "not inside a git repository" in refused.stderr
+
+    worktree = tmp_path / "linked"
+    worktree.mkdir()
+    (worktree / ".git").write_text(f"gitdir: {tmp_path / 'elsewhere'}\n")
+    mock_model.responses_text("hi there")
+    linked = run_codex("exec", "hello", cwd=worktree)
+    assert linked.returncode == 0, linked.stderr

@@ -36,9 +36,9 @@ def test_plugins_table(run_codex: RunCodex) -> None:
     result = run_codex("plugins")
     assert result.returncode == 0
     header, *rows = result.stdout.splitlines()
-    assert header.split() == ["PLUGIN", "DISTRIBUTION", "VERSION", "HOOKS", "PROVIDES"]
+    assert header.split() == ["PLUGIN", "DISTRIBUTION", "VERSION", "API", "HOOKS", "PROVIDES"]
     example = next(row for row in rows if row.startswith("example "))
-    assert example.split()[:3] == ["example", "codex-plugin-example", "0.3.1"]
+    assert example.split()[:4] == ["example", "codex-plugin-example", "0.3.1", "1.0"]
     assert example.endswith("providers: example; tools: word_count")
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from codex.hookspecs import hookimpl
+from codex.plugin import API_VERSION
 
 if TYPE_CHECKING:
     from codex.approval.policy import ApprovalPolicy
+
+# The core's own plugins always speak the version of the plugin API they ship with.
+CODEX_PLUGIN_API = API_VERSION
 
 
 @hookimpl

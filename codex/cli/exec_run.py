@@ -158,7 +158,23 @@ def _read_piped_stdin() -> str:
 
 
 def _inside_git_repo(cwd: Path) -> bool:
-    return any((d / ".git").exists() for d in (cwd, *cwd.parents))
+    """Whether ``cwd`` lies in a git repository, found the way git finds one: a ``.git``
+    directory that holds ``HEAD``, or a ``.git`` file pointing elsewhere (``gitdir: ...``).
+
+    An empty ``.git`` (bubblewrap-based tools leave one in /tmp) makes no repository.
+    """
+    for directory in (cwd, *cwd.parents):
+        marker = directory / ".git"
+        try:
+            if marker.is_dir() and (marker / "HEAD").is_file():
+                return True
+            if marker.is_file():
+                with marker.open("rb") as handle:
+                    if handle.read(8) == b"gitdir: ":
+                        return True
+        except OSError:
+            continue
+    return False
 
 
 async def _run(

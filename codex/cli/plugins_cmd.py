@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from codex.cli.options import plugin_manager, plugin_schemas
+from codex.plugin import API_DECLARATION, API_VERSION
 from codex.plugins import PluginRecord, describe_provides
 
 EPILOG = """\b
@@ -26,6 +27,7 @@ def record_as_dict(record: PluginRecord) -> dict[str, Any]:
         "module": record.module,
         "distribution": record.distribution,
         "version": record.version,
+        "api_version": record.api_version or None,
         "builtin": record.builtin,
         "hooks": record.hooks,
         "provides": record.provides,
@@ -43,12 +45,13 @@ def _provides_text(record: PluginRecord) -> str:
 
 def render_table(records: list[PluginRecord]) -> str:
     """A plain-text table; a broken plugin's row says BROKEN and the error follows it."""
-    header = ("PLUGIN", "DISTRIBUTION", "VERSION", "HOOKS", "PROVIDES")
+    header = ("PLUGIN", "DISTRIBUTION", "VERSION", "API", "HOOKS", "PROVIDES")
     rows = [
         (
             record.name + (" (BROKEN)" if record.broken else ""),
             record.distribution,
             record.version or "-",
+            record.api_version or "-",
             _hooks_text(record),
             _provides_text(record),
         )
@@ -69,7 +72,7 @@ def render_table(records: list[PluginRecord]) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of plugin records instead of a table.")
 @click.pass_context
 def plugins(ctx: click.Context, as_json: bool) -> None:
-    """List installed plugins: distribution, version, hooks, and what each provides.
+    """List installed plugins: distribution, version, plugin API, hooks, and what each provides.
 
     Broken plugins (failed to import or register) are listed with their error; every other
     command keeps working without them.
@@ -84,6 +87,15 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
         click.echo(json.dumps([record_as_dict(r) for r in records], indent=2))
         return
     click.echo(render_table(records))
+    undeclared = [r.name for r in records if not r.broken and not r.api_version]
+    if undeclared:
+        # A note, not a warning on every run: only here, where an author looks.
+        click.echo(
+            f"note: {', '.join(undeclared)} declare(s) no plugin API version and load(s) as written "
+            f"for {API_VERSION}; the plugin should set {API_DECLARATION} = \"{API_VERSION}\" "
+            "(see docs/plugins.md)",
+            err=True,
+        )
     broken = [r.name for r in records if r.broken]
     if broken:
         click.echo(

@@ -58,6 +58,10 @@ Decisions where the peer is silent or where we deliberately do better (each one 
   UTF-8 byte-order mark is kept. A file without a newline at its end keeps it absent as long as
   its last line stays the last line; when the patch changes or appends at the end of the file,
   the new last line ends with a newline like every other line the patch writes.
+* The unified diff an update shows (events, approval prompts, the exec transcript) is built from
+  the regions its chunks changed, with three lines of context and hunks merged where their
+  context meets, as difflib and git do: its cost follows the patch, not the file. Inside a region
+  lines are aligned as difflib would, so a line a chunk deletes and adds back shows as context.
 * Files are written atomically (temporary file in the same directory descriptor, then
   ``renameat``), keeping the mode (and, as root, the owner) of updated files. If any write
   fails, the files already written are restored from in-memory backups and the error says so.

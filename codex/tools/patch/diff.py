@@ -1,10 +1,18 @@
-"""Unified diffs for display and approval: a line diff anchored on common runs, fast on large files."""
+"""Unified diffs for display and approval.
+
+An update planned by the patch engine carries its :class:`LineEdits` (where each chunk landed),
+so its diff is built from those regions alone: the cost follows the size of the patch, not of the
+file. Other changes (added, deleted, or a :class:`FileChange` made by hand) fall back to a line
+diff anchored on common runs, which is still fast on large files.
+"""
 
 from __future__ import annotations
 
 import bisect
-import difflib
 from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 _OTHER_LINE_BREAKS = "\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 
@@ -24,6 +32,113 @@ def _diff_lines(content: str | None) -> list[str]:
 
 
 _Opcode = tuple[str, int, int, int, int]
+# (old start, old stop, new start, new stop): line indices of one changed stretch, stops exclusive.
+Region = tuple[int, int, int, int]
+
+
+class SplitText(Protocol):
+    """A text file as the patch engine splits it: lines without their ends, and how to rejoin them."""
+
+    @property
+    def lines(self) -> Sequence[str]: ...
+
+    @property
+    def eol(self) -> str: ...
+
+    @property
+    def final_newline(self) -> bool: ...
+
+    @property
+    def bom(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class LineEdits:
+    """Where an update changed its file, as the patch engine applied it.
+
+    Outside ``regions`` (sorted, non-overlapping) the new text's lines are the old text's, in
+    order; inside, anything may differ. For example replacing line 2 of three lines is
+    ``LineEdits(old, new, ((1, 2, 1, 2),))``.
+    """
+
+    old: SplitText
+    new: SplitText
+    regions: tuple[Region, ...]
+
+
+
+def _append_opcode(ops: list[_Opcode], tag: str, i1: int, i2: int, j1: int, j2: int) -> None:
+    """Append one opcode, merging adjacent equal runs and dropping empty ones."""
+    if ops and ops[-1][0] == tag == "equal":
+        ops[-1] = (tag, ops[-1][1], i2, ops[-1][3], j2)
+    elif i1 < i2 or j1 < j2:
+        ops.append((tag, i1, i2, j1, j2))
+
+def _display_line(text: SplitText, index: int) -> str:
+    """Line ``index`` of ``text`` exactly as :func:`_diff_lines` gives it for the joined text."""
+    line = text.lines[index]
+    terminated = text.final_newline or index < len(text.lines) - 1
+    if index == 0 and text.bom:
+        line = "\ufeff" + line
+    if not terminated:
+        return line
+    if text.eol == "\n" and line.endswith("\r"):
+        # The display folds CRLF to LF; in a file of mixed endings this line's CR was part of one.
+        line = line[:-1]
+    return line + "\n"
+
+
+def _display_lines(text: SplitText, start: int, stop: int) -> list[str]:
+    return [_display_line(text, index) for index in range(start, stop)]
+
+
+def edit_opcodes(edits: LineEdits) -> list[_Opcode] | None:
+    """difflib-style opcodes over the whole file, computed only inside the edited regions.
+
+    The stretches between regions are equal by construction (the engine copied them); only
+    their first and last lines are compared, as only their display may differ.
+    Returns None when the regions do not describe these two texts, so the caller diffs the
+    whole text instead of showing a wrong diff.
+    """
+    old, new = edits.old, edits.new
+    if old.eol != new.eol or old.bom != new.bom or (old.bom and not old.lines) or (new.bom and not new.lines):
+        return None  # a file holding only a BOM has one display line and no engine lines
+    old_size, new_size = len(old.lines), len(new.lines)
+    ops: list[_Opcode] = []
+
+    def add(tag: str, i1: int, i2: int, j1: int, j2: int) -> None:
+        _append_opcode(ops, tag, i1, i2, j1, j2)
+
+    # Regions with no equal line between them are diffed as one, as difflib would see them.
+    merged: list[Region] = []
+
+    def grow(i1: int, i2: int, j1: int, j2: int) -> None:
+        if merged and merged[-1][1] == i1 and merged[-1][3] == j1:
+            merged[-1] = (merged[-1][0], i2, merged[-1][2], j2)
+        else:
+            merged.append((i1, i2, j1, j2))
+
+    old_at = new_at = 0
+    for i1, i2, j1, j2 in (*edits.regions, (old_size, old_size, new_size, new_size)):
+        if not (old_at <= i1 <= i2 <= old_size and new_at <= j1 <= j2 <= new_size) or i1 - old_at != j1 - new_at:
+            return None
+        # Only a stretch's ends can look different on the two sides: the first line when it moved
+        # onto or off line one (which shows the BOM), the last when it gained or lost its newline.
+        if i1 > old_at and _display_line(old, old_at) != _display_line(new, new_at):
+            grow(old_at, old_at + 1, new_at, new_at + 1)
+            old_at, new_at = old_at + 1, new_at + 1
+        if i1 > old_at and _display_line(old, i1 - 1) != _display_line(new, j1 - 1):
+            i1, j1 = i1 - 1, j1 - 1
+        grow(i1, i2, j1, j2)
+        old_at, new_at = i2, j2
+    old_at = new_at = 0
+    for i1, i2, j1, j2 in merged:
+        add("equal", old_at, i1, new_at, j1)
+        inner = _line_opcodes(_display_lines(old, i1, i2), _display_lines(new, j1, j2))
+        for tag, a1, a2, b1, b2 in inner:
+            add(tag, a1 + i1, a2 + i1, b1 + j1, b2 + j1)
+        old_at, new_at = i2, j2
+    return ops
 
 
 def _line_opcodes(old: list[str], new: list[str]) -> list[_Opcode]:
@@ -35,16 +150,21 @@ def _line_opcodes(old: list[str], new: list[str]) -> list[_Opcode]:
     ops: list[_Opcode] = []
 
     def add(tag: str, i1: int, i2: int, j1: int, j2: int) -> None:
-        if ops and ops[-1][0] == tag == "equal":
-            ops[-1] = (tag, ops[-1][1], i2, ops[-1][3], j2)
-        elif i1 < i2 or j1 < j2:
-            ops.append((tag, i1, i2, j1, j2))
+        _append_opcode(ops, tag, i1, i2, j1, j2)
 
     def gap(i1: int, i2: int, j1: int, j2: int) -> None:
         if i1 == i2 or j1 == j2:
             add("insert" if i1 == i2 else "delete", i1, i2, j1, j2)
             return
-        matcher = difflib.SequenceMatcher(None, old[i1:i2], new[j1:j2])
+        old_part, new_part = old[i1:i2], new[j1:j2]
+        if set(old_part).isdisjoint(new_part):
+            # What difflib answers when nothing matches, without importing it: most chunks
+            # replace a few lines by others.
+            add("replace", i1, i2, j1, j2)
+            return
+        import difflib
+
+        matcher = difflib.SequenceMatcher(None, old_part, new_part)
         for tag, a1, a2, b1, b2 in matcher.get_opcodes():
             add(tag, a1 + i1, a2 + i1, b1 + j1, b2 + j1)
 
@@ -139,3 +259,28 @@ def _unified_range(start: int, stop: int) -> str:
     if length == 1:
         return str(start + 1)
     return f"{start + 1 if length else start},{length}"
+
+
+def render_unified(
+    old_name: str,
+    new_name: str,
+    ops: list[_Opcode],
+    old_line: Callable[[int], str],
+    new_line: Callable[[int], str],
+    context: int = 3,
+) -> tuple[str, bool]:
+    """The unified diff text of ``ops`` with ``context`` lines around each change, and whether
+    it has any hunk. Lines come from ``old_line``/``new_line`` (by index, with their ends)."""
+    out = [f"--- {old_name}\n", f"+++ {new_name}\n"]
+    groups = _grouped_opcodes(ops, context)
+    for group in groups:
+        first, last = group[0], group[-1]
+        out.append(f"@@ -{_unified_range(first[1], last[2])} +{_unified_range(first[3], last[4])} @@\n")
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                out.extend(f" {old_line(i)}" for i in range(i1, i2))
+                continue
+            out.extend(f"-{old_line(i)}" for i in range(i1, i2))
+            out.extend(f"+{new_line(j)}" for j in range(j1, j2))
+    text = "".join(line if line.endswith("\n") else f"{line}\n\\ No newline at end of file\n" for line in out)
+    return text, bool(groups)

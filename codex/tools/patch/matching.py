@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from codex.errors import PatchError
+from codex.tools.patch.diff import LineEdits, Region
 from codex.tools.patch.grammar import _NOTHING_CHANGED, END_OF_FILE, UpdateChunk
 
 # --------------------------------------------------------------------------------------------
@@ -150,7 +151,8 @@ def _entries(chunk: UpdateChunk, old_count: int) -> list[tuple[int, str]]:
     ]
 
 
-def _update_content(display: str, original: str, chunks: Sequence[UpdateChunk]) -> str:
+def _update_content(display: str, original: str, chunks: Sequence[UpdateChunk]) -> tuple[str, LineEdits]:
+    """The new text of a file, and where it differs from ``original`` (for its diff)."""
     text = _Text.parse(original)
     finder = _Finder(text.lines)
     replacements: list[_Replacement] = []
@@ -195,16 +197,20 @@ def _update_content(display: str, original: str, chunks: Sequence[UpdateChunk]) 
     previous = 0
     # Decides the final newline: only the file's own last line may stay unterminated.
     last_is_original_last = size > 0
+    regions: list[Region] = []
     for rep in replacements:
         out.extend(text.lines[previous : rep.start])
+        new_start = len(out)
         out.extend(text.lines[rep.start + source] if source >= 0 else line for source, line in rep.entries)
+        regions.append((rep.start, rep.start + rep.length, new_start, len(out)))
         previous = rep.start + rep.length
         if previous == size and (rep.length or rep.entries):
             tail = rep.entries[-1][0] if rep.entries else -1
             last_is_original_last = tail >= 0 and rep.start + tail == size - 1
     out.extend(text.lines[previous:])
     final_newline = text.final_newline or not last_is_original_last
-    return _Text(out, text.eol, final_newline, text.bom).render()
+    new_text = _Text(out, text.eol, final_newline, text.bom)
+    return new_text.render(), LineEdits(text, new_text, tuple(regions))
 
 
 def _explain_mismatch(finder: _Finder, chunk: UpdateChunk, cursor: int, display: str) -> str:

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
 from codex.errors import PatchError
-from codex.tools.patch.diff import _diff_lines, _grouped_opcodes, _line_opcodes, _unified_range
+from codex.tools.patch.diff import (
+    LineEdits,
+    _diff_lines,
+    _display_line,
+    _line_opcodes,
+    _Opcode,
+    edit_opcodes,
+    render_unified,
+)
 from codex.tools.patch.grammar import _NOTHING_CHANGED, AddFile, DeleteFile, UpdateFile, parse_patch
 from codex.tools.patch.matching import _update_content
 from codex.tools.patch.paths import MAX_FILE_BYTES, Location, Resolver, read_regular
@@ -37,6 +47,8 @@ class FileChange:
     location: Location | None = field(default=None, compare=False, repr=False)
     move_location: Location | None = field(default=None, compare=False, repr=False)
     read_location: Location | None = field(default=None, compare=False, repr=False)
+    # Where the patch's chunks landed in an update, so its diff need not compare whole files.
+    edits: LineEdits | None = field(default=None, compare=False, repr=False)
 
     def unified_diff(self, cwd: Path) -> str:
         """A unified diff for display and approval; paths are relative to cwd when inside it.
@@ -47,25 +59,25 @@ class FileChange:
         target = self.move_path or self.path
         old_name = "/dev/null" if self.old_content is None else f"a/{_display(self.path, cwd)}"
         new_name = "/dev/null" if self.new_content is None else f"b/{_display(target, cwd)}"
+        text, changed = render_unified(old_name, new_name, *self._opcodes())
+        return text if changed or self.move_path else ""
+
+    def _opcodes(self) -> tuple[list[_Opcode], Callable[[int], str], Callable[[int], str]]:
+        """The line opcodes of this change, with the old and new display line at an index."""
+        if self.edits is not None:
+            ops = edit_opcodes(self.edits)
+            if ops is not None:
+                old, new = self.edits.old, self.edits.new
+                return ops, partial(_display_line, old), partial(_display_line, new)
         old_lines = _diff_lines(self.old_content)
         new_lines = _diff_lines(self.new_content)
-        out = [f"--- {old_name}\n", f"+++ {new_name}\n"]
-        changed = False
-        for group in _grouped_opcodes(_line_opcodes(old_lines, new_lines), context=3):
-            changed = True
-            first, last = group[0], group[-1]
-            out.append(f"@@ -{_unified_range(first[1], last[2])} +{_unified_range(first[3], last[4])} @@\n")
-            for tag, i1, i2, j1, j2 in group:
-                if tag == "equal":
-                    out.extend(f" {line}" for line in old_lines[i1:i2])
-                    continue
-                out.extend(f"-{line}" for line in old_lines[i1:i2])
-                out.extend(f"+{line}" for line in new_lines[j1:j2])
-        if not changed and not self.move_path:
-            return ""
-        return "".join(
-            line if line.endswith("\n") else f"{line}\n\\ No newline at end of file\n" for line in out
-        )
+        if old_lines == new_lines:
+            ops = []
+        elif not old_lines or not new_lines:  # added or deleted (or emptied): nothing to align
+            ops = [("delete" if old_lines else "insert", 0, len(old_lines), 0, len(new_lines))]
+        else:
+            ops = _line_opcodes(old_lines, new_lines)
+        return ops, old_lines.__getitem__, new_lines.__getitem__
 
 
 
@@ -207,15 +219,15 @@ def plan_patch(
             continue
         if current is None:
             raise _missing(hunk, display, target, overlay)
-        new_content = _update_content(display, current, hunk.chunks)
+        new_content, edits = _update_content(display, current, hunk.chunks)
         _check_encodable(new_content, display)
         if hunk.move_to is None:
-            changes.append(FileChange("update", target.path, None, current, new_content, target))
+            changes.append(FileChange("update", target.path, None, current, new_content, target, edits=edits))
             overlay.states[target.path] = new_content
             continue
         destination = overlay.written(resolver.locate(hunk.move_to, cwd), hunk.move_to)
         if destination.path in (entry.path, target.path):
-            changes.append(FileChange("update", target.path, None, current, new_content, target))
+            changes.append(FileChange("update", target.path, None, current, new_content, target, edits=edits))
             overlay.states[target.path] = new_content
             continue
         if overlay.read(destination, hunk.move_to) is not None:
@@ -226,7 +238,9 @@ def plan_patch(
             )
         overlay.make_parents(destination, hunk.move_to)
         changes.append(
-            FileChange("update", entry.path, destination.path, current, new_content, entry, destination, target)
+            FileChange(
+                "update", entry.path, destination.path, current, new_content, entry, destination, target, edits
+            )
         )
         overlay.states[entry.path] = None
         overlay.states[destination.path] = new_content

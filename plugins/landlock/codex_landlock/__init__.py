@@ -1,16 +1,17 @@
 """The built-in ``landlock`` sandbox plugin: confine commands on Linux.
 
 Registered through the ``codex`` entry-point group like any third-party plugin. Importing this
-module stays cheap (pluggy only): the backend loads when the hook or ``status_lines`` is called.
+module stays cheap (codex.plugin only): the backend loads when the hook or ``status_lines`` is called.
 The confinement itself happens in ``helper.py``, a stdlib-only script the backend wraps every
 command in.
 """
 
 from __future__ import annotations
 
-import pluggy
+from codex.plugin import hookimpl
 
-hookimpl = pluggy.HookimplMarker("codex")
+# The version of the public plugin API (codex.plugin) this plugin is written for.
+CODEX_PLUGIN_API = "1.0"
 
 
 @hookimpl

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from codex.sandbox import (
+from codex.plugin import (
     Availability,
     SandboxedCommand,
     SandboxPolicy,
@@ -142,7 +142,7 @@ PROBE_CACHE_SECONDS = 24 * 3600
 
 
 def _probe_cache_path(python: str) -> Path | None:
-    from codex.memo import cache_dir, caching_enabled
+    from codex.plugin import cache_dir, caching_enabled
 
     if not caching_enabled():
         return None
@@ -154,7 +154,7 @@ def _probe_cache_path(python: str) -> Path | None:
 
 
 def _read_probe_cache(path: Path | None) -> dict[str, object] | None:
-    from codex.private import read_private_file
+    from codex.plugin import read_private_file
 
     if path is None:
         return None
@@ -172,8 +172,7 @@ def _read_probe_cache(path: Path | None) -> dict[str, object] | None:
 
 
 def _write_probe_cache(path: Path | None, facts: dict[str, object]) -> None:
-    from codex.memo import prepare_cache_dir
-    from codex.private import write_private_file
+    from codex.plugin import prepare_cache_dir, write_private_file
 
     if path is None:
         return

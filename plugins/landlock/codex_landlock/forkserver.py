@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from types import TracebackType
     from typing import Any
 
-    from codex.sandbox import SandboxPolicy
+    from codex.plugin import SandboxPolicy
 
 SERVER_PATH = os.path.realpath(__file__)
 MAX_MESSAGE = 1 << 20  # argv + env + policy of one command

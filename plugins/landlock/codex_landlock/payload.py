@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from codex.sandbox import SandboxPolicy
+    from codex.plugin import SandboxPolicy
 
 
 def policy_payload(policy: SandboxPolicy, cwd: Path) -> dict[str, object]:

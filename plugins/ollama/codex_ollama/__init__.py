@@ -17,19 +17,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from codex.hookspecs import hookimpl
+from codex.plugin import hookimpl
 from codex_ollama.providers import LMSTUDIO_DEFAULT_BASE_URL, is_local_provider, oss_base_url
 
 if TYPE_CHECKING:
-    from codex.config.model import Config, ModelProviderInfo
-    from codex.ui import ProviderUI
-    from codex.wire import WireApi
+    from codex.plugin import Config, ModelProviderInfo, ProviderUI, WireApi
+
+# The version of the public plugin API (codex.plugin) this plugin is written for.
+CODEX_PLUGIN_API = "1.0"
 
 
 @hookimpl
 def codex_wire_apis() -> dict[str, WireApi]:
     """The ``ollama`` wire API: native ``/api/chat`` with a fixed ``num_ctx`` and ``thinking``."""
-    from codex.wire import LazyWireApi
+    from codex.plugin import LazyWireApi
 
     return {"ollama": LazyWireApi("ollama", "codex_ollama.wire:OllamaChatApi")}
 

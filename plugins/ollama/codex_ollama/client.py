@@ -39,7 +39,7 @@ def server_root(base_url: str) -> str:
 
 def is_loopback(url: str) -> bool:
     """Whether ``url`` points at this machine (only then may codex start a server for it)."""
-    from codex.http import is_loopback as on_this_machine
+    from codex.plugin import is_loopback as on_this_machine
 
     return (urlsplit(url).hostname or "").lower() in _LOCAL_NAMES or on_this_machine(url)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
 
-from codex.errors import ProviderError
+from codex.plugin import ProviderError
 from codex_ollama.client import ServerStatus, probe_ollama
 
 DEFAULT_PORT = 11434

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from codex.config.model import ModelProviderInfo
+    from codex.plugin import ModelProviderInfo
 
 OLLAMA_DEFAULT_BASE_URL = "http://localhost:11434/v1"
 LMSTUDIO_DEFAULT_BASE_URL = "http://localhost:1234/v1"

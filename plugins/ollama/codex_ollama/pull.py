@@ -12,14 +12,14 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from codex.errors import CodexError, ProviderError
+from codex.plugin import CodexError, ProviderError
 from codex_ollama.client import CONNECT_TIMEOUT_SECONDS, server_root
 from codex_ollama.interrupt import interruptible
 
 if TYPE_CHECKING:
     import httpx
 
-    from codex.ui import Progress, ProviderUI
+    from codex.plugin import Progress, ProviderUI
 
 # Ollama reports progress several times a second while downloading, but verifying the sha256
 # of a 13 GB layer is silent for a while on a slow disk: allow minutes, not forever.
@@ -188,6 +188,6 @@ def _error_text(response: httpx.Response) -> str:
 
 
 def _gigabytes(count: int) -> str:
-    from codex.ui import format_bytes
+    from codex.plugin import format_bytes
 
     return format_bytes(count)

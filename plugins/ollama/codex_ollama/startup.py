@@ -16,13 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from codex.errors import ConfigError, ProviderError
+from codex.plugin import ConfigError, ProviderError
 from codex_ollama.client import ServerStatus, is_loopback, probe_ollama, probe_openai_compatible, server_root
 from codex_ollama.providers import LMSTUDIO_ID, OLLAMA_ID, is_local_provider, is_ollama
 
 if TYPE_CHECKING:
-    from codex.config.model import Config, ModelProviderInfo
-    from codex.ui import ProviderUI
+    from codex.plugin import Config, ModelProviderInfo, ProviderUI
 
 # The order in which `--oss` looks for a running local server when none is configured.
 LOCAL_PROVIDER_ORDER = (OLLAMA_ID, LMSTUDIO_ID)

@@ -21,8 +21,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from codex.ids import new_call_id
-from codex.protocol import (
+from codex.plugin import (
     Completed,
     Created,
     CustomToolCall,
@@ -37,17 +36,18 @@ from codex.protocol import (
     Reasoning,
     ReasoningContentDelta,
     ResponseEvent,
+    RetryableError,
     TokenUsage,
     ToolSpec,
+    new_call_id,
 )
-from codex.wire import RetryableError
 from codex_ollama.client import server_root
 from codex_ollama.harmony import HarmonyTextFilter, clean_tool_name
 
 if TYPE_CHECKING:
     import httpx
 
-    from codex.config.model import ModelProviderInfo
+    from codex.plugin import ModelProviderInfo
 
 DEFAULT_CONTEXT_WINDOW = 32768
 # Warn once the prompt fills this share of the window: the next tool output may push it over.
@@ -194,7 +194,7 @@ class OllamaChatApi:
     name = "ollama"
 
     def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        from codex.http import ClientCache
+        from codex.plugin import ClientCache
 
         self._clients = ClientCache(transport)
         # (session, level) pairs already warned about, so a long session is told once per level.
@@ -202,7 +202,7 @@ class OllamaChatApi:
 
     async def stream(self, prompt: Prompt, provider: ModelProviderInfo) -> AsyncIterator[ResponseEvent]:
         """One attempt: send ``prompt`` and yield events until ``Completed``."""
-        from codex.http import endpoint_url, error_for_event, post_stream, provider_label, request_headers
+        from codex.plugin import endpoint_url, error_for_event, post_stream, provider_label, request_headers
 
         label = provider_label(provider)
         body = build_body(prompt, provider)

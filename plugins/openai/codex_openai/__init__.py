@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from codex.hookspecs import hookimpl
+from codex.plugin import hookimpl
 
 if TYPE_CHECKING:
-    from codex.wire import WireApi
+    from codex.plugin import WireApi
+
+# The version of the public plugin API (codex.plugin) this plugin is written for.
+CODEX_PLUGIN_API = "1.0"
 
 OPENAI_PROVIDER: dict[str, Any] = {
     "name": "OpenAI",
@@ -28,7 +31,7 @@ OPENAI_PROVIDER: dict[str, Any] = {
 @hookimpl
 def codex_wire_apis() -> dict[str, WireApi]:
     """The Responses API (``responses``) and Chat Completions (``chat``) clients."""
-    from codex.wire import LazyWireApi
+    from codex.plugin import LazyWireApi
 
     # Lazy: a session streams through one of them; the other module need not load.
     return {

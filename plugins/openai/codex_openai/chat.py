@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from codex.ids import new_call_id
-from codex.protocol import (
+from codex.plugin import (
     Completed,
     Created,
     CustomToolCall,
@@ -35,15 +34,16 @@ from codex.protocol import (
     Reasoning,
     ReasoningContentDelta,
     ResponseEvent,
+    RetryableError,
     TokenUsage,
     ToolSpec,
+    new_call_id,
 )
-from codex.wire import RetryableError
 
 if TYPE_CHECKING:
     import httpx
 
-    from codex.config.model import ModelProviderInfo
+    from codex.plugin import ModelProviderInfo
 
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "host.docker.internal"})
 # Chat has no free-form tools: they travel as a function with one string argument.
@@ -239,13 +239,13 @@ class ChatCompletionsApi:
     name = "chat"
 
     def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        from codex.http import ClientCache
+        from codex.plugin import ClientCache
 
         self._clients = ClientCache(transport)
 
     async def stream(self, prompt: Prompt, provider: ModelProviderInfo) -> AsyncIterator[ResponseEvent]:
         """One attempt: send ``prompt`` and yield events until ``Completed``."""
-        from codex.http import error_for_event, finish_sse, post_sse, provider_label, server_error_details
+        from codex.plugin import error_for_event, finish_sse, post_sse, provider_label, server_error_details
 
         label = provider_label(provider)
         freeform = {tool.name for tool in prompt.tools if tool.kind == "freeform"}

@@ -10,8 +10,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from codex.errors import ProviderError
-from codex.protocol import (
+from codex.plugin import (
     Completed,
     Created,
     CustomToolCall,
@@ -21,19 +20,20 @@ from codex.protocol import (
     OutputItemDone,
     OutputTextDelta,
     Prompt,
+    ProviderError,
     Reasoning,
     ReasoningContentDelta,
     ReasoningSummaryDelta,
     ResponseEvent,
+    RetryableError,
     TokenUsage,
     ToolSpec,
 )
-from codex.wire import RetryableError
 
 if TYPE_CHECKING:
     import httpx
 
-    from codex.config.model import ModelProviderInfo
+    from codex.plugin import ModelProviderInfo
 
 _REASONING_MODEL_PREFIXES = ("gpt-5", "o1", "o3", "o4", "codex-")
 
@@ -198,13 +198,13 @@ class ResponsesApi:
     name = "responses"
 
     def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        from codex.http import ClientCache
+        from codex.plugin import ClientCache
 
         self._clients = ClientCache(transport)
 
     async def stream(self, prompt: Prompt, provider: ModelProviderInfo) -> AsyncIterator[ResponseEvent]:
         """One attempt: send ``prompt`` and yield events until ``Completed``."""
-        from codex.http import error_for_event, finish_sse, post_sse, provider_label
+        from codex.plugin import error_for_event, finish_sse, post_sse, provider_label
 
         label = provider_label(provider)
         client = self._clients.get(provider.base_url)

@@ -6,9 +6,10 @@ module stays cheap: the backend and policy generator load only when the hook is 
 
 from __future__ import annotations
 
-import pluggy
+from codex.plugin import hookimpl
 
-hookimpl = pluggy.HookimplMarker("codex")
+# The version of the public plugin API (codex.plugin) this plugin is written for.
+CODEX_PLUGIN_API = "1.0"
 
 
 @hookimpl

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from codex.sandbox import (
+from codex.plugin import (
     Availability,
     SandboxedCommand,
     SandboxMode,

@@ -16,8 +16,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from codex.errors import SandboxError
-from codex.sandbox import SandboxMode, SandboxPolicy
+from codex.plugin import SandboxError, SandboxMode, SandboxPolicy
 
 # Every profile starts here: nothing is allowed unless a rule below says so.
 _HEADER = """\

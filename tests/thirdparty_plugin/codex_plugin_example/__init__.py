@@ -1,23 +1,23 @@
 """An example third-party codex plugin: one module, a few ``@hookimpl`` functions.
 
 It adds a model provider (``example``), a tool (``word_count``) and a command
-(``codex example-hello``). Importing it is cheap: pluggy only. pydantic, click and codex's tool
-types are imported inside the hooks that need them, when codex calls them.
+(``codex example-hello``). It imports from codex only ``codex.plugin``, the public plugin API,
+and declares the version of that API it was written for. Importing it is cheap: pluggy only.
+pydantic, click and codex's tool types are imported inside the hooks that need them.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import pluggy
+from codex.plugin import hookimpl
 
 if TYPE_CHECKING:
     import click
 
-    from codex.config.model import Config
-    from codex.tools.base import Tool
+    from codex.plugin import Config, Tool
 
-hookimpl = pluggy.HookimplMarker("codex")
+CODEX_PLUGIN_API = "1.0"
 
 
 @hookimpl

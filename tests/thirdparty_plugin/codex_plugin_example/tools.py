@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from codex.tools.base import Tool, ToolContext, ToolResult
+    from codex.plugin import Tool, ToolContext, ToolResult
     from codex_plugin_example.args import WordCountArgs
 
 
 async def count_words(args: WordCountArgs, ctx: ToolContext) -> ToolResult:
     """Read the file and answer with its word count; errors go back to the model as text."""
-    from codex.tools.base import ToolResult
+    from codex.plugin import ToolResult
 
     target = ctx.cwd / args.path
     try:
@@ -23,7 +23,7 @@ async def count_words(args: WordCountArgs, ctx: ToolContext) -> ToolResult:
 
 def word_count_tool() -> Tool:
     """The tool as codex's registry wants it."""
-    from codex.tools.base import Tool
+    from codex.plugin import Tool
 
     return Tool(
         name="word_count",
