@@ -105,6 +105,8 @@ _HOMES: dict[str, str] = {
     "SANDBOX_SETUP_FAILED": "codex.sandbox",
     "SandboxBackend": "codex.sandbox",
     "SandboxedCommand": "codex.sandbox",
+    "SandboxSetupError": "codex.sandbox",
+    "SETUP_FAILURE_PREFIX": "codex.sandbox",
     "SandboxMode": "codex.sandbox",
     "SandboxPolicy": "codex.sandbox",
     "sandbox_env": "codex.sandbox",
@@ -138,6 +140,7 @@ __all__ = [
     "API_DECLARATION",
     "API_VERSION",
     "SANDBOX_SETUP_FAILED",
+    "SETUP_FAILURE_PREFIX",
     "Action",
     "Allow",
     "ApprovalPolicy",
@@ -182,6 +185,7 @@ __all__ = [
     "SandboxError",
     "SandboxMode",
     "SandboxPolicy",
+    "SandboxSetupError",
     "SandboxedCommand",
     "TokenUsage",
     "Tool",
@@ -258,12 +262,14 @@ if TYPE_CHECKING:  # the real types, for mypy and IDEs; at run time __getattr__ 
     )
     from codex.sandbox import (
         SANDBOX_SETUP_FAILED,
+        SETUP_FAILURE_PREFIX,
         Availability,
         ConfinedSpawner,
         SandboxBackend,
         SandboxedCommand,
         SandboxMode,
         SandboxPolicy,
+        SandboxSetupError,
         sandbox_env,
     )
     from codex.tools.base import Tool, ToolContext, ToolResult, TurnAborted

@@ -21,8 +21,9 @@ EXEC_TIMEOUT = 60.0
 # A tool plugin whose table is a pydantic model; its tool answers with the configured greeting.
 GREETER = '''
 from pydantic import BaseModel
-from codex.hookspecs import hookimpl
-from codex.tools.base import Tool, ToolResult
+from codex.plugin import Tool, ToolResult, hookimpl
+
+CODEX_PLUGIN_API = "1.0"
 
 
 class GreeterConfig(BaseModel):
@@ -52,7 +53,9 @@ def codex_tools(config):
 
 # A plugin whose table is a JSON Schema dict (no pydantic needed to declare it).
 LIMITS = '''
-from codex.hookspecs import hookimpl
+from codex.plugin import hookimpl
+
+CODEX_PLUGIN_API = "1.0"
 
 
 @hookimpl

@@ -23,9 +23,9 @@ FAKE_JAIL = '''
 import os
 import sys
 
-from codex.hookspecs import hookimpl
-from codex.sandbox import Availability, SandboxedCommand
-from codex.errors import SandboxError
+from codex.plugin import Availability, SandboxedCommand, SandboxError, hookimpl
+
+CODEX_PLUGIN_API = "1.0"
 
 WRAPPER = """
 import os, sys
