@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from codex.config.model import Config, ShellEnvironmentPolicy
-    from codex.sandbox import ConfinedSpawner, SandboxPolicy
+    from codex.sandbox import ConfinedSpawner, SandboxBackend, SandboxedCommand, SandboxPolicy
 
 DEFAULT_TIMEOUT_MS = 120_000
 # Per stream, what the model sees: the first and last bytes, with an explicit marker between.
@@ -221,6 +221,23 @@ class ExecResult:
 
 
 OutputCallback = Callable[[str, bytes], None]
+
+
+def confine(backend: SandboxBackend, argv: list[str], policy: SandboxPolicy, cwd: Path) -> SandboxedCommand:
+    """``argv`` wrapped by ``backend``, with the core's sandbox variables (``sandbox_env``) added.
+
+    The variables are the core's to set, so every backend's commands see the same ones whatever
+    the backend remembers; ``none`` and danger-full-access confine nothing and get none. A
+    backend that cannot set up the sandbox raises ``SandboxError`` from ``prepare`` (see
+    ``SandboxBackend``); that error passes through.
+    """
+    from codex.sandbox import SandboxedCommand, sandbox_env
+
+    prepared = backend.prepare(argv, policy, cwd)
+    env = dict(prepared.env)
+    if policy.is_restrictive and backend.name != "none":
+        env.update(sandbox_env(backend.name, policy))
+    return SandboxedCommand(list(prepared.argv), env)
 
 
 async def run_command(

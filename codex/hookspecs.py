@@ -128,6 +128,30 @@ def codex_tools(config: Config) -> list[Tool]:  # type: ignore[empty-body]
 
 
 @hookspec
+def codex_config_schema() -> dict[str, Any]:  # type: ignore[empty-body]
+    """Config tables this plugin reads: ``{name: schema}`` for ``[plugins.<name>]`` in config.toml.
+
+    A schema is a pydantic model class or a JSON Schema dict (``{"type": "object",
+    "properties": ...}``). codex checks the table (in config.toml, a profile, or ``-c
+    plugins.<name>.key=...``) against it on every run and reports a wrong value like any other
+    setting: ``config.toml:12:9: plugins.<name>.<key>: expected ...; got ...``. A declared table
+    is never warned about as unknown; ``codex config show`` prints it with the origin of each value.
+    Read it through the config your hooks receive: ``config.plugin_config(name)`` is the model
+    instance (pydantic) or the checked dict with the schema's defaults filled in (JSON Schema)::
+
+        @hookimpl
+        def codex_config_schema():
+            return {"word-count": {"type": "object",
+                                   "properties": {"max_words": {"type": "integer", "default": 100}}}}
+
+        @hookimpl
+        def codex_tools(config):
+            limit = config.plugin_config("word-count")["max_words"]
+            ...
+    """
+
+
+@hookspec
 def codex_approval_policies() -> dict[str, ApprovalPolicy]:  # type: ignore[empty-body]
     """Approval policies by name (``untrusted``, ``on-failure``, ``on-request``, ``never``)::
 

@@ -106,6 +106,8 @@ _HOMES: dict[str, str] = {
     "SANDBOX_SETUP_FAILED": "codex.sandbox",
     "SandboxBackend": "codex.sandbox",
     "SandboxedCommand": "codex.sandbox",
+    "SandboxSetupError": "codex.sandbox",
+    "SETUP_FAILURE_PREFIX": "codex.sandbox",
     "SandboxMode": "codex.sandbox",
     "SandboxPolicy": "codex.sandbox",
     "sandbox_env": "codex.sandbox",
@@ -139,6 +141,7 @@ __all__ = [
     "API_DECLARATION",
     "API_VERSION",
     "SANDBOX_SETUP_FAILED",
+    "SETUP_FAILURE_PREFIX",
     "Action",
     "Allow",
     "ApprovalPolicy",
@@ -184,6 +187,7 @@ __all__ = [
     "SandboxError",
     "SandboxMode",
     "SandboxPolicy",
+    "SandboxSetupError",
     "SandboxedCommand",
     "TokenUsage",
     "Tool",
@@ -261,12 +265,14 @@ if TYPE_CHECKING:  # the real types, for mypy and IDEs; at run time __getattr__ 
     )
     from codex.sandbox import (
         SANDBOX_SETUP_FAILED,
+        SETUP_FAILURE_PREFIX,
         Availability,
         ConfinedSpawner,
         SandboxBackend,
         SandboxedCommand,
         SandboxMode,
         SandboxPolicy,
+        SandboxSetupError,
         sandbox_env,
     )
     from codex.tools.base import Tool, ToolContext, ToolResult, TurnAborted

@@ -1,7 +1,8 @@
 """What a command may do (SandboxPolicy) and the seam every sandbox backend plugs into.
 
 The policy is data computed once per session from config; a backend (a plugin registered through
-``codex_sandboxes``) turns it into an argv that enforces it. The execution layer spawns that argv.
+``codex_sandboxes``) turns it into an argv that enforces it. The execution layer spawns that argv,
+adding ``sandbox_env()`` to its environment (``codex.execution.confine``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Protocol, runtime_checkable
+
+from codex.errors import SandboxError
 
 
 class SandboxMode(str, Enum):
@@ -286,7 +289,11 @@ class Availability:
 
 @dataclass(frozen=True)
 class SandboxedCommand:
-    """What the execution layer spawns: the wrapped argv and variables to add to the child env."""
+    """What the execution layer spawns: the wrapped argv and variables to add to the child env.
+
+    ``env`` is for the backend's own needs only: ``CODEX_SANDBOX`` and
+    ``CODEX_SANDBOX_NETWORK_DISABLED`` are added by the core (``sandbox_env``).
+    """
 
     argv: list[str]
     env: dict[str, str] = field(default_factory=dict)
@@ -298,6 +305,18 @@ class SandboxBackend(Protocol):
 
     ``priority`` orders backends for ``sandbox_backend = "auto"`` (higher wins among available
     ones); ``none`` has priority 0 and is never chosen automatically for a restrictive policy.
+
+    The contract for "could not set up the sandbox", which codex reports as such and never as
+    the command's own failure (the command did not run):
+
+    - before anything is spawned, ``prepare`` raises ``SandboxError`` (or ``SandboxSetupError``)
+      with a sentence saying what is missing;
+    - once the wrapped argv runs, the wrapper that cannot confine the command exits with status
+      126 (``SANDBOX_SETUP_FAILED``) after writing one line ``codex-sandbox: REASON`` to stderr,
+      without starting the command. Status 126 without that line is the command's own.
+
+    The environment variables every confined command sees (``sandbox_env``) are set by the
+    core; a backend does not set them.
     """
 
     name: str
@@ -356,7 +375,11 @@ class ConfinedSpawner(Protocol):
 
 
 def sandbox_env(backend_name: str, policy: SandboxPolicy) -> dict[str, str]:
-    """Variables every sandboxed child sees, so tools can adapt (the peer sets the same)."""
+    """Variables every sandboxed child sees, so tools can adapt (the peer sets the same).
+
+    Applied by the core to every confined command (``codex.execution.confine`` and the fork
+    server path), whichever backend confines it.
+    """
     env = {"CODEX_SANDBOX": backend_name}
     if not policy.network_access:
         env["CODEX_SANDBOX_NETWORK_DISABLED"] = "1"
@@ -365,6 +388,30 @@ def sandbox_env(backend_name: str, policy: SandboxPolicy) -> dict[str, str]:
 
 # Exit status a sandbox helper uses when it could not set up confinement (the command never ran).
 SANDBOX_SETUP_FAILED = 126
+# The start of the stderr line that goes with it (see SandboxBackend's contract).
+SETUP_FAILURE_PREFIX = "codex-sandbox:"
+
+
+class SandboxSetupError(SandboxError):
+    """A backend could not set up the sandbox; the command did not run (exit status 126)."""
+
+    exit_code = SANDBOX_SETUP_FAILED
+
+
+def setup_failure(exit_code: int | None, stderr: str) -> str | None:
+    """The backend's reason when a run ended in a setup failure by the contract, else None.
+
+    Exit status 126 and a ``codex-sandbox: REASON`` line (not ``codex-sandbox: warning: ...``)
+    on stderr; the last such line is the reason.
+    """
+    if exit_code != SANDBOX_SETUP_FAILED:
+        return None
+    reasons = [
+        line[len(SETUP_FAILURE_PREFIX) :].strip()
+        for line in stderr.splitlines()
+        if line.startswith(SETUP_FAILURE_PREFIX) and not line.startswith(f"{SETUP_FAILURE_PREFIX} warning:")
+    ]
+    return reasons[-1] if reasons else None
 
 _DENIAL_MARKERS = (
     "operation not permitted",
@@ -377,13 +424,15 @@ _DENIAL_MARKERS = (
 def sandbox_denial(exit_code: int | None, output: str, policy: SandboxPolicy) -> str | None:
     """Explain why a failure looks like the sandbox's doing, or return None.
 
-    Evidence, not guesswork: exit 126 from the helper, death by SIGSYS, or a typical denial
-    message in the output while the policy was restrictive. Exit 1, 2 and 127 alone are ordinary.
+    Evidence, not guesswork: a setup failure by the backend contract (exit 126 with a
+    ``codex-sandbox:`` line), death by SIGSYS, or a typical denial message in the output while
+    the policy was restrictive. Exit 1, 2, 126 and 127 alone are ordinary.
     """
     if not policy.is_restrictive or exit_code == 0 or exit_code is None:
         return None
-    if exit_code == SANDBOX_SETUP_FAILED:
-        return "the sandbox could not be set up (exit status 126)"
+    reason = setup_failure(exit_code, output)
+    if reason is not None:
+        return f"the sandbox could not be set up (exit status 126): {reason}"
     if exit_code in (-signal.SIGSYS, 128 + signal.SIGSYS):
         return "the command was killed by the seccomp filter (SIGSYS)"
     lowered = output.lower()

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from codex.cli.options import agent_options, loaded_config, plugin_providers, warn
+from codex.cli.options import agent_options, loaded_config, plugin_providers, plugin_schemas, warn
 from codex.config.loader import LoadedConfig, codex_home, load_config
 from codex.config.overrides import format_key, format_key_path, format_value
 
@@ -96,10 +96,13 @@ def show(ctx: click.Context, /, as_json: bool, **_flags: Any) -> None:
 def _checker(ctx: click.Context) -> Any:
     """Validate would-be file content the way a run would load it (plugin providers included)."""
     providers, owners = plugin_providers(ctx)
+    schemas = plugin_schemas(ctx)
     home = codex_home()
 
     def check(text: str) -> None:
-        loaded = load_config(home=home, config_text=text, plugin_providers=providers, provider_plugins=owners)
+        loaded = load_config(
+            home=home, config_text=text, plugin_providers=providers, provider_plugins=owners, plugin_schemas=schemas
+        )
         for message in loaded.warnings:
             warn(ctx, message)
 

@@ -22,6 +22,7 @@ from codex.cli.options import (
     loaded_config,
     plugin_manager,
     plugin_providers,
+    plugin_schemas,
     warn,
 )
 from codex.errors import CodexError, ConfigError, UsageError
@@ -90,6 +91,7 @@ def serve(ctx: click.Context) -> None:
         flags={k: v for k, v in flags.items() if v is not None},
         plugin_providers=providers,
         provider_plugins=owners,
+        plugin_schemas=plugin_schemas(ctx),
     )
     if sys.stdin is not None and sys.stdin.isatty():
         click.echo(
@@ -181,7 +183,13 @@ def _check_and_write(ctx: click.Context, path: Path, text: str, what: str) -> No
 
     providers, owners = plugin_providers(ctx)
     try:
-        loaded = load_config(home=path.parent, config_text=text, plugin_providers=providers, provider_plugins=owners)
+        loaded = load_config(
+            home=path.parent,
+            config_text=text,
+            plugin_providers=providers,
+            provider_plugins=owners,
+            plugin_schemas=plugin_schemas(ctx),
+        )
     except ConfigError as exc:
         raise ConfigError(f"{what} refused, {path} was not changed:\n{exc}") from None
     for message in loaded.warnings:

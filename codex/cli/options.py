@@ -191,11 +191,35 @@ class CliState:
             strict=settings.get("strict_config", False),
             plugin_providers=providers,
             provider_plugins=owners,
+            plugin_schemas=self.plugin_schemas(),
         )
         for message in loaded.warnings:
             self.warn(message)
         self.loaded = loaded
         return loaded
+
+    def plugin_schemas(self) -> dict[str, Any]:
+        """The ``[plugins.<name>]`` schemas plugins declare (the first in pluggy's answer wins)."""
+        from codex.config.plugin_tables import schema_problem
+        from codex.plugins import named_entries
+
+        schemas: dict[str, Any] = {}
+        owners: dict[str, str] = {}
+        for name, schema, plugin in named_entries(self.plugins().call_hook("codex_config_schema")):
+            if name in owners:
+                self.warn(f"config table [plugins.{name}] is declared by both plugin {owners[name]!r} and plugin "
+                          f"{plugin!r}; using the one from {owners[name]!r}")
+                continue
+            problem = schema_problem(schema)
+            if problem is not None:
+                self.warn(f"plugin {plugin!r}: codex_config_schema: [plugins.{name}]: {problem}; "
+                          "the table is not checked")
+                continue
+            schemas[name] = schema
+            owners[name] = plugin
+        for _plugin, sentence in self.plugins().hook_failures("codex_config_schema"):
+            self.warn(f"{sentence}; its config tables are not checked")
+        return schemas
 
     def plugin_providers(self) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
         """Provider entries from every plugin, and which plugin gave each id (the first in pluggy's answer wins)."""
@@ -293,6 +317,11 @@ def agent_settings(ctx: click.Context) -> dict[str, Any]:
 def plugin_providers(ctx: click.Context) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     """Provider entries from every plugin, and which plugin gave each id (the first in pluggy's answer wins)."""
     return cli_state(ctx).plugin_providers()
+
+
+def plugin_schemas(ctx: click.Context) -> dict[str, Any]:
+    """The ``[plugins.<name>]`` schemas plugins declare (``codex_config_schema``)."""
+    return cli_state(ctx).plugin_schemas()
 
 
 def loaded_config(ctx: click.Context) -> LoadedConfig:

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from codex.cli.options import plugin_manager
+from codex.cli.options import plugin_manager, plugin_schemas
 from codex.plugin import API_DECLARATION, API_VERSION
 from codex.plugins import PluginRecord, describe_provides
 
@@ -77,11 +77,11 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
     Broken plugins (failed to import or register) are listed with their error; every other
     command keeps working without them.
     """
-    from codex.config.model import Config
+    from codex.config.plugin_tables import default_config
 
     pm = plugin_manager(ctx)
     # Tools depend on the config; the defaults show what a plugin offers out of the box.
-    describe_provides(pm, Config())
+    describe_provides(pm, default_config(plugin_schemas(ctx)))
     records = list(pm.records.values())
     if as_json:
         click.echo(json.dumps([record_as_dict(r) for r in records], indent=2))

@@ -351,6 +351,29 @@ def _check(layers: _Layers, profile_name: str | None) -> None:
     raise ConfigError("\n".join(messages))
 
 
+def _check_plugin_tables(config: Config, layers: _Layers, schemas: Mapping[str, Any], strict: bool) -> list[str]:
+    """Check ``[plugins.<name>]`` against the declared schemas; return the warnings for undeclared tables."""
+    from codex.config.plugin_tables import check_plugin_tables, undeclared_tables
+
+    def where_of(loc: LocPath) -> str:
+        found = nearest(layers.sources, loc)
+        if found is None:  # a table: point at its first value
+            found = next((s for p, s in layers.sources.items() if p[: len(loc)] == loc), DEFAULT)
+        return found.where
+
+    warnings = undeclared_tables(config.plugins, schemas, where_of)
+    if strict and warnings:
+        raise ConfigError(
+            "\n".join(warnings) + "\n(--strict-config turns unknown keys into errors; remove or fix them)"
+        )
+    checked, shown, errors = check_plugin_tables(config.plugins, schemas, where_of)
+    if errors:
+        raise ConfigError("\n".join(errors))
+    config.plugins.update(shown)
+    config.__dict__["_plugin_configs"] = checked
+    return warnings
+
+
 def _leaves(value: Any, path: LocPath = ()) -> list[LocPath]:
     if isinstance(value, dict) and value:
         return [leaf for key, item in value.items() for leaf in _leaves(item, (*path, key))]
@@ -368,6 +391,7 @@ def load_config(
     cwd: Path | None = None,
     provider_plugins: Mapping[str, str] | None = None,
     config_text: str | None = None,
+    plugin_schemas: Mapping[str, Any] | None = None,
 ) -> LoadedConfig:
     """Merge every layer and validate the result.
 
@@ -376,6 +400,8 @@ def load_config(
     built-in provider entries (``provider_plugins`` names the plugin of each, for origins).
     ``cwd`` is the directory a relative ``--cd`` is resolved against (default: the process's).
     ``config_text`` stands in for the file's content (``codex config set`` checks an edit with it).
+    ``plugin_schemas`` are the ``[plugins.<name>]`` schemas plugins declare (``codex_config_schema``):
+    declared tables are checked against them, others warned about; None leaves the tables unchecked.
     Raises ConfigError (or UsageError for conflicting flags) with a message that says where.
 
     Example::
@@ -428,6 +454,8 @@ def load_config(
     _merge_providers(layers, plugin_providers or {}, provider_plugins or {}, file_source)
 
     config = _validate(layers, profile_name)
+    if plugin_schemas is not None:
+        warnings += _check_plugin_tables(config, layers, plugin_schemas, strict)
     origins: dict[str, str] = {}
     for path in _leaves(config.to_data(by_alias=True)):
         origins[format_key_path(path)] = (nearest(layers.sources, path) or DEFAULT).label

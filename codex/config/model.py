@@ -314,6 +314,23 @@ class Config(_Section):
     approval: ApprovalSettings = field(default_factory=ApprovalSettings)
     analytics: Analytics = field(default_factory=Analytics)
     cwd: str | None = None
+    # ``[plugins.<name>]``: each plugin's own table, checked against the schema the plugin
+    # declares (``codex_config_schema``) by the loader; read it with ``plugin_config``.
+    plugins: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def plugin_config(self, name: str) -> Any:
+        """The ``[plugins.<name>]`` table as the plugin declared it.
+
+        A pydantic model instance when the plugin declared a model, the checked dict (the
+        schema's defaults filled in) for a JSON Schema, the table as written when no schema was
+        declared, and ``{}`` when there is no table at all::
+
+            limit = config.plugin_config("word-count")["max_words"]
+        """
+        checked: dict[str, Any] = self.__dict__.get("_plugin_configs") or {}
+        if name in checked:
+            return checked[name]
+        return dict(self.plugins.get(name, {}))
 
     def provider(self, provider_id: str | None = None) -> ModelProviderInfo:
         """The selected provider entry; an unknown id is a ConfigError listing the known ones."""

@@ -211,6 +211,7 @@ class ServerSettings:
     flags: dict[str, Any] = field(default_factory=dict)
     plugin_providers: dict[str, dict[str, Any]] = field(default_factory=dict)
     provider_plugins: dict[str, str] = field(default_factory=dict)
+    plugin_schemas: dict[str, Any] | None = None
 
 
 def config_for_call(
@@ -259,4 +260,5 @@ def config_for_call(
         plugin_providers=settings.plugin_providers,
         provider_plugins=settings.provider_plugins,
         cwd=settings.cwd,
+        plugin_schemas=settings.plugin_schemas,
     )

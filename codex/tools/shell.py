@@ -18,7 +18,7 @@ from codex.events import (
     ExecCommandOutputDelta,
     ReviewDecision,
 )
-from codex.execution import ExecResult, build_env, command_secrets, run_command
+from codex.execution import ExecResult, build_env, command_secrets, confine, run_command
 from codex.sandbox import SandboxMode, sandbox_denial, sandbox_env
 from codex.tools.base import ToolContext, ToolResult, TurnAborted
 
@@ -105,7 +105,7 @@ async def execute(
             spawner = (fork_server, ctx.sandbox_policy)
             env.update(sandbox_env(backend.name, ctx.sandbox_policy))
         else:
-            wrapped = backend.prepare(argv, ctx.sandbox_policy, cwd)
+            wrapped = confine(backend, argv, ctx.sandbox_policy, cwd)
             argv = wrapped.argv
             env.update(wrapped.env)
     ctx.emit(ExecCommandBegin(ctx.call_id, list(command), str(cwd), sandboxed))

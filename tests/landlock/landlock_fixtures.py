@@ -20,6 +20,7 @@ from pathlib import Path
 from codex_landlock import helper
 from codex_landlock.backend import LandlockBackend
 
+from codex.execution import confine
 from codex.sandbox import SandboxMode, SandboxPolicy
 
 LINUX = sys.platform.startswith("linux")
@@ -85,7 +86,7 @@ class Sandbox:
         ``policy_keys`` adds helper policy keys the backend does not send (``mask_sockets``).
         """
         policy = SandboxPolicy.build(SandboxMode(mode), cwd=self.workspace, network_access=network)
-        prepared = self.backend.prepare(list(argv), policy, self.workspace)
+        prepared = confine(self.backend, list(argv), policy, self.workspace)
         wrapped = list(prepared.argv)
         extra = dict(policy_keys or {})
         if layers == "landlock-only":

@@ -17,6 +17,7 @@ from codex_landlock.backend import LandlockBackend, _fresh_bytecode, describe_pr
 from landlock_fixtures import LANDLOCK_ABI, LINUX
 
 import codex.hookspecs
+from codex.execution import confine
 from codex.sandbox import SANDBOX_SETUP_FAILED, SandboxBackend, SandboxMode, SandboxPolicy
 
 needs_landlock = pytest.mark.skipif(not LINUX or LANDLOCK_ABI < 1, reason="needs Linux 5.13+ with Landlock enabled")
@@ -217,7 +218,11 @@ def test_prepare_wraps_the_command_in_the_helper(tmp_path: Path) -> None:
     assert inside == [str(tmp_path.resolve() / ".git")]
     assert payload["network"] is False
     assert payload["cwd"] == str(tmp_path)
-    assert command.env == {"CODEX_SANDBOX": "landlock", "CODEX_SANDBOX_NETWORK_DISABLED": "1"}
+    # The sandbox variables are the core's to add (codex.execution.confine), not the backend's.
+    assert command.env == {}
+    confined = confine(LandlockBackend(), ["make", "test"], policy, tmp_path)
+    assert confined.env == {"CODEX_SANDBOX": "landlock", "CODEX_SANDBOX_NETWORK_DISABLED": "1"}
+    assert confined.argv[6:] == ["--", "make", "test"]
 
 
 def test_prepare_leaves_danger_full_access_unwrapped(tmp_path: Path) -> None:

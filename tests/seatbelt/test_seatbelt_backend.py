@@ -14,6 +14,7 @@ from codex_seatbelt.backend import SANDBOX_EXEC, SeatbeltBackend
 from codex_seatbelt.policy import generate_policy
 from seatbelt_fixtures import Workspace
 
+from codex.execution import confine
 from codex.sandbox import SandboxBackend, SandboxMode, SandboxPolicy
 
 
@@ -59,11 +60,14 @@ def test_prepare_wraps_argv_with_profile_and_parameters(workspace: Workspace) ->
         "hi",
     ]
     assert len(params) == 4
-    assert command.env == {"CODEX_SANDBOX": "seatbelt", "CODEX_SANDBOX_NETWORK_DISABLED": "1"}
+    # The sandbox variables are the core's to add (codex.execution.confine), not the backend's.
+    assert command.env == {}
+    confined = confine(SeatbeltBackend(), ["-n", "echo", "hi"], policy, workspace.project)
+    assert confined.env == {"CODEX_SANDBOX": "seatbelt", "CODEX_SANDBOX_NETWORK_DISABLED": "1"}
 
 
 def test_prepare_with_network_leaves_network_flag_out_of_env(workspace: Workspace) -> None:
-    command = SeatbeltBackend().prepare(["curl", "example.com"], workspace.with_network(), Path("."))
+    command = confine(SeatbeltBackend(), ["curl", "example.com"], workspace.with_network(), Path("."))
     assert command.env == {"CODEX_SANDBOX": "seatbelt"}
     assert command.argv[-3:] == ["--", "curl", "example.com"]
     assert "(allow network-outbound)" in command.argv[2]

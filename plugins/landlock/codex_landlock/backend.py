@@ -17,7 +17,6 @@ from codex.plugin import (
     Availability,
     SandboxedCommand,
     SandboxPolicy,
-    sandbox_env,
 )
 from codex_landlock.payload import policy_payload
 
@@ -86,7 +85,7 @@ class LandlockBackend:
             return SandboxedCommand(list(argv), {})
         policy_json = json.dumps(policy_payload(policy, cwd), separators=(",", ":"))
         argv_out = [self._python, "-I", "-S", self.helper_program(), "--policy", policy_json, "--"]
-        return SandboxedCommand([*argv_out, *argv], sandbox_env(self.name, policy))
+        return SandboxedCommand([*argv_out, *argv])
 
     def fork_server(self) -> ForkServer:
         """A per-session server that forks confined commands (~5 ms instead of ~20 ms each)."""

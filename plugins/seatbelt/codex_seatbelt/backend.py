@@ -12,7 +12,6 @@ from codex.plugin import (
     SandboxedCommand,
     SandboxMode,
     SandboxPolicy,
-    sandbox_env,
 )
 
 # Only the system copy: a sandbox-exec found through PATH could be anything the user (or a
@@ -80,4 +79,4 @@ class SeatbeltBackend:
         wrapped.extend(f"-D{name}={value}" for name, value in params.items())
         wrapped.append("--")
         wrapped.extend(argv)
-        return SandboxedCommand(wrapped, sandbox_env(self.name, policy))
+        return SandboxedCommand(wrapped)
