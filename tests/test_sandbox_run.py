@@ -83,10 +83,10 @@ def test_the_default_backend_is_auto(run_codex: RunCodex, tmp_path: Path) -> Non
 
 
 def test_an_unknown_backend_lists_the_installed_ones(run_codex: RunCodex, jail: PluginSite, tmp_path: Path) -> None:
-    result = run_codex("sandbox", "run", "--backend", "bwrap", "--", "true", cwd=tmp_path, env=jail.env)
+    result = run_codex("sandbox", "run", "--backend", "nosuchjail", "--", "true", cwd=tmp_path, env=jail.env)
 
     assert result.returncode == 2
-    assert "unknown sandbox backend 'bwrap'; installed backends: " in result.stderr
+    assert "unknown sandbox backend 'nosuchjail'; installed backends: " in result.stderr
     assert "fakejail [available]" in result.stderr
     assert "seatbelt [" in result.stderr and "landlock [" in result.stderr
     assert "Traceback" not in result.stderr

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 # Everything this plugin takes from codex, in one place: the public plugin module.
-from codex.plugin import Availability, SandboxBackend, SandboxedCommand, SandboxPolicy, hookimpl, sandbox_env
+from codex.plugin import Availability, SandboxBackend, SandboxedCommand, SandboxPolicy, hookimpl
 
 CODEX_PLUGIN_API = "1.0"
 
@@ -55,7 +55,7 @@ class BwrapBackend:
             wrapped += ["--bind", str(root), str(root)]
         for path in policy.read_only_subpaths:  # after the roots: the innermost mount wins
             wrapped += ["--ro-bind-try", str(path), str(path)]  # -try: one may be gone since
-        return SandboxedCommand([*wrapped, "--chdir", str(cwd), "--", *argv], sandbox_env(self.name, policy))
+        return SandboxedCommand([*wrapped, "--chdir", str(cwd), "--", *argv])  # the core adds sandbox_env
 
 
 @hookimpl
