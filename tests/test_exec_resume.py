@@ -18,11 +18,8 @@ from tests.mock_model import Call, MockModelServer
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    root = tmp_path / "work"
-    root.mkdir()
-    (root / ".git").mkdir()
-    return root
+def workspace(git_workspace: Path) -> Path:
+    return git_workspace
 
 
 def configure(codex_home: Path, mock: MockModelServer) -> None:
