@@ -31,7 +31,7 @@ _LANDLOCK_TESTS = Path(__file__).resolve().parents[1] / "landlock"
 if str(_LANDLOCK_TESTS) not in sys.path:  # the escape tests import their helpers by module name
     sys.path.insert(0, str(_LANDLOCK_TESTS))
 
-from landlock_fixtures import Sandbox, make_scratch_dir, remove_tree  # noqa: E402
+from landlock_fixtures import Sandbox, make_outside, make_project, remove_tree  # noqa: E402
 from test_landlock_escape import (  # noqa: E402, F401  (tests and fixtures, collected again here)
     nothing_arrived,
     tcp_listener,
@@ -68,22 +68,16 @@ def backend() -> BwrapBackend:
 
 @pytest.fixture
 def workspace() -> Iterator[Path]:
-    """The same project directory as the landlock tests': .git/config, .codex/config.toml, src/hello.txt."""
-    root = make_scratch_dir("codex-bwrap-workspace-")
-    (root / ".git" / "hooks").mkdir(parents=True)
-    (root / ".git" / "config").write_text("[core]\n")
-    (root / ".codex").mkdir()
-    (root / ".codex" / "config.toml").write_text('model = "o3"\n')
-    (root / "src").mkdir()
-    (root / "src" / "hello.txt").write_text("hello\n")
+    """A project directory with .git/config, .codex/config.toml and src/hello.txt."""
+    root = make_project("codex-bwrap-workspace-")
     yield root
     remove_tree(root)
 
 
 @pytest.fixture
 def outside() -> Iterator[Path]:
-    root = make_scratch_dir("codex-bwrap-outside-")
-    (root / "victim.txt").write_text("original\n")
+    """A directory outside every writable root, holding victim.txt ("original")."""
+    root = make_outside("codex-bwrap-outside-")
     yield root
     remove_tree(root)
 

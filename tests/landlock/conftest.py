@@ -16,7 +16,7 @@ for _path in (_REPO, _REPO / "plugins" / "landlock"):
         sys.path.insert(0, str(_path))
 
 from codex_landlock.backend import LandlockBackend  # noqa: E402
-from landlock_fixtures import Sandbox, make_scratch_dir, remove_tree  # noqa: E402
+from landlock_fixtures import Sandbox, make_outside, make_project, remove_tree  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -28,13 +28,7 @@ def backend() -> LandlockBackend:
 @pytest.fixture
 def workspace() -> Iterator[Path]:
     """A project directory with .git/config, .codex/config.toml and src/hello.txt."""
-    root = make_scratch_dir("codex-landlock-workspace-")
-    (root / ".git" / "hooks").mkdir(parents=True)
-    (root / ".git" / "config").write_text("[core]\n")
-    (root / ".codex").mkdir()
-    (root / ".codex" / "config.toml").write_text('model = "o3"\n')
-    (root / "src").mkdir()
-    (root / "src" / "hello.txt").write_text("hello\n")
+    root = make_project("codex-landlock-workspace-")
     yield root
     remove_tree(root)
 
@@ -42,8 +36,7 @@ def workspace() -> Iterator[Path]:
 @pytest.fixture
 def outside() -> Iterator[Path]:
     """A directory outside every writable root, holding victim.txt ("original")."""
-    root = make_scratch_dir("codex-landlock-outside-")
-    (root / "victim.txt").write_text("original\n")
+    root = make_outside("codex-landlock-outside-")
     yield root
     remove_tree(root)
 

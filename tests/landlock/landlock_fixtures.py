@@ -56,6 +56,25 @@ def make_scratch_dir(prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=prefix, dir=victim_base())).resolve()
 
 
+def make_project(prefix: str) -> Path:
+    """A scratch project directory with .git/config, .codex/config.toml and src/hello.txt."""
+    root = make_scratch_dir(prefix)
+    (root / ".git" / "hooks").mkdir(parents=True)
+    (root / ".git" / "config").write_text("[core]\n")
+    (root / ".codex").mkdir()
+    (root / ".codex" / "config.toml").write_text('model = "o3"\n')
+    (root / "src").mkdir()
+    (root / "src" / "hello.txt").write_text("hello\n")
+    return root
+
+
+def make_outside(prefix: str) -> Path:
+    """A scratch directory outside every writable root, holding victim.txt ("original")."""
+    root = make_scratch_dir(prefix)
+    (root / "victim.txt").write_text("original\n")
+    return root
+
+
 def remove_tree(path: Path) -> None:
     """Remove a scratch tree even if a test left it read-only."""
     for root, dirs, _files in os.walk(path):
