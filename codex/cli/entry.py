@@ -49,6 +49,8 @@ def _exit_now(code: int) -> None:
             stream.flush()
         except (OSError, ValueError):
             pass
+    # The one private name we call: atexit has no public "run the handlers now", and skipping
+    # interpreter teardown saves ~64 ms per run (measured; see CONTRIBUTING "Speed").
     atexit._run_exitfuncs()
     os._exit(code)
 
