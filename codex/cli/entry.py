@@ -18,16 +18,19 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 _HELP_ARGS = (["--help"], ["-h"])
+# Set by a shell asking click for completions (see `codex completion --help`).
+_COMPLETE_VAR = "_CODEX_COMPLETE"
 _VERSION_ARGS = (["--version"], ["-V"])
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``codex`` with ``argv`` (default ``sys.argv[1:]``) and return the exit status."""
     args = sys.argv[1:] if argv is None else list(argv)
-    if args in _VERSION_ARGS:
+    completing = _COMPLETE_VAR in os.environ
+    if args in _VERSION_ARGS and not completing:
         sys.stdout.write(f"codex-py {__version__}\n")
         return 0
-    code = _run_quickly(args) if args[:1] == ["exec"] else None
+    code = _run_quickly(args) if args[:1] in (["exec"], ["e"]) and not completing else None
     if code is None:
         code = _run_click(args)
     if argv is None:
@@ -70,7 +73,7 @@ def _run_click(args: list[str]) -> int:
     def run() -> int:
         from codex.cli.main import cli
 
-        if args in _HELP_ARGS:
+        if args in _HELP_ARGS and _COMPLETE_VAR not in os.environ:
             sys.stdout.write(top_level_help())
             return 0
         result = cli.main(args=args, prog_name="codex", standalone_mode=False)

@@ -4,10 +4,17 @@ A built-in subcommand is one line in ``COMMANDS``: its name, where it lives, and
 help shown by ``codex --help`` (kept here so listing commands imports none of them). Plugin
 subcommands come from the ``codex_cli_commands`` hook; plugins are loaded only for a name that
 is not built in, and for ``--help``.
+
+Words that name no command are a prompt for the interactive terminal, unless the first one
+looks like a mistyped command (close to a command's name) or names a command of the Rust peer
+that codex-py lacks: those end with a usage error naming the closest command, rather than
+sending ``codex exce hi`` to the model. ``codex -- WORDS`` always makes WORDS the prompt.
 """
 
 from __future__ import annotations
 
+import difflib
+import re
 from typing import Any
 
 import click
@@ -18,18 +25,71 @@ from codex.references import load_reference
 
 # name -> ("module:attribute", one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "completion": ("codex.cli.completion_cmd:completion", "Print a shell completion script (bash, zsh or fish)."),
     "config": ("codex.cli.config_cmd:config", "Show the effective configuration or edit config.toml."),
     "debug": ("codex.cli.debug_cmd:debug_group", "Explain codex's decisions (e.g. why a command is not safe)."),
     "doctor": ("codex.cli.sandbox_cmd:doctor_command", "Check what this machine's sandbox backends enforce."),
-    "exec": ("codex.cli.exec_cmd:exec_command", "Run a task non-interactively; the answer goes to stdout."),
+    "exec": ("codex.cli.exec_cmd:exec_command", "Run a task non-interactively, answer on stdout (alias: e)."),
     "mcp": ("codex.cli.mcp_cmd:mcp", "Serve codex over MCP (stdio), or manage [mcp_servers]."),
     "mcp-server": ("codex.cli.mcp_cmd:mcp_server", "Serve codex over MCP on stdin/stdout."),
     "plugins": ("codex.cli.plugins_cmd:plugins", "List installed plugins and what each one provides."),
     "resume": ("codex.cli.resume_cmd:resume", "Reopen a recorded session in the interactive terminal."),
     "sandbox": ("codex.cli.sandbox_cmd:sandbox_group", "Run a command under the sandbox, or show sandbox status."),
 }
+# Short names for commands, as the peer has them (`codex e` is `codex exec`).
+ALIASES: dict[str, str] = {"e": "exec"}
 # `codex` alone, or `codex PROMPT...` (words that name no command): the interactive terminal.
 INTERACTIVE = "codex.cli.tui.command:interactive"
+# The Rust peer's (0.169) commands and aliases, from its --help. A peer user who types one of
+# these means the command, not a prompt; those we lack get an error instead of a model turn.
+PEER_COMMANDS: dict[str, str] = {
+    "a": "apply",
+    "agents": "agents",
+    "app-server": "app-server",
+    "apply": "apply",
+    "archive": "archive",
+    "cloud": "cloud",
+    "completion": "completion",
+    "debug": "debug",
+    "delete": "delete",
+    "doctor": "doctor",
+    "e": "exec",
+    "exec": "exec",
+    "exec-server": "exec-server",
+    "features": "features",
+    "fork": "fork",
+    "help": "help",
+    "login": "login",
+    "logout": "logout",
+    "mcp": "mcp",
+    "mcp-server": "mcp-server",
+    "migrate-nfs-db": "migrate-nfs-db",
+    "migrate-rollouts": "migrate-rollouts",
+    "plugin": "plugin",
+    "queue": "queue",
+    "remote-control": "remote-control",
+    "resume": "resume",
+    "review": "review",
+    "sandbox": "sandbox",
+    "unarchive": "unarchive",
+    "update": "update",
+}
+# What a peer user reaching for one of its commands can use here instead.
+PEER_INSTEAD: dict[str, str] = {
+    "help": "`codex --help` lists the commands; `codex COMMAND --help` explains one",
+    "plugin": "`codex plugins` lists installed plugins; install more with pip",
+    "update": "update with your Python installer, e.g. `pip install -U codex-py`",
+    "fork": "`codex resume` reopens a recorded session",
+    "apply": "codex-py writes its changes into the working tree as it goes, there is no Codex Cloud diff to apply",
+    "cloud": "codex-py works only locally",
+}
+# A single bare word: what a command name looks like (a prompt has spaces or punctuation).
+_COMMAND_LIKE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+# How close a word must be to a command's name to be taken for a typo of it (difflib's ratio:
+# "exce" to "exec" is 0.75, "configure" to "config" 0.8, "debugging" to "debug" 0.71).
+_TYPO_CUTOFF = 0.75
+# The words after a `--` that ended the group's options: they are a prompt, whatever they say.
+_FORCED_PROMPT = "codex.forced_prompt"
 
 
 class LazyGroup(click.Group):
@@ -43,6 +103,7 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """Import a built-in on demand; load plugin commands only for other names."""
+        cmd_name = ALIASES.get(cmd_name, cmd_name)
         if cmd_name in self.commands:
             return self.commands[cmd_name]
         if cmd_name in COMMANDS:
@@ -54,13 +115,47 @@ class LazyGroup(click.Group):
         self._load_plugin_commands(ctx)
         return self.commands.get(cmd_name)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Remember the words after a ``--`` that ends codex's own options (``codex -- exec``)."""
+        if "--" in args:
+            ctx.meta[_FORCED_PROMPT] = args[args.index("--") + 1 :]
+        return super().parse_args(ctx, args)
+
     def resolve_command(
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
-        """A first word that names no command starts the interactive terminal with the words as prompt."""
-        if args and not args[0].startswith("-") and self.get_command(ctx, args[0]) is None:
+        """Words that name no command start the interactive terminal with the words as prompt,
+        unless the first one looks like a command (see ``command_mistake``)."""
+        if not args:
+            return super().resolve_command(ctx, args)
+        if args == ctx.meta.get(_FORCED_PROMPT):
             return "interactive", _interactive_command(), args
-        return super().resolve_command(ctx, args)
+        if not args[0].startswith("-") and self.get_command(ctx, args[0]) is None:
+            mistake = None if ctx.resilient_parsing else self.command_mistake(ctx, args[0])
+            if mistake is not None:
+                raise click.UsageError(mistake, ctx)
+            return "interactive", _interactive_command(), args
+        name, command, rest = super().resolve_command(ctx, args)
+        return (command.name if command is not None else name), command, rest
+
+    def command_mistake(self, ctx: click.Context, word: str) -> str | None:
+        """Why ``word``, first on the command line and naming no command, is not a prompt's
+        first word: a peer command codex-py lacks, or near a command's name. None: a prompt."""
+        if _COMMAND_LIKE.fullmatch(word) is None:
+            return None
+        how_to_prompt = f"to send it to the model as a prompt, run: codex -- {word} ..."
+        peer = PEER_COMMANDS.get(word.lower())
+        if peer is not None:
+            instead = PEER_INSTEAD.get(peer)
+            if instead is None:
+                close = difflib.get_close_matches(peer, self.list_commands(ctx), n=1, cutoff=_TYPO_CUTOFF)
+                instead = f"did you mean `codex {close[0]}`?" if close else "`codex --help` lists the commands here"
+            return f"`{word}` is a Rust Codex CLI command that codex-py does not have; {instead} ({how_to_prompt})"
+        names = [*self.list_commands(ctx), *ALIASES]
+        close = difflib.get_close_matches(word.lower(), names, n=1, cutoff=_TYPO_CUTOFF)
+        if not close:
+            return None
+        return f"no such command {word!r}; did you mean `codex {ALIASES.get(close[0], close[0])}`? ({how_to_prompt})"
 
     def _load_plugin_commands(self, ctx: click.Context) -> None:
         state = cli_state(ctx)
@@ -104,6 +199,12 @@ Examples:
   codex config show                the effective configuration and where each value came from
   codex config set model '"o3"'    change config.toml, keeping its comments and layout
   codex -c model=o3 -p fast config show
+  codex "fix the failing test"     start the interactive terminal with a first prompt
+  codex -- review my changes       a prompt even though its first word looks like a command
+\b
+Words that name no command are a prompt. A first word that looks like a mistyped command
+(codex exce) or names a Rust Codex command codex-py lacks is an error instead; put `--`
+before the words to send them as a prompt anyway.
 \b
 Files: $CODEX_HOME/config.toml (CODEX_HOME defaults to ~/.codex).
 Set CODEX_DEBUG=1 or pass --debug to see tracebacks.
@@ -114,6 +215,7 @@ Set CODEX_DEBUG=1 or pass --debug to see tracebacks.
     cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
     invoke_without_command=True,
+    subcommand_metavar="[PROMPT]... | COMMAND [ARGS]...",
     epilog=EPILOG,
 )
 @agent_options
