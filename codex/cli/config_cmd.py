@@ -7,7 +7,15 @@ from typing import Any
 
 import click
 
-from codex.cli.options import agent_options, loaded_config, plugin_providers, plugin_schemas, warn
+from codex.cli.options import (
+    agent_options,
+    check_approval_policies,
+    cli_state,
+    loaded_config,
+    plugin_providers,
+    plugin_schemas,
+    warn,
+)
 from codex.config.loader import LoadedConfig, codex_home, load_config
 from codex.config.overrides import format_key, format_key_path, format_value
 
@@ -105,6 +113,7 @@ def _checker(ctx: click.Context) -> Any:
         )
         for message in loaded.warnings:
             warn(ctx, message)
+        check_approval_policies(loaded, cli_state(ctx).approval_policy_names())
 
     return check
 

@@ -40,7 +40,8 @@ def exec_command(ctx: click.Context, /, **params: Any) -> None:
 
     PROMPT may be given as arguments, as `-` to read stdin, or omitted to read stdin. Approvals:
     exec never asks (there is no one to answer), so it runs under `never`: commands needing
-    approval are refused and the model is told. `codex exec resume [--last | ID] PROMPT`
-    continues a recorded session.
+    approval are refused and the model is told (an -a POLICY given here is checked, then a
+    note says it does not apply). `codex exec resume [--last | ID] PROMPT` continues a
+    recorded session.
     """
     ctx.exit(run_exec(cli_state(ctx), agent_settings(ctx), params))

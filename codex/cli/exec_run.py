@@ -58,6 +58,19 @@ EXEC_OPTIONS: tuple[OptionSpec, ...] = (
 )
 
 
+# Where an approval policy given for this very run comes from (a config file's is not news).
+EXPLICIT_POLICY_ORIGINS = ("--ask-for-approval", "-c")
+
+
+def never_asks_note(policy: str) -> str:
+    """The line exec prints when it was given an approval policy it cannot follow."""
+    return (
+        f"codex: note: exec never asks for approval, so approval policy {policy!r} does not apply: "
+        "commands that would need approval are refused and the model is told why; choose what may "
+        "run unasked with -s/--sandbox or --full-auto\n"
+    )
+
+
 def quick_exec(argv: Sequence[str]) -> int | None:
     """Run ``codex exec ARGV`` without click, or return None when click must read ARGV."""
     from codex.cli.quick_parse import parse
@@ -74,6 +87,8 @@ def run_exec(state: CliState, settings: Mapping[str, Any], params: Mapping[str, 
     loaded = state.load(settings)
     if loaded.config.approval_policy != "never":
         # exec has no one to ask; a configured policy would only turn every question into a refusal.
+        if loaded.origins.get("approval_policy") in EXPLICIT_POLICY_ORIGINS:
+            sys.stderr.write(never_asks_note(loaded.config.approval_policy))
         loaded.config.approval_policy = "never"
         loaded.origins["approval_policy"] = "codex exec (never asks)"
     prompt = _read_prompt(prompt_words)

@@ -195,8 +195,15 @@ class CliState:
         )
         for message in loaded.warnings:
             self.warn(message)
+        check_approval_policies(loaded, self.approval_policy_names())
         self.loaded = loaded
         return loaded
+
+    def approval_policy_names(self) -> list[str]:
+        """The approval policies plugins register (built-ins: untrusted, on-failure, on-request, never)."""
+        from codex.plugins import collect_registry
+
+        return collect_registry(self.plugins(), "codex_approval_policies", "approval policy").names()
 
     def plugin_schemas(self) -> dict[str, Any]:
         """The ``[plugins.<name>]`` schemas plugins declare (the first in pluggy's answer wins)."""
@@ -253,6 +260,36 @@ class CliState:
         for _plugin, sentence in self.plugins().hook_failures("codex_model_providers"):
             self.warn(f"{sentence}; its model providers are not available")
         return providers, owners
+
+
+def check_approval_policies(loaded: LoadedConfig, known: Iterable[str]) -> None:
+    """Refuse an ``approval_policy`` that names no registered policy, wherever it was set
+    (config.toml, a profile, ``-c``, ``-a``), before anything runs.
+
+    config.toml cannot know the names plugins add, so it is checked here, against the registry,
+    with the origin of the value in the message.
+    """
+    from codex.config.overrides import format_key_path
+    from codex.errors import ConfigError, UsageError
+
+    known = sorted(known)
+    config = loaded.config
+    checks = [
+        (format_key_path(("profiles", name, "approval_policy")), profile.approval_policy)
+        for name, profile in config.profiles.items()
+    ]
+    checks.append(("approval_policy", config.approval_policy))
+    for key, value in checks:
+        if value is None or value in known:
+            continue
+        origin = loaded.origins.get(key, "default")
+        expected = f'expected one of {", ".join(known)}; got "{value}"'
+        if origin == "--ask-for-approval":
+            raise UsageError(f"-a/--ask-for-approval: {expected}")
+        if origin == "-c":
+            raise ConfigError(f"-c {key}={value}: {expected}")
+        where = f"{loaded.config_path}{origin[len('config.toml'):]}" if origin.startswith("config.toml") else origin
+        raise ConfigError(f"{where}: {key}: {expected}")
 
 
 def cli_state(ctx: click.Context) -> CliState:
