@@ -45,8 +45,9 @@ EXEC_OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec(
         "output_last_message",
         ("-o", "--output-last-message"),
-        "Also write the final answer to this file.",
-        path="file",
+        "Also write the final answer to FILE. Checked before the task starts (its directory must "
+        "exist and be writable) and replaced in one step, so FILE is never half-written.",
+        metavar="FILE",
     ),
     OptionSpec("last", ("--last",), "With `resume`: continue the most recent session.", kind="flag"),
     OptionSpec(
@@ -91,6 +92,7 @@ def run_exec(state: CliState, settings: Mapping[str, Any], params: Mapping[str, 
             sys.stderr.write(never_asks_note(loaded.config.approval_policy))
         loaded.config.approval_policy = "never"
         loaded.origins["approval_policy"] = "codex exec (never asks)"
+    output_path = None if params["output_last_message"] is None else check_output_path(params["output_last_message"])
     prompt = _read_prompt(prompt_words)
     if not params["skip_git_repo_check"] and not _inside_git_repo(loaded.cwd):
         raise CodexError(
@@ -106,11 +108,71 @@ def run_exec(state: CliState, settings: Mapping[str, Any], params: Mapping[str, 
             prompt,
             params["json_mode"],
             use_color,
-            params["output_last_message"],
+            output_path,
             resume_path,
             params["assume_yes"],
         )
     )
+
+
+def check_output_path(raw: str) -> Path:
+    """The ``-o`` file as a Path, or a UsageError saying why the answer could not be written there.
+
+    Checked before the task starts, so a typo costs no model turn: the answer would otherwise be
+    lost after the work was done.
+    """
+    import os
+
+    option = "-o/--output-last-message"
+    if not raw:
+        raise UsageError(f"{option}: the file name is empty")
+    if raw.endswith(("/", os.sep)):
+        raise UsageError(f"{option} {raw}: ends with '/', so it names a directory; give a file, e.g. {raw}answer.txt")
+    path = Path(raw)
+    if path.is_dir():
+        raise UsageError(f"{option} {raw}: is a directory; give a file in it, e.g. {path / 'answer.txt'}")
+    parent = path.parent
+    if not parent.is_dir():
+        raise UsageError(f"{option} {raw}: the directory {parent} does not exist; create it first (mkdir -p {parent})")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {raw}: cannot create files in {parent} (permission denied)")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise UsageError(f"{option} {raw}: the file is not writable")
+    return path
+
+
+def write_output_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` in one step: a temporary file in the same directory, renamed over it.
+
+    A reader (or a crash) sees the old content or the new, never a part. A path that is not a
+    regular file (``/dev/stdout``, a FIFO) is written in place, as renaming over it would replace it.
+    """
+    import os
+    import tempfile
+
+    target = Path(os.path.realpath(path))  # a symlink stays a symlink; its target gets the answer
+    # /dev/stdout or /proc/self/fd/N is another open file of this process: renaming over what it
+    # resolves to would cut that file off, so it is written as it stands.
+    if str(target).startswith(("/dev/", "/proc/")) or (path.exists() and not path.is_file()):
+        with open(path, "w", encoding="utf-8") as device:
+            device.write(text)
+        return
+    try:
+        mode = target.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fchmod(stream.fileno(), mode)
+        os.replace(temporary, target)
+    except BaseException:
+        os.unlink(temporary)
+        raise
 
 
 def _env() -> dict[str, str]:
@@ -237,5 +299,5 @@ async def _run(
     finally:
         await session.close()
     if output_last_message is not None:
-        output_last_message.write_text((last_message or "") + ("\n" if last_message else ""), encoding="utf-8")
+        write_output_file(output_last_message, (last_message or "") + ("\n" if last_message else ""))
     return 1 if failed else 0
