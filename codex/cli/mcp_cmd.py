@@ -77,6 +77,7 @@ def serve(ctx: click.Context) -> None:
     """Run the stdio MCP server until the client closes stdin."""
     import asyncio
 
+    from codex.cli.options import added_roots_override
     from codex.mcp.server_tools import ServerSettings
 
     loaded = loaded_config(ctx)  # a broken config.toml is reported now, not at the first call
@@ -86,7 +87,7 @@ def serve(ctx: click.Context) -> None:
     server_settings = ServerSettings(
         cwd=loaded.cwd,
         home=loaded.codex_home,
-        cli_overrides=list(settings["config_overrides"]),
+        cli_overrides=[*settings["config_overrides"], *added_roots_override(loaded, settings)],
         profile=settings.get("profile"),
         flags={k: v for k, v in flags.items() if v is not None},
         plugin_providers=providers,

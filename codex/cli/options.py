@@ -128,6 +128,15 @@ AGENT_OPTIONS: tuple[OptionSpec, ...] = (
         "cd", ("-C", "--cd"), "Work in this directory instead of the current one.", metavar="DIR", path="existing-dir"
     ),
     OptionSpec(
+        "add_dirs",
+        ("--add-dir",),
+        "Let commands also write in DIR for this run (repeatable): added to the sandbox's writable "
+        "roots, like [sandbox_workspace_write] writable_roots. Takes effect under -s workspace-write.",
+        kind="multiple",
+        metavar="DIR",
+        path="existing-dir",
+    ),
+    OptionSpec(
         "strict_config",
         ("--strict-config",),
         "Treat unknown keys in config.toml and -c as errors instead of warnings.",
@@ -196,6 +205,8 @@ class CliState:
         for message in loaded.warnings:
             self.warn(message)
         check_approval_policies(loaded, self.approval_policy_names())
+        for message in add_writable_roots(loaded, settings.get("add_dirs") or ()):
+            self.warn(message)
         self.loaded = loaded
         return loaded
 
@@ -292,6 +303,37 @@ def check_approval_policies(loaded: LoadedConfig, known: Iterable[str]) -> None:
         raise ConfigError(f"{where}: {key}: {expected}")
 
 
+def add_writable_roots(loaded: LoadedConfig, directories: Iterable[Path | str]) -> list[str]:
+    """Add ``--add-dir`` directories to the writable roots of this run; return warnings when the
+    sandbox mode makes them meaningless (read-only writes nowhere, danger-full-access anywhere)."""
+    added = [str(Path(directory).resolve()) for directory in directories]
+    if not added:
+        return []
+    roots = loaded.config.sandbox_workspace_write.writable_roots
+    roots.extend(root for root in dict.fromkeys(added) if root not in roots)
+    key = "sandbox_workspace_write.writable_roots"
+    before = loaded.origins.get(key, "default")
+    loaded.origins[key] = "--add-dir" if before == "default" else f"{before} + --add-dir"
+    mode = loaded.config.sandbox_mode
+    if mode == "read-only":
+        return [f"--add-dir {added[0]} has no effect under the read-only sandbox, where commands write "
+                "nowhere; add -s workspace-write to let them write there"]
+    if mode == "danger-full-access":
+        return [f"--add-dir {added[0]} has no effect under danger-full-access, where commands may write anywhere"]
+    return []
+
+
+def added_roots_override(loaded: LoadedConfig, settings: Mapping[str, Any]) -> list[str]:
+    """``--add-dir`` as a ``-c`` override, for faces that load the configuration again per session
+    (the MCP server): the writable roots ``loaded`` ended with, as one TOML array."""
+    import json
+
+    if not settings.get("add_dirs"):
+        return []
+    roots = loaded.config.sandbox_workspace_write.writable_roots
+    return [f"sandbox_workspace_write.writable_roots={json.dumps(roots)}"]
+
+
 def cli_state(ctx: click.Context) -> CliState:
     """The CliState of this invocation (created on first use)."""
     root = ctx.find_root()
@@ -326,7 +368,7 @@ def config_flags(settings: Mapping[str, Any]) -> dict[str, Any]:
 def merge_agent_settings(levels: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """The agent flags of each command level (outermost first) as one mapping, later levels winning
     and ``-c`` lists concatenated."""
-    merged: dict[str, Any] = {"config_overrides": []}
+    merged: dict[str, Any] = {spec.name: [] for spec in AGENT_OPTIONS if spec.kind == "multiple"}
     for params in levels:
         for spec in AGENT_OPTIONS:
             if spec.name not in params:

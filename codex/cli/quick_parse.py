@@ -91,6 +91,10 @@ def _finish(specs: Sequence[OptionSpec], given: dict[str, Any], positional: list
             params[spec.name] = () if spec.kind == "multiple" else (False if spec.kind == "flag" else spec.default)
             continue
         if spec.kind == "multiple":
+            if spec.path is not None:
+                value = [_path(spec.path, item) for item in value]
+                if None in value:
+                    return None
             params[spec.name] = tuple(value)
             continue
         if spec.choices is not None and value not in spec.choices:
