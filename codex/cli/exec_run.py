@@ -277,7 +277,7 @@ async def _run(
     else:
         from codex.cli.render_human import HumanRenderer
 
-        renderer = HumanRenderer(sys.stdout, sys.stderr, color)
+        renderer = HumanRenderer(sys.stdout, sys.stderr, color, prompt)
     session = await open_session(pm, loaded, resume=resume)
     session.submit(ev.UserInput(prompt))
     last_message: str | None = None

@@ -2,6 +2,12 @@
 
 The transcript (header, reasoning, commands with exit status and duration, patches as diffs, the
 plan as a checklist, tokens) goes to stderr so ``codex exec ... > answer.txt`` keeps only the answer.
+
+It reads like the peer's, top to bottom, so a log of stderr alone is complete: the header, the
+prompt (``user``), each model response's items followed by its token count, and last the answer
+(``codex``). The session reports a response's tokens before the items of that response, so the
+count is held until they are printed; likewise a message is held until it is known whether it is
+the final answer. When stdout and stderr are the same terminal the answer is printed once.
 """
 
 from __future__ import annotations
@@ -26,10 +32,13 @@ OUTPUT_PREVIEW_LINES = 5
 class HumanRenderer:
     """Writes a readable transcript of the session's events."""
 
-    def __init__(self, out: TextIO, err: TextIO, color: bool) -> None:
+    def __init__(self, out: TextIO, err: TextIO, color: bool, prompt: str | None = None) -> None:
         self.out, self.err, self.color = out, err, color
+        self.prompt = prompt
         self.final_message: str | None = None
         self._reasoning_open = False
+        self._held_tokens: ev.TokenCount | None = None  # printed after the items of its response
+        self._held_message: str | None = None  # printed when the next item shows it was not the answer
 
     def style(self, text: str, *names: str) -> str:
         if not self.color or not names:
@@ -42,6 +51,17 @@ class HumanRenderer:
 
     def handle(self, event: ev.Event) -> None:
         msg = event.msg
+        if isinstance(msg, ev.TokenCount):
+            self._release_message()
+            self._release_tokens()
+            self._held_tokens = msg
+            return
+        if isinstance(msg, ev.TaskComplete):
+            self._finish(msg)
+            return
+        self._release_message()
+        if isinstance(msg, ev.Error | ev.TurnAborted):
+            self._release_tokens()
         if isinstance(msg, ev.SessionConfigured):
             rows = [
                 ("workdir", msg.cwd),
@@ -55,6 +75,9 @@ class HumanRenderer:
             for key, value in rows:
                 self._say(f"{self.style(key + ':', 'dim')} {value}")
             self._say("--------")
+            if self.prompt is not None:
+                self._say(self.style("user", "cyan", "bold"))
+                self._say(self.prompt)
         elif isinstance(msg, ev.AgentReasoning):
             self._say(self.style("thinking", "magenta", "bold"))
             self._say(self.style(msg.text, "dim"))
@@ -94,17 +117,39 @@ class HumanRenderer:
             self._say(self.style("approval needed, but exec never asks: denied", "yellow"))
         elif isinstance(msg, ev.AgentMessage):
             self.final_message = msg.message
-            self._say(self.style("codex", "cyan", "bold"))
-        elif isinstance(msg, ev.TokenCount):
-            self._say(self.style(f"tokens used: {msg.total.total_tokens}", "dim"))
+            self._held_message = msg.message
         elif isinstance(msg, ev.StreamError | ev.BackgroundEvent):
             self._say(self.style(msg.message, "yellow"))
         elif isinstance(msg, ev.Error):
             self._say(self.style(f"error: {msg.message}", "red", "bold"))
         elif isinstance(msg, ev.TurnAborted):
             self._say(self.style(f"turn {msg.reason}", "red"))
-        elif isinstance(msg, ev.TaskComplete) and msg.last_agent_message is not None:
-            print(msg.last_agent_message, file=self.out, flush=True)
+
+    def _release_message(self) -> None:
+        """A held message followed by more items was a message along the way: print it now."""
+        if self._held_message is not None:
+            self._message(self._held_message)
+            self._held_message = None
+
+    def _release_tokens(self) -> None:
+        if self._held_tokens is not None:
+            self._say(self.style(f"tokens used: {self._held_tokens.total.total_tokens}", "dim"))
+            self._held_tokens = None
+
+    def _message(self, text: str) -> None:
+        self._say(self.style("codex", "cyan", "bold"))
+        self._say(text)
+
+    def _finish(self, msg: ev.TaskComplete) -> None:
+        """The last response's token count, then the answer: last on stderr, alone on stdout."""
+        self._release_tokens()
+        answer = msg.last_agent_message if msg.last_agent_message is not None else self._held_message
+        self._held_message = None
+        if answer is None:
+            return
+        self._message(answer)
+        if not (_is_terminal(self.out) and _is_terminal(self.err)):
+            print(answer, file=self.out, flush=True)
 
     def _diff(self, diff: str) -> None:
         for line in diff.splitlines():
@@ -118,3 +163,10 @@ class HumanRenderer:
                 self._say(self.style(line, "cyan"))
             else:
                 self._say(line)
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
