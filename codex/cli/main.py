@@ -13,7 +13,6 @@ sending ``codex exce hi`` to the model. ``codex -- WORDS`` always makes WORDS th
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any
 
@@ -143,6 +142,7 @@ class LazyGroup(click.Group):
         first word: a peer command codex-py lacks, or near a command's name. None: a prompt."""
         if _COMMAND_LIKE.fullmatch(word) is None:
             return None
+        import difflib
         how_to_prompt = f"to send it to the model as a prompt, run: codex -- {word} ..."
         peer = PEER_COMMANDS.get(word.lower())
         if peer is not None:
