@@ -45,6 +45,7 @@ def user_text(mock: MockModelServer) -> str:
         (["cloud"], "Rust Codex CLI command"),
         (["apply"], "Rust Codex CLI command"),
         (["app-server"], "did you mean `codex mcp-server`?"),
+        (["Exec", "hi"], "did you mean `codex exec`?"),
     ],
 )
 def test_a_word_that_looks_like_a_command_is_an_error_not_a_prompt(

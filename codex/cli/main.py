@@ -145,7 +145,7 @@ class LazyGroup(click.Group):
         import difflib
         how_to_prompt = f"to send it to the model as a prompt, run: codex -- {word} ..."
         peer = PEER_COMMANDS.get(word.lower())
-        if peer is not None:
+        if peer is not None and self.get_command(ctx, peer) is None:
             instead = PEER_INSTEAD.get(peer)
             if instead is None:
                 close = difflib.get_close_matches(peer, self.list_commands(ctx), n=1, cutoff=_TYPO_CUTOFF)
