@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "debug": ("codex.cli.debug_cmd:debug_group", "Explain codex's decisions (e.g. why a command is not safe)."),
     "doctor": ("codex.cli.sandbox_cmd:doctor_command", "Check what this machine's sandbox backends enforce."),
     "exec": ("codex.cli.exec_cmd:exec_command", "Run a task non-interactively; the answer goes to stdout."),
+    "login": ("codex.cli.login_cmd:login_group", "Store an OpenAI API key read from stdin; `codex login status`."),
+    "logout": ("codex.cli.login_cmd:logout_command", "Remove the API key stored by `codex login`."),
     "mcp": ("codex.cli.mcp_cmd:mcp", "Serve codex over MCP (stdio), or manage [mcp_servers]."),
     "mcp-server": ("codex.cli.mcp_cmd:mcp_server", "Serve codex over MCP on stdin/stdout."),
     "plugins": ("codex.cli.plugins_cmd:plugins", "List installed plugins and what each one provides."),

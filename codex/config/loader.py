@@ -26,6 +26,7 @@ from codex.config.errors import (
 )
 from codex.config.overrides import Override, format_key_path, nest, parse_overrides
 from codex.errors import ConfigError, UsageError
+from codex.home import codex_home as codex_home  # re-exported: its old home
 
 if TYPE_CHECKING:
     from codex.config.model import Config, _Section
@@ -53,13 +54,6 @@ class LoadedConfig:
     config_path: Path
     cwd: Path
     warnings: list[str] = field(default_factory=list)
-
-
-def codex_home(env: Mapping[str, str] | None = None) -> Path:
-    """``$CODEX_HOME`` when set, else ``~/.codex`` (the same place the Rust peer uses)."""
-    env = os.environ if env is None else env
-    value = env.get("CODEX_HOME", "").strip()
-    return Path(value).expanduser() if value else Path.home() / ".codex"
 
 
 class _Layers:

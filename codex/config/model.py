@@ -171,24 +171,31 @@ class ModelProviderInfo(_Section):
     context_window: int | None = field(default=None, metadata=_limits(ge=512))
 
     def api_key(self) -> str | None:
-        """The key from ``env_key``, or None when the provider needs none.
+        """The key from ``env_key``, else (``requires_openai_auth``) from ``$CODEX_HOME/auth.json``
+        as ``codex login`` stores it; None when the provider needs none.
 
-        Raises ProviderError naming the variable (and the provider's instructions) when unset.
+        Raises ProviderError naming the variable (and the provider's instructions) when neither
+        has a key, and AuthFileError when auth.json cannot be trusted.
         """
-        import os
-
+        from codex.auth import key_origin
         from codex.errors import ProviderError
 
-        if not self.env_key:
+        if not self.env_key and not self.requires_openai_auth:
             return None
-        value = os.environ.get(self.env_key, "").strip()
-        if not value:
-            hint = f" {self.env_key_instructions}" if self.env_key_instructions else ""
+        origin = key_origin(self.env_key, use_auth_file=self.requires_openai_auth)
+        if origin is not None:
+            return origin.key
+        hint = f" {self.env_key_instructions}" if self.env_key_instructions else ""
+        if self.requires_openai_auth:
+            where = f"set the environment variable {self.env_key}, or " if self.env_key else ""
             raise ProviderError(
-                f"provider {self.id or self.name!r} needs an API key in the environment variable "
-                f"{self.env_key}, which is not set.{hint}"
+                f"provider {self.id or self.name!r} needs an API key and has none: {where}store one "
+                f"with `codex login --with-api-key` (it reads the key from stdin).{hint}"
             )
-        return value
+        raise ProviderError(
+            f"provider {self.id or self.name!r} needs an API key in the environment variable "
+            f"{self.env_key}, which is not set.{hint}"
+        )
 
 
 @dataclass
