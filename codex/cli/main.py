@@ -20,7 +20,7 @@ from codex.references import load_reference
 COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("codex.cli.config_cmd:config", "Show the effective configuration or edit config.toml."),
     "debug": ("codex.cli.debug_cmd:debug_group", "Explain codex's decisions (e.g. why a command is not safe)."),
-    "doctor": ("codex.cli.sandbox_cmd:doctor_command", "Check what this machine's sandbox backends enforce."),
+    "doctor": ("codex.cli.doctor_cmd:doctor_command", "Check config, sign-in, provider, MCP servers, sandbox and git."),
     "exec": ("codex.cli.exec_cmd:exec_command", "Run a task non-interactively; the answer goes to stdout."),
     "login": ("codex.cli.login_cmd:login_group", "Store an OpenAI API key read from stdin; `codex login status`."),
     "logout": ("codex.cli.login_cmd:logout_command", "Remove the API key stored by `codex login`."),
