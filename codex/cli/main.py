@@ -107,7 +107,9 @@ Examples:
   codex config set model '"o3"'    change config.toml, keeping its comments and layout
   codex -c model=o3 -p fast config show
 \b
-Files: $CODEX_HOME/config.toml (CODEX_HOME defaults to ~/.codex).
+Files: $CODEX_HOME/config.toml, auth.json (`codex login`); CODEX_HOME defaults to ~/.codex.
+OPENAI_API_KEY wins over auth.json; OPENAI_BASE_URL moves the openai provider, below an
+explicit [model_providers.openai] base_url. `codex doctor` checks all of this.
 Set CODEX_DEBUG=1 or pass --debug to see tracebacks.
 """
 
