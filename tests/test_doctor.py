@@ -169,6 +169,21 @@ def test_the_openai_provider_is_checked_at_openai_base_url_with_the_stored_key(
     assert mock_model.requests[0].headers["authorization"] == f"Bearer {KEY}"
 
 
+def test_a_stored_key_others_can_read_is_a_warning(
+    mock_model: MockModelServer, codex_home: Path, git_workspace: Path, run_codex: RunCodex
+) -> None:
+    auth = codex_home / "auth.json"
+    auth.write_text(json.dumps({"auth_mode": "apikey", "OPENAI_API_KEY": KEY}))
+    auth.chmod(0o644)
+    mock_model.on("/v1/models", MODELS)
+
+    result, checks = doctor_json(run_codex, cwd=git_workspace, env={"OPENAI_BASE_URL": mock_model.base_url})
+
+    assert result.returncode == 0, result.stdout
+    assert checks["key"]["status"] == "warn"
+    assert checks["key"]["fix"] == f"chmod 600 {auth}"
+
+
 def test_each_mcp_server_is_started(
     mock_model: MockModelServer, write_config: Any, git_workspace: Path, run_codex: RunCodex
 ) -> None:

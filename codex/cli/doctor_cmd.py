@@ -229,10 +229,16 @@ def check_key(provider: ModelProviderInfo) -> tuple[Check, str | None]:
         fix = provider.env_key_instructions or fix
         return Check("key", FAIL, f"provider {label!r} needs an API key; none in {' or '.join(places)}",
                      fix=fix, details={"needed": True, "source": None}), None
-    return Check(
-        "key", OK, f"{mask_key(origin.key)} from {origin.describe()}",
-        details={"needed": True, "source": origin.kind, "where": origin.where, "masked": mask_key(origin.key)},
-    ), origin.key
+    details = {"needed": True, "source": origin.kind, "where": origin.where, "masked": mask_key(origin.key)}
+    summary = f"{mask_key(origin.key)} from {origin.describe()}"
+    if origin.kind == "auth.json":
+        import stat
+
+        mode = stat.S_IMODE(os.stat(origin.where).st_mode)
+        if mode & 0o077:
+            return Check("key", WARN, f"{summary}, which other users can read (mode {mode:04o})",
+                         fix=f"chmod 600 {origin.where}", details=details), origin.key
+    return Check("key", OK, summary, details=details), origin.key
 
 
 def check_provider(provider: ModelProviderInfo, key: str | None, timeout: float) -> Check:
