@@ -184,6 +184,21 @@ def test_a_stored_key_others_can_read_is_a_warning(
     assert checks["key"]["fix"] == f"chmod 600 {auth}"
 
 
+def test_a_chatgpt_sign_in_is_named_as_unusable(
+    codex_home: Path, git_workspace: Path, run_codex: RunCodex
+) -> None:
+    auth = codex_home / "auth.json"
+    auth.write_text(json.dumps({"OPENAI_API_KEY": None, "tokens": {"access_token": "a.b.c"}, "last_refresh": None}))
+    auth.chmod(0o600)
+
+    result, checks = doctor_json(run_codex, cwd=git_workspace, env={"OPENAI_BASE_URL": closed_port_url()})
+
+    assert result.returncode == 1
+    assert checks["key"]["status"] == "fail"
+    assert "ChatGPT sign-in of the Rust CLI, which codex-py cannot use" in checks["key"]["summary"]
+    assert "codex login --with-api-key" in checks["key"]["fix"]
+
+
 def test_each_mcp_server_is_started(
     mock_model: MockModelServer, write_config: Any, git_workspace: Path, run_codex: RunCodex
 ) -> None:

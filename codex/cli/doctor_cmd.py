@@ -207,7 +207,7 @@ def check_config(ctx: click.Context) -> tuple[Check, LoadedConfig | None]:
 
 def check_key(provider: ModelProviderInfo) -> tuple[Check, str | None]:
     """The selected provider's API key: needed? present? from which place?"""
-    from codex.auth import AuthFileError, key_origin, mask_key
+    from codex.auth import AuthFileError, key_origin, mask_key, read_auth
 
     label = provider.id or provider.name
     if not provider.env_key and not provider.requires_openai_auth:
@@ -227,8 +227,11 @@ def check_key(provider: ModelProviderInfo) -> tuple[Check, str | None]:
         if provider.requires_openai_auth:
             fix += (", or run " if fix else "run ") + "`printenv OPENAI_API_KEY | codex login --with-api-key`"
         fix = provider.env_key_instructions or fix
-        return Check("key", FAIL, f"provider {label!r} needs an API key; none in {' or '.join(places)}",
-                     fix=fix, details={"needed": True, "source": None}), None
+        summary = f"provider {label!r} needs an API key; none in {' or '.join(places)}"
+        stored = read_auth() if provider.requires_openai_auth else None
+        if stored is not None and stored.has_tokens:
+            summary += " (it holds a ChatGPT sign-in of the Rust CLI, which codex-py cannot use)"
+        return Check("key", FAIL, summary, fix=fix, details={"needed": True, "source": None}), None
     details = {"needed": True, "source": origin.kind, "where": origin.where, "masked": mask_key(origin.key)}
     summary = f"{mask_key(origin.key)} from {origin.describe()}"
     if origin.kind == "auth.json":
