@@ -53,7 +53,7 @@ async def open_session(
     if loaded.config.mcp_servers:  # the MCP SDK is imported only when servers are configured
         from codex.tools.mcp_client import start_mcp_servers
 
-        mcp = await start_mcp_servers(loaded.config, cwd=loaded.cwd)
+        mcp = await start_mcp_servers(loaded.config, cwd=loaded.cwd, log_dir=loaded.codex_home / "log")
         for tool in mcp.tools:
             # The MCP client bounds each call by its server's own tool_timeout_sec.
             tool.timeout_sec = math.inf
