@@ -23,7 +23,7 @@ import json
 import os
 import sys
 from collections import OrderedDict
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +44,7 @@ from codex.mcp.server_tools import (
     CodexReplyArgs,
     CodexToolArgs,
     ServerSettings,
+    call_config_warnings,
     config_for_call,
     parse_args,
 )
@@ -218,9 +219,10 @@ class CodexMcpServer:
     async def _codex(self, ctx: ServerRequestContext[Any], arguments: dict[str, Any]) -> mcp_types.CallToolResult:
         args = parse_args(CodexToolArgs, CODEX_TOOL, arguments)
         loaded = await asyncio.to_thread(config_for_call, self.settings, args)
+        warnings = call_config_warnings(args)
         session = await self._open(loaded, None)
         entry = self._register(session)
-        return await self._drive(ctx, entry, args.prompt)
+        return with_warnings(await self._drive(ctx, entry, args.prompt, warnings), warnings)
 
     async def _codex_reply(
         self, ctx: ServerRequestContext[Any], arguments: dict[str, Any]
@@ -280,8 +282,11 @@ class CodexMcpServer:
 
     # ------------------------------------------------------------------ one turn
 
-    async def _drive(self, ctx: ServerRequestContext[Any], entry: _Entry, prompt: str) -> mcp_types.CallToolResult:
-        """Run one turn of ``entry``'s session for this call, forwarding its events."""
+    async def _drive(
+        self, ctx: ServerRequestContext[Any], entry: _Entry, prompt: str, warnings: Sequence[str] = ()
+    ) -> mcp_types.CallToolResult:
+        """Run one turn of ``entry``'s session for this call, forwarding its events (``warnings``
+        first, as ``background_event``s, where the CLI would print them before the session)."""
         session = entry.session
         if entry.busy:
             return tool_error(
@@ -291,6 +296,8 @@ class CodexMcpServer:
         entry.busy = True
         progress = _Progress(ctx)
         try:
+            for warning in warnings:
+                await self._forward(ctx, ev.Event("0", ev.BackgroundEvent(f"warning: {warning}")), progress)
             sub_id = session.submit(ev.UserInput(prompt))
             while True:
                 event = await session.next_event()
@@ -386,6 +393,15 @@ def tool_error(text: str, thread_id: str | None = None) -> mcp_types.CallToolRes
         structured_content={"threadId": thread_id, "content": text} if thread_id else None,
         is_error=True,
     )
+
+
+def with_warnings(result: mcp_types.CallToolResult, warnings: Sequence[str]) -> mcp_types.CallToolResult:
+    """``result`` with one more text block per warning, after the answer (which stays first)."""
+    import mcp_types as types
+
+    for warning in warnings:
+        result.content.append(types.TextContent(type="text", text=f"warning: {warning}"))
+    return result
 
 
 def jsonable(value: Any) -> Any:

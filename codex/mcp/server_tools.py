@@ -262,3 +262,23 @@ def config_for_call(
         cwd=settings.cwd,
         plugin_schemas=settings.plugin_schemas,
     )
+
+
+def call_config_warnings(call: CodexToolArgs) -> list[str]:
+    """One warning per key of the call's ``config`` that config.toml does not know.
+
+    The same check (and spelling hint) as ``-c`` on the command line; the key is ignored, as
+    there, but the client is told rather than left guessing why the setting had no effect.
+    """
+    if not call.config:
+        return []
+    from codex.config.errors import Source
+    from codex.config.loader import find_unknown_keys
+    from codex.config.overrides import format_value, nest, parse_overrides
+
+    source = Source("config", "the codex tool's `config` argument")
+    texts = [f"{key}={format_value(value)}" for key, value in call.config.items() if value is not None]
+    warnings: list[str] = []
+    for override in parse_overrides(texts):
+        warnings += find_unknown_keys(nest(override.path, override.value), lambda _path: source)
+    return warnings

@@ -322,3 +322,26 @@ def test_bad_arguments_are_tool_errors_that_say_why(shared_server: SdkClient, wo
     # The server is still there and still serves.
     tools = shared_server.run(shared_server.session.list_tools())
     assert [tool.name for tool in tools.tools] == ["codex", "codex-reply"]
+
+
+def test_unknown_config_keys_are_warned_about_in_the_result_and_as_events(
+    shared_server: SdkClient, mock_model: MockModelServer, workspace: Path
+) -> None:
+    mock_model.chat_text("Done anyway.")
+    before = len(shared_server.events)
+    typos = {"modle": "o3", "sandbox_workspace_write.network_acess": True}
+    arguments = codex_call(mock_model, workspace, "hi", config=typos)
+
+    result = shared_server.call("codex", arguments)
+
+    assert not result.is_error, text_of(result)
+    texts = [block.text for block in result.content if isinstance(block, types.TextContent)]
+    assert texts[0] == "Done anyway."  # the answer stays first; clients reading content[0] get it
+    assert result.structured_content["content"] == "Done anyway."
+    assert len(texts) == 3
+    assert "unknown config key modle; it is ignored (did you mean model?)" in texts[1]
+    assert "unknown config key sandbox_workspace_write.network_acess" in texts[2]
+    assert all(text.startswith("warning: the codex tool's `config` argument: ") for text in texts[1:])
+    events = [e["msg"]["message"] for e in list(shared_server.events)[before:]
+              if e.get("msg", {}).get("type") == "background_event"]
+    assert texts[1] in events and texts[2] in events
