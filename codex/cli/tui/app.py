@@ -56,7 +56,7 @@ from codex.cli.tui.screen import (
     TerminalScreen,
     prompt_row,
 )
-from codex.cli.tui.text import Palette, color_wanted, fit, visible_len
+from codex.cli.tui.text import Palette, color_wanted, fit, visible_len, wrap, wrap_choices
 from codex.errors import CodexError
 
 if TYPE_CHECKING:
@@ -145,6 +145,8 @@ class App:
         self._plain_lines: deque[str] = deque()
         self._plain_eof = False
         self._echoing = False
+        self._aborted_at_approval = False  # the answer's line already says the turn was aborted
+        self._quiet_turn: str | None = None  # the turn whose abort notice would repeat that line
         self._preloaded = False  # the first turn's imports are loaded once per run
 
     # ================================================================== lifecycle
@@ -342,10 +344,16 @@ class App:
             return Frame(rows, len(rows) - 1, visible_len(keys))
         approval = self.approvals[0] if self.approvals else None
         if approval is not None and approval.feedback is None:
-            rows.append(fit(paint("▲ ", "yellow") + paint(approval.question, "bold"), width))
-            keys = fit(paint(APPROVAL_KEYS, "cyan"), width)
-            rows.append(keys)
-            return Frame(rows, len(rows) - 1, visible_len(keys))
+            asked = wrap(approval.question, max(1, width - 2))
+            rows.append(paint("▲ ", "yellow") + paint(asked[0], "bold"))
+            rows += ["  " + paint(row, "bold") for row in asked[1:]]
+            # Every answer stays readable on a narrow terminal: the keys wrap between choices.
+            choices = [paint(row, "cyan") for row in wrap_choices(APPROVAL_KEYS, width)]
+            rows += choices
+            return Frame(rows, len(rows) - 1, visible_len(choices[-1]))
+        for text in self.pending_inputs:  # echoed for real under the session header, once it is there
+            rows.append(fit(paint("› ", "bold", "cyan") + paint(text.splitlines()[0] if text else "", "dim")
+                            + paint("  (sent when the session is ready)", "dim"), width))
         status = self._status_row(now, width)
         if status:
             rows.append(status)
@@ -391,6 +399,9 @@ class App:
     def on_event(self, event: ev.Event) -> None:
         """Show one event and track the turn."""
         msg = event.msg if isinstance(event.msg, ev.SessionConfigured) else clean_event(event.msg)
+        if isinstance(msg, ev.BackgroundEvent) and event.id == self._quiet_turn:
+            self._quiet_turn = None  # the reason the engine gives for an abort chosen here
+            return
         if isinstance(msg, ev.SessionConfigured):
             self._configured(msg)
         elif isinstance(msg, ev.TaskStarted):
@@ -406,7 +417,14 @@ class App:
             self.turn_active = False
             self.interrupting = False
             self.approvals.clear()  # the engine cancelled whatever was still asked
-            self.transcript.handle(msg)
+            if isinstance(msg, ev.TurnAborted) and msg.reason == "aborted" and self._aborted_at_approval:
+                # The answer's line ("aborted the turn instead of ...") said it already; the
+                # turn's end and the reason the engine was given would say it twice more.
+                self.transcript.end_turn()
+                self._quiet_turn = event.id
+            else:
+                self.transcript.handle(msg)
+            self._aborted_at_approval = False
             if self.compact_turn == event.id:
                 self.compact_turn = None
                 summary = msg.last_agent_message if isinstance(msg, ev.TaskComplete) else None
@@ -442,6 +460,7 @@ class App:
             start_preload(self.session.services)
         pending, self.pending_inputs = self.pending_inputs, []
         for text in pending:
+            self.say(["", *user_lines(text, self.paint, width)])
             self._submit(text)
         self._plain_next()
 
@@ -534,13 +553,18 @@ class App:
         self.send_text(text)
 
     def send_text(self, text: str) -> None:
-        """Send a message to the model (or keep it until the session is ready)."""
+        """Send a message to the model (or keep it until the session is ready).
+
+        A message kept for later is shown in the live area and echoed to the scrollback only
+        after the session header, so the transcript reads in order.
+        """
         self.history.add(text)
         self._remember(text)
-        self.say(["", *user_lines(text, self.paint, self.screen.width)])
         if self.session is None or self.info is None:
             self.pending_inputs.append(text)
+            self.screen.request_redraw()
             return
+        self.say(["", *user_lines(text, self.paint, self.screen.width)])
         self._submit(text)
 
     def _submit(self, text: str) -> None:
@@ -593,6 +617,7 @@ class App:
 
     def _answer(self, decision: ev.ReviewDecision, feedback: str | None = None) -> None:
         request = self.approvals.popleft()
+        self._aborted_at_approval = decision is ev.ReviewDecision.ABORT
         if self.session is not None:
             self.session.submit(ev.ApprovalAnswer(request.msg.request_id, decision, feedback))
         self.say([decision_line(request, decision, feedback, self.paint)])

@@ -182,6 +182,8 @@ class Transcript:
         self._message: MarkdownStream | None = None
         self._reasoning = ""
         self._reasoning_shown: list[str] = []  # streamed reasoning already committed, by content
+        # Reasoning finished while an answer streams: committed after the answer, never inside it.
+        self._late_reasoning: list[str] = []
         self._live_cache: tuple[str, int, list[str]] = ("", 0, [])
         self._live_rendered_at = 0.0
 
@@ -194,9 +196,17 @@ class Transcript:
 
     def _stream(self) -> MarkdownStream:
         if self._message is None:
-            self._message = MarkdownStream(self._render_markdown)
+            # What came before the answer lands above it, in the order it happened: the plan
+            # (set by an earlier tool call), then this response's reasoning.
+            self._commit_plan()
             self._flush_reasoning()
+            self._message = MarkdownStream(self._render_markdown)
         return self._message
+
+    def _commit_plan(self) -> None:
+        if self.turn.plan:
+            self.commit(plan_lines(self.turn.plan, self.turn.plan_explanation, self.paint, self.width()))
+            self.turn.plan = None
 
     def _commit_message_rows(self, rows: list[str], first: bool) -> None:
         if rows:
@@ -219,6 +229,9 @@ class Transcript:
         first = stream.blocks == 0
         self._commit_message_rows(stream.finish(), first)
         self._message = None
+        late, self._late_reasoning = self._late_reasoning, []
+        for text in late:
+            self.commit(self._reasoning_rows(text))
 
     def _flush_reasoning(self) -> None:
         text = self._reasoning.strip()
@@ -249,6 +262,8 @@ class Transcript:
             finished = _squeeze(msg.text)
             if finished in self._reasoning_shown:
                 self._reasoning_shown.remove(finished)
+            elif finished and self._message is not None:
+                self._late_reasoning.append(msg.text)  # an answer is half on screen: after it
             elif finished:
                 self.commit(self._reasoning_rows(msg.text))
         elif isinstance(msg, ev.ExecCommandBegin):
@@ -292,6 +307,7 @@ class Transcript:
             # The attempt is void: what it streamed will come again, so drop the unfinished part.
             self._message = None
             self._reasoning = ""
+            self._late_reasoning = []
             self.commit([paint(f"⚠ {msg.message}", "yellow")])
         elif isinstance(msg, ev.BackgroundEvent):
             self.commit([paint(msg.message, "dim")])
@@ -330,9 +346,7 @@ class Transcript:
             running = self.commands.pop(call_id)
             self.commit([self.paint(f"■ {command_text(running.command)} (stopped)", "red")])
         self.mcp_calls.clear()
-        if self.turn.plan:
-            self.commit(plan_lines(self.turn.plan, self.turn.plan_explanation, self.paint, self.width()))
-            self.turn.plan = None
+        self._commit_plan()
 
     # ------------------------------------------------------------------ the live area
 

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from codex.cli.tui.render import diff_lines
+from codex.errors import CodexError
 
 if TYPE_CHECKING:
     from codex.cli.tui.app import App
@@ -101,8 +102,9 @@ async def _status(app: App, _argument: str) -> None:
     paint = app.paint
     rows = status_rows(app)
     lines = [paint("Status", "bold")]
+    column = max(len(label) for label, _ in rows) + 2  # the longest label still gets a gap
     for label, value in rows:
-        lines.append(f"  {paint(f'{label:<11}', 'dim')}{value}")
+        lines.append(f"  {paint(label.ljust(column), 'dim')}{value}")
     app.say(lines)
 
 
@@ -132,7 +134,29 @@ def status_rows(app: App) -> list[tuple[str, str]]:
     total = app.transcript.total
     rows.append(("tokens", f"{total.total_tokens:,} this session (in {total.input_tokens:,}, "
                            f"cached {total.cached_input_tokens:,}, out {total.output_tokens:,})"))
+    window = context_window(app)
+    rows.append(("context window", f"{window:,} tokens" if window else "unknown"))
     return rows
+
+
+def context_window(app: App) -> int | None:
+    """The model's context window in tokens, or None when nothing says (shown as "unknown").
+
+    Today the session knows it from config: ``model_context_window`` (the peer's key, once the
+    config accepts it) or the provider's ``context_window`` (local servers; ``--oss`` sets it).
+    The engine's own tracking of the window, when it exists, belongs here.
+    """
+    if app.loaded is None:
+        return None
+    config = app.loaded.config
+    configured = getattr(config, "model_context_window", None)
+    if isinstance(configured, int) and not isinstance(configured, bool) and configured > 0:
+        return configured
+    try:
+        provider = config.provider()
+    except CodexError:
+        return None
+    return provider.context_window
 
 
 async def _diff(app: App, _argument: str) -> None:
