@@ -101,6 +101,7 @@ class McpServerConnection:
         self.cwd = cwd
         self.log_dir = log_dir
         self.log: ServerLog | None = None
+        self.log_problem: str | None = None
         self.session: ClientSession | None = None
         self.stopped_reason: str | None = None
         self._noise_reported = False
@@ -177,19 +178,26 @@ class McpServerConnection:
         # Always an explicit file: the SDK's default is whatever sys.stderr was when it was
         # imported, which in the terminal UI is the screen, a stream without a descriptor.
         errlog: TextIO
-        if self.log_dir is not None:
-            self.log = ServerLog.open(self.log_dir, self.name, config)
-            stack.callback(self.log.close)
-            errlog = self.log.file
-        else:
+        if self.log_dir is None:
             errlog = _process_stderr(stack)
+        else:
+            try:
+                self.log = ServerLog.open(self.log_dir, self.name, config)
+            except OSError as exc:  # a read-only CODEX_HOME costs the log, not the server
+                where = exc.filename or self.log_dir
+                self.log_problem = f"its stderr is discarded: cannot write {where}: {exc.strerror}"
+                errlog = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115  (closed by the stack)
+                stack.callback(errlog.close)
+            else:
+                stack.callback(self.log.close)
+                errlog = self.log.file
         return stdio_client(params, errlog=errlog)
 
     def stderr_hint(self) -> str:
         """``; its stderr ended with: ... (log: PATH)`` for a failure message ("" without a log)."""
         log = self.log
         if log is None:
-            return ""
+            return f"; {self.log_problem}" if self.log_problem else ""
         tail = log.tail(STDERR_TAIL_LINES)
         if not tail:
             return f"; it wrote nothing on stderr (log: {log.path})"
