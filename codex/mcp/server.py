@@ -466,6 +466,8 @@ def request_id_problem(line: str) -> str | None:
         return None  # the SDK answers -32700 itself
     if not isinstance(message, dict) or "method" not in message or "id" not in message:
         return None
+    if str(message["method"]).startswith("notifications/"):
+        return None  # a notification that carries an id anyway is still plainly a notification
     value = message["id"]
     if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
         return None
