@@ -20,7 +20,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import child_env, find_peer, median_ms, our_codex, reexec_in_netns, run_measured
+from benchmarks._common import child_env, find_peer, median_ms, our_codex, program_home, reexec_in_netns, run_measured
 from tests.mock_model import Call, MockModelServer, Text
 
 
@@ -129,7 +129,7 @@ def main() -> None:
             starts.append(("rust", [peer]))
         programs = []
         for name, base in starts:
-            home = work / f"home-{name}"
+            home = program_home(name)
             write_config(home, mock)
             # HOME too: the peer runs commands through `bash -lc`, and a login profile (pyenv
             # rehash here) would be timed as its per-command cost.
