@@ -126,7 +126,7 @@ def _review(ctx: click.Context, target: Any, focus: str | None, json_mode: bool,
     loaded = loaded_config(ctx)
     change = collect_change(loaded.cwd, target)
     if not change.diff.strip():
-        sys.stderr.write(f"codex review: nothing to review: no changes in {change.description}\n")
+        sys.stderr.write(f"codex review: nothing to review: the diff of {change.description} is empty\n")
         if json_mode:
             _print_json(change, None, threshold, 0)
         return 0
