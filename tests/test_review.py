@@ -295,3 +295,53 @@ def test_parse_review_forgives_fences_prose_tags_and_string_priorities() -> None
 def test_parse_review_refuses_what_is_not_a_review(text: str) -> None:
     with pytest.raises(ReviewFailed, match="not the JSON review"):
         parse_review(text)
+
+
+# ------------------------------------------------------------------------------ collecting the diff
+
+
+def test_before_the_first_commit_staged_and_untracked_files_are_reviewed(tmp_path: Path) -> None:
+    from codex.review import ReviewTarget, collect_change
+
+    root = tmp_path / "fresh"
+    root.mkdir()
+    git(root, "init", "-q")
+    (root / "staged.py").write_text("STAGED = 1\n", encoding="utf-8")
+    git(root, "add", "staged.py")
+    (root / "loose.py").write_text("LOOSE = 2\n", encoding="utf-8")
+    change = collect_change(root / ".", ReviewTarget.uncommitted())
+    assert sorted(change.files) == ["loose.py", "staged.py"]
+    assert "+STAGED = 1" in change.diff and "+LOOSE = 2" in change.diff
+
+
+def test_the_repository_config_runs_no_diff_programs(repo: Path, tmp_path: Path) -> None:
+    """An external diff or textconv driver in .git/config must not run when codex reads the diff."""
+    from codex.review import ReviewTarget, collect_change
+
+    marker = tmp_path / "ran"
+    driver = tmp_path / "driver.sh"
+    driver.write_text(f"#!/bin/sh\ntouch {marker}\necho FILTERED\n", encoding="utf-8")
+    driver.chmod(0o755)
+    git(repo, "config", "diff.external", str(driver))
+    git(repo, "config", "diff.conv.textconv", str(driver))
+    (repo / ".gitattributes").write_text("*.py diff=conv\n", encoding="utf-8")
+    change_calc(repo)
+    change = collect_change(repo, ReviewTarget.uncommitted())
+    assert "+def div(a, b):" in change.diff
+    assert "FILTERED" not in change.diff
+    assert not marker.exists()
+
+
+def test_a_diff_too_long_is_cut_and_the_model_told_how_to_read_the_rest(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import codex.review as review
+
+    monkeypatch.setattr(review, "MAX_DIFF_CHARS", 2000)
+    (repo / "big.txt").write_text("".join(f"line {n}\n" for n in range(1000)), encoding="utf-8")
+    change = review.collect_change(repo, review.ReviewTarget.uncommitted())
+    assert change.truncated_from is not None and change.truncated_from > 2000
+    assert len(change.diff) <= 2000 and change.diff.endswith("\n")
+    prompt = review.review_prompt(change)
+    assert f"The diff is {change.truncated_from:,} characters long" in prompt
+    assert "git diff HEAD" in prompt
