@@ -84,6 +84,7 @@ class Change:
     diff: str
     description: str
     files: list[str] = field(default_factory=list)
+    # The length collected before cutting (untracked files stop being read once it is too long).
     truncated_from: int | None = None
     inspect_hint: str = ""
 
@@ -159,12 +160,16 @@ def _uncommitted(root: Path, target: ReviewTarget) -> Change:
     against = "HEAD" if has_head else _empty_tree(root)
     parts = [_checked(_git(root, "diff", *_DIFF_FLAGS, against, "--"), "git diff")]
     untracked = _checked(_git(root, "ls-files", "--others", "--exclude-standard", "-z"), "git ls-files")
+    size = len(parts[0])
     for path in sorted(filter(None, untracked.split("\0"))):
+        if size > MAX_DIFF_CHARS:
+            break  # one git process per file: an unignored tree of thousands would take minutes
         # --no-index exits 1 when the files differ, which they always do here.
         added = _git(root, "diff", *_DIFF_FLAGS, "--no-index", "--", os.devnull, path)
         if added.returncode not in (0, 1):
             raise ReviewFailed(f"git diff --no-index {path} failed: {_first_line(added.stderr)}")
         parts.append(added.stdout)
+        size += len(added.stdout)
     return Change(target, root, "".join(parts), "the uncommitted changes (staged, unstaged and untracked files)",
                   inspect_hint="git diff HEAD, git status")
 
@@ -272,8 +277,8 @@ def review_prompt(change: Change, focus: str | None = None) -> str:
         parts += ["", "The person asking adds these instructions, which take precedence over the ones above "
                       "where they differ (the answer format stays the same):", focus.strip()]
     if change.truncated_from is not None:
-        parts += ["", f"The diff is {change.truncated_from:,} characters long; only the first "
-                      f"{len(change.diff):,} are below. Read the rest yourself ({change.inspect_hint})."]
+        parts += ["", f"The diff was cut: only its first {len(change.diff):,} characters are below. "
+                      f"Read the rest yourself ({change.inspect_hint})."]
     parts += ["", "<diff>", change.diff.rstrip("\n"), "</diff>"]
     return "\n".join(parts)
 

@@ -339,9 +339,13 @@ def test_a_diff_too_long_is_cut_and_the_model_told_how_to_read_the_rest(
 
     monkeypatch.setattr(review, "MAX_DIFF_CHARS", 2000)
     (repo / "big.txt").write_text("".join(f"line {n}\n" for n in range(1000)), encoding="utf-8")
+    for number in range(3):
+        (repo / f"later{number}.txt").write_text("more\n", encoding="utf-8")
     change = review.collect_change(repo, review.ReviewTarget.uncommitted())
     assert change.truncated_from is not None and change.truncated_from > 2000
     assert len(change.diff) <= 2000 and change.diff.endswith("\n")
+    # Once the diff is too long, the remaining untracked files are not read at all.
+    assert change.files == ["big.txt"]
     prompt = review.review_prompt(change)
-    assert f"The diff is {change.truncated_from:,} characters long" in prompt
+    assert f"only its first {len(change.diff):,} characters are below" in prompt
     assert "git diff HEAD" in prompt

@@ -137,8 +137,8 @@ def _review(ctx: click.Context, target: Any, focus: str | None, json_mode: bool,
     sys.stderr.write(f"codex review: {change.description}: {files} file{'s' * (files != 1)}, "
                      f"{len(change.diff.splitlines()):,} diff lines; model {loaded.config.model}\n")
     if change.truncated_from is not None:
-        sys.stderr.write(f"codex review: the diff was cut to {len(change.diff):,} of {change.truncated_from:,} "
-                         "characters; the model was told to read the rest itself\n")
+        sys.stderr.write(f"codex review: the diff was cut to its first {len(change.diff):,} characters; "
+                         "the model was told to read the rest itself\n")
     answer = asyncio.run(run_review(pm, loaded, review_prompt(change, focus), _show_progress))
     result = parse_review(answer, change.root)
     failing = [f for f in result.findings if threshold is not None and f.priority <= threshold]
