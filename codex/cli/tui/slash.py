@@ -23,7 +23,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("/approvals", "change when codex asks before running commands: /approvals POLICY"),
     ("/status", "model, sandbox, approval policy, session and token usage"),
     ("/diff", "show the git diff of the workspace, untracked files included"),
-    ("/review", "findings on the uncommitted changes; --base BRANCH, --commit SHA, or focus words"),
+    ("/review", "review the uncommitted changes (or --base BRANCH, --commit SHA)"),
     ("/new", "start a new session in this directory"),
     ("/resume", "reopen a recorded session"),
     ("/compact", "summarise the conversation into a new session to save context"),
