@@ -372,7 +372,8 @@ def _find_review_object(answer: str) -> dict[str, Any] | None:
 
 
 def _finding(item: dict[str, Any], root: Path | None) -> Finding:
-    title = _text(item.get("title")) or "(untitled finding)"
+    # One line per finding header, whatever line breaks the model put in the title.
+    title = " ".join((_text(item.get("title")) or "(untitled finding)").split())
     tag = re.match(r"\s*\[P([0-3])\]\s*", title)
     if tag:
         title = title[tag.end():]

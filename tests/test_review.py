@@ -277,7 +277,7 @@ def test_parse_review_forgives_fences_prose_tags_and_string_priorities() -> None
         + json.dumps({"findings": [
             {"title": "[P2] Close the file", "body": "Leaks.",
              "code_location": {"absolute_file_path": "/work/repo/src/a.py", "line_range": {"start": 9, "end": 12}}},
-            {"title": "Check the input", "priority": "P0", "path": "./b.py", "line": "3"},
+            {"title": "Check\nthe input", "priority": "P0", "path": "./b.py", "line": "3"},
             {"title": "No location", "priority": True},
             "not a finding",
         ]})
