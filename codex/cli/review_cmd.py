@@ -27,7 +27,7 @@ Examples:
   codex review --commit HEAD~1          what one commit changed
   codex review --base origin/main --fail-on P1 --json > review.json   (in CI)
   codex review "focus on SQL injection and missing input checks"
-  git log -1 --format=%B | codex review --commit HEAD -
+  codex review --commit HEAD - < REVIEW_GUIDELINES.md   (instructions from stdin)
 
 \b
 Output: one finding per block on stdout, most urgent first:
@@ -61,7 +61,7 @@ FAIL_ON_CHOICES = ("P0", "P1", "P2", "P3", "none")
 @click.option("--json", "json_mode", is_flag=True, help="Print the findings and verdict as one JSON object on stdout.")
 @click.option(
     "--fail-on", "fail_on", type=click.Choice(FAIL_ON_CHOICES, case_sensitive=False), default="P3",
-    show_default=True,
+    show_default=True, metavar="P0|P1|P2|P3|none",
     help="Exit 1 when a finding has this priority or a more urgent one; `none` exits 0 whatever "
          "was found. P3 means any finding.",
 )
@@ -73,7 +73,9 @@ def review(
     """Review code changes and print findings as path:line lines; the exit status suits CI.
 
     Reviews the uncommitted changes unless --base or --commit says otherwise. PROMPT adds
-    instructions to the review (what to focus on); `-` reads them from stdin. The review runs
+    instructions to the review (what to focus on); `-` reads them from stdin. A PROMPT alone
+    still reviews the uncommitted changes (the Rust CLI would let the model pick what to read;
+    to ask about code that did not change, use codex exec). The review runs
     read-only and never asks, whatever -s, -a or config.toml say: the model may read files and
     run read-only commands to check context, never change anything. Unlike the Rust CLI, the
     exit status reports findings (see below), and the diff is collected by codex and sent with
