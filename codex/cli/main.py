@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "mcp": ("codex.cli.mcp_cmd:mcp", "Serve codex over MCP (stdio), or manage [mcp_servers]."),
     "mcp-server": ("codex.cli.mcp_cmd:mcp_server", "Serve codex over MCP on stdin/stdout."),
     "plugins": ("codex.cli.plugins_cmd:plugins", "List installed plugins and what each one provides."),
+    "review": ("codex.cli.review_cmd:review", "Find problems in uncommitted changes, a branch or a commit."),
     "resume": ("codex.cli.resume_cmd:resume", "Reopen a recorded session in the interactive terminal."),
     "sandbox": ("codex.cli.sandbox_cmd:sandbox_group", "Run a command under the sandbox, or show sandbox status."),
 }
