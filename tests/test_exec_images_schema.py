@@ -272,3 +272,79 @@ def test_a_bad_schema_file_is_a_usage_error_before_the_turn(
     assert result.returncode == 2
     assert expected.format(path=path) in result.stderr
     assert mock_model.requests == []
+
+
+# ------------------------------------------------------------------------------ the view_image tool
+
+
+def tool_output(body: dict[str, Any], wire: str, call_id: str) -> str:
+    if wire == "responses":
+        return next(i["output"] for i in body["input"] if i.get("call_id") == call_id and "output" in i)
+    return next(m["content"] for m in body["messages"] if m.get("tool_call_id") == call_id)
+
+
+@pytest.mark.parametrize("wire", ["responses", "chat"])
+def test_view_image_attaches_the_file_to_the_next_request(
+    wire: str, mock_model: MockModelServer, codex_home: Path, git_workspace: Path, run_codex: RunCodex
+) -> None:
+    from tests.mock_model import Call, Text
+
+    configure(codex_home, mock_model, wire)
+    (git_workspace / "ui").mkdir()
+    (git_workspace / "ui" / "shot.png").write_bytes(png())
+    turn = mock_model.responses_turn if wire == "responses" else mock_model.chat_turn
+    turn(Call("view_image", {"path": "ui/shot.png"}, "call_1"))
+    turn(Text("The button is red."))
+
+    result = run_codex("exec", "what colour is the button in ui/shot.png?", cwd=git_workspace)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "The button is red.\n"
+    first, second = (request.json for request in mock_model.requests)
+    names = [t["name"] for t in first["tools"]] if wire == "responses" else [
+        t["function"]["name"] for t in first["tools"]]
+    assert "view_image" in names
+    assert tool_output(second, wire, "call_1") == f"Attached shot.png (image/png, {len(png())} bytes); it follows as an image."
+    content = last_user_content(second, wire)
+    if wire == "responses":
+        assert second["input"][-1]["role"] == "user"  # right after the tool output
+        assert content[1] == {"type": "input_image", "image_url": data_url(png(), "image/png"), "detail": "auto"}
+    else:
+        assert [m["role"] for m in second["messages"][-3:]] == ["assistant", "tool", "user"]
+        assert content[1] == {"type": "image_url", "image_url": {"url": data_url(png(), "image/png")}}
+    assert "view_image" in content[0]["text"] and "shot.png" in content[0]["text"]
+
+
+def test_view_image_refuses_files_outside_the_workspace_and_non_images(
+    mock_model: MockModelServer, codex_home: Path, git_workspace: Path, tmp_path: Path, run_codex: RunCodex
+) -> None:
+    from tests.mock_model import Call
+
+    configure(codex_home, mock_model, "responses")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "secret.png").write_bytes(png())
+    (git_workspace / "link.png").symlink_to(outside / "secret.png")
+    (git_workspace / "notes.png").write_text("not an image\n")
+    mock_model.responses_calls(
+        Call("view_image", {"path": str(outside / "secret.png")}, "call_out"),
+        Call("view_image", {"path": "link.png"}, "call_link"),
+        Call("view_image", {"path": "notes.png"}, "call_text"),
+        Call("view_image", {"path": "nowhere.png"}, "call_missing"),
+    )
+    mock_model.responses_text("none of them")
+
+    # read-only: the readable area is the working directory alone (/tmp is no writable root here)
+    result = run_codex("exec", "-s", "read-only", "look at them", cwd=git_workspace)
+
+    assert result.returncode == 0, result.stderr
+    second = mock_model.requests[1].json
+    readable = f"outside the readable area ({git_workspace})"
+    assert tool_output(second, "responses", "call_out") == (
+        f"error: {outside / 'secret.png'}: {readable}; view_image reads files in the working directory "
+        "and the writable roots only")
+    assert readable in tool_output(second, "responses", "call_link")
+    assert tool_output(second, "responses", "call_text").startswith(
+        f"error: {git_workspace / 'notes.png'}: not an image codex can send (expected PNG, JPEG, GIF or WebP")
+    assert tool_output(second, "responses", "call_missing") == f"error: {git_workspace / 'nowhere.png'}: no such file"
+    assert not any(item.get("role") == "user" and len(item["content"]) > 1 for item in second["input"])
