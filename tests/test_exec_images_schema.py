@@ -253,7 +253,8 @@ def test_an_answer_that_breaks_the_schema_fails_and_goes_to_stderr(
     ("content", "expected"),
     [
         (None, "--output-schema {path}: no such file"),
-        ('{\n  "type": "object",\n  "properties": {,\n}', "--output-schema {path}:3:18: not valid JSON: Expecting property name"),
+        ('{\n  "type": "object",\n  "properties": {,\n}',
+         "--output-schema {path}:3:18: not valid JSON: Expecting property name"),
         ("[1, 2]", "--output-schema {path}: a JSON Schema is an object"),
         ('{"type": "objekt"}', "--output-schema {path}: not a valid JSON Schema at $/type: 'objekt' is not valid"),
     ],
@@ -304,7 +305,8 @@ def test_view_image_attaches_the_file_to_the_next_request(
     names = [t["name"] for t in first["tools"]] if wire == "responses" else [
         t["function"]["name"] for t in first["tools"]]
     assert "view_image" in names
-    assert tool_output(second, wire, "call_1") == f"Attached shot.png (image/png, {len(png())} bytes); it follows as an image."
+    expected = f"Attached shot.png (image/png, {len(png())} bytes); it follows as an image."
+    assert tool_output(second, wire, "call_1") == expected
     content = last_user_content(second, wire)
     if wire == "responses":
         assert second["input"][-1]["role"] == "user"  # right after the tool output
