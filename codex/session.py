@@ -418,7 +418,7 @@ _BUG_HINT = "this is a bug in codex or a plugin: run with CODEX_DEBUG=1 for the 
 
 def _attached_note(images: list[ImageInput]) -> str:
     names = ", ".join(image.name for image in images)
-    return f"Images attached by view_image, in call order: {names}"
+    return f"Images the tools attached (view_image), in call order: {names}"
 
 
 def _debug_traceback() -> None:
