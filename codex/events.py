@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
-from codex.protocol import InputItem, TokenUsage
+from codex.protocol import ImageInput, InputItem, TokenUsage
 
 # ---------------------------------------------------------------------------- ops (face -> engine)
 
@@ -25,9 +25,17 @@ class ReviewDecision(str, Enum):
 
 @dataclass(slots=True)
 class UserInput:
-    """Start a turn with this text (or add it to the next one)."""
+    """Start a turn with this text (or add it to the next one).
+
+    ``images`` go to the model with the text (``codex.images.load_image`` makes them);
+    ``output_schema`` is a JSON Schema the turn's final answer must follow: it is sent with
+    every request of the turn, and an answer that does not follow it ends the turn with an
+    ``Error`` instead of ``TaskComplete``.
+    """
 
     text: str
+    images: tuple[ImageInput, ...] = ()
+    output_schema: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)

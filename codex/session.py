@@ -27,6 +27,7 @@ from codex.protocol import (
     CustomToolCallOutput,
     FunctionCall,
     FunctionCallOutput,
+    ImageInput,
     InputItem,
     Message,
     OutputItemDone,
@@ -88,7 +89,7 @@ class Session:
         self._approvals: dict[str, asyncio.Future[ev.ApprovalAnswer]] = {}
         self._turn: asyncio.Task[None] | None = None
         self._loop_task: asyncio.Task[None] | None = None
-        self._queued_inputs: list[tuple[str, str]] = []
+        self._queued_inputs: list[tuple[str, ev.UserInput]] = []
         self._spawner: ConfinedSpawner | None = None
         # Resources opened for the session (MCP connections) and what they had to say at start.
         self.closers: list[Callable[[], Awaitable[None]]] = []
@@ -164,10 +165,10 @@ class Session:
             sub_id, op = await self._ops.get()
             if isinstance(op, ev.UserInput):
                 if self._turn is None or self._turn.done():
-                    self._turn = asyncio.create_task(self._run_turn(sub_id, op.text))
+                    self._turn = asyncio.create_task(self._run_turn(sub_id, op))
                     self._turn.add_done_callback(functools.partial(self._turn_ended, sub_id))
                 else:
-                    self._queued_inputs.append((sub_id, op.text))
+                    self._queued_inputs.append((sub_id, op))
             elif isinstance(op, ev.ApprovalAnswer):
                 future = self._approvals.pop(op.request_id, None)
                 if future is not None and not future.done():
@@ -215,14 +216,14 @@ class Session:
 
     # ------------------------------------------------------------------ the turn
 
-    async def _run_turn(self, sub_id: str, text: str) -> None:
-        self.turn_input = [text]
+    async def _run_turn(self, sub_id: str, op: ev.UserInput) -> None:
+        self.turn_input = [op.text]
         self._emit(sub_id, ev.TaskStarted())
-        self._record(Message("user", text))
+        self._record(Message("user", op.text, images=op.images))
         last_message: str | None = None
         try:
             while True:
-                items = await self._sample(sub_id)
+                items = await self._sample(sub_id, op.output_schema)
                 for item in items:
                     self._record(item)
                     if isinstance(item, Message) and item.role == "assistant":
@@ -231,13 +232,21 @@ class Session:
                 if not calls:
                     if self._queued_inputs:  # input typed during the turn joins it
                         for _, queued in self._queued_inputs:
-                            self.turn_input.append(queued)
-                            self._record(Message("user", queued))
+                            self.turn_input.append(queued.text)
+                            self._record(Message("user", queued.text, images=queued.images))
                         self._queued_inputs.clear()
                         continue
                     break
+                attached: list[ImageInput] = []
                 for call in calls:
-                    self._record(await self._call_tool(sub_id, call))
+                    output, images = await self._call_tool(sub_id, call)
+                    self._record(output)
+                    attached.extend(images)
+                if attached:
+                    # After every output of the batch: Chat wants the tool messages together.
+                    self._record(Message("user", _attached_note(attached), images=tuple(attached)))
+            if op.output_schema is not None:
+                self._check_answer(op.output_schema, last_message)
         except TurnAborted as exc:
             self._emit(sub_id, ev.TurnAborted("aborted"))
             self._emit(sub_id, ev.BackgroundEvent(str(exc)))
@@ -256,12 +265,13 @@ class Session:
             return
         self._emit(sub_id, ev.TaskComplete(last_message))
 
-    async def _sample(self, sub_id: str) -> list[InputItem]:
+    async def _sample(self, sub_id: str, output_schema: dict[str, Any] | None = None) -> list[InputItem]:
         """Stream one model response; deltas become events, complete items are returned."""
         from codex.wire import stream_with_retries
 
         items: list[InputItem] = []
         prompt = self._prompt()
+        prompt.output_schema = output_schema
         for name in list(self.tools.left_out):
             self._emit(sub_id, ev.BackgroundEvent(f"warning: {self.tools.left_out.pop(name)}"))
         wire, provider = self.services.wire, self.services.provider
@@ -294,7 +304,10 @@ class Session:
                     self._emit(sub_id, ev.AgentReasoning(text))
         return items
 
-    async def _call_tool(self, sub_id: str, call: FunctionCall | CustomToolCall) -> InputItem:
+    async def _call_tool(
+        self, sub_id: str, call: FunctionCall | CustomToolCall
+    ) -> tuple[InputItem, tuple[ImageInput, ...]]:
+        """The call's output item, and the images it attached for the next request."""
         context = CallContext(self, sub_id, call.call_id)
         if isinstance(call, CustomToolCall):
             # Free-form tools send raw text; apply_patch is the one built-in that accepts it.
@@ -302,9 +315,19 @@ class Session:
         else:
             arguments = call.arguments
         result: ToolResult = await self.tools.dispatch(call.name, arguments, context)
+        images = result.images
         if isinstance(call, CustomToolCall):
-            return CustomToolCallOutput(call.call_id, result.output)
-        return FunctionCallOutput(call.call_id, result.output, result.success)
+            return CustomToolCallOutput(call.call_id, result.output), images
+        return FunctionCallOutput(call.call_id, result.output, result.success), images
+
+    def _check_answer(self, schema: dict[str, Any], answer: str | None) -> None:
+        """Raise ``CodexError`` when the final answer does not follow the turn's output schema."""
+        from codex.output_schema import answer_problem
+
+        problem = answer_problem(schema, answer)
+        if problem is not None:
+            shown = f"; the answer was:\n{answer}" if answer and answer.strip() else ""
+            raise CodexError(f"the final answer does not follow the output schema: {problem}{shown}")
 
     # ------------------------------------------------------------------ prompt and history
 
@@ -391,6 +414,11 @@ class Session:
 
 
 _BUG_HINT = "this is a bug in codex or a plugin: run with CODEX_DEBUG=1 for the traceback, and report it"
+
+
+def _attached_note(images: list[ImageInput]) -> str:
+    names = ", ".join(image.name for image in images)
+    return f"Images the tools attached (view_image), in call order: {names}"
 
 
 def _debug_traceback() -> None:

@@ -14,10 +14,11 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from codex.cli.options import AGENT_OPTIONS, CliState, OptionSpec, merge_agent_settings
+from codex.cli.options import AGENT_OPTIONS, IMAGE_OPTIONS, CliState, OptionSpec, merge_agent_settings
 from codex.errors import CodexError, UsageError
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from codex.cli.render_json import JsonRenderer
     from codex.config.loader import LoadedConfig
     from codex.plugins import CodexPluginManager
+    from codex.protocol import ImageInput
 
 EXEC_OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("json_mode", ("--json",), "Print events as JSON lines on stdout (peer's exec schema).", kind="flag"),
@@ -55,6 +57,16 @@ EXEC_OPTIONS: tuple[OptionSpec, ...] = (
         "Answer yes to setup questions (e.g. start Ollama for --oss); never to command approvals.",
         kind="flag",
     ),
+    *IMAGE_OPTIONS,
+    OptionSpec(
+        "output_schema",
+        ("--output-schema",),
+        "A JSON Schema file the final answer must follow: the model is asked for JSON of that "
+        "shape (structured outputs), and an answer that does not follow it is an error (exit 1, "
+        "the answer on stderr) instead of being printed. Checked before the turn starts.",
+        metavar="FILE",
+        path="file",
+    ),
 )
 
 
@@ -76,6 +88,7 @@ def run_exec(state: CliState, settings: Mapping[str, Any], params: Mapping[str, 
         # exec has no one to ask; a configured policy would only turn every question into a refusal.
         loaded.config.approval_policy = "never"
         loaded.origins["approval_policy"] = "codex exec (never asks)"
+    attachments = _attachments(params)
     prompt = _read_prompt(prompt_words)
     if not params["skip_git_repo_check"] and not _inside_git_repo(loaded.cwd):
         raise CodexError(
@@ -94,8 +107,31 @@ def run_exec(state: CliState, settings: Mapping[str, Any], params: Mapping[str, 
             params["output_last_message"],
             resume_path,
             params["assume_yes"],
+            attachments=attachments,
         )
     )
+
+
+def _attachments(params: Mapping[str, Any]) -> Attachments:
+    """The ``-i`` images and the ``--output-schema``, read and checked before anything runs."""
+    attachments = Attachments()
+    if params.get("images"):
+        from codex.images import load_image_arguments
+
+        attachments.images = tuple(load_image_arguments(params["images"], Path.cwd()))
+    if params.get("output_schema") is not None:
+        from codex.output_schema import load_output_schema
+
+        attachments.output_schema = load_output_schema(params["output_schema"])
+    return attachments
+
+
+@dataclass
+class Attachments:
+    """What goes with the prompt besides its text."""
+
+    images: tuple[ImageInput, ...] = ()
+    output_schema: dict[str, Any] | None = None
 
 
 def _env() -> dict[str, str]:
@@ -186,6 +222,8 @@ async def _run(
     output_last_message: Path | None,
     resume: Path | None,
     assume_yes: bool = False,
+    *,
+    attachments: Attachments | None = None,
 ) -> int:
     from codex import events as ev
     from codex.engine import open_session, prepare_provider
@@ -202,7 +240,8 @@ async def _run(
 
         renderer = HumanRenderer(sys.stdout, sys.stderr, color)
     session = await open_session(pm, loaded, resume=resume)
-    session.submit(ev.UserInput(prompt))
+    extra = attachments or Attachments()
+    session.submit(ev.UserInput(prompt, images=extra.images, output_schema=extra.output_schema))
     last_message: str | None = None
     failed = False
     try:

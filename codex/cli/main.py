@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from codex import __version__
-from codex.cli.options import agent_options, cli_state, plugin_manager, warn
+from codex.cli.options import agent_options, cli_state, image_options, plugin_manager, warn
 from codex.references import load_reference
 
 # name -> ("module:attribute", one-line help)
@@ -118,6 +118,7 @@ Set CODEX_DEBUG=1 or pass --debug to see tracebacks.
     epilog=EPILOG,
 )
 @agent_options
+@image_options
 @click.option("--debug", is_flag=True, help="Show a Python traceback when an error stops codex.")
 @click.version_option(
     __version__, "-V", "--version", prog_name="codex-py", message="%(prog)s %(version)s",

@@ -136,6 +136,40 @@ AGENT_OPTIONS: tuple[OptionSpec, ...] = (
 )
 
 
+# -i/--image: exec's and the interactive terminal's (also on the group: `codex -i shot.png "..."`).
+IMAGE_OPTIONS: tuple[OptionSpec, ...] = (
+    OptionSpec(
+        "images",
+        ("-i", "--image"),
+        "Attach an image (PNG, JPEG, GIF or WebP, up to 20 MiB) to the first prompt; repeat the "
+        "option or separate files with commas (-i a.png,b.png). Unlike the Rust CLI's, it takes "
+        "exactly one value, so a prompt after it stays the prompt.",
+        kind="multiple",
+        metavar="FILE",
+    ),
+)
+
+
+def image_options(function: F) -> F:
+    """Add ``-i/--image`` to a click command."""
+    for spec in reversed(IMAGE_OPTIONS):
+        function = spec.click_option()(function)
+    return function
+
+
+def image_arguments(ctx: click.Context) -> list[str]:
+    """Every ``-i`` value given on this command line, the group's and the subcommand's."""
+    values: list[str] = []
+    current: click.Context | None = ctx
+    chain: list[click.Context] = []
+    while current is not None:
+        chain.append(current)
+        current = current.parent
+    for level in reversed(chain):
+        values.extend(level.params.get("images") or ())
+    return values
+
+
 def agent_options(function: F) -> F:
     """Add the global agent flags to a click command (they are also on the ``codex`` group)."""
     for spec in reversed(AGENT_OPTIONS):

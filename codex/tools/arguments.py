@@ -56,3 +56,9 @@ class UpdatePlanArgs(BaseModel):
         if sum(step.status == "in_progress" for step in self.plan) > 1:
             raise ValueError("at most one step may be in_progress")
         return self
+
+
+class ViewImageArgs(BaseModel):
+    """Arguments of view_image."""
+
+    path: str = Field(min_length=1, description="The image file, relative to the working directory or absolute.")

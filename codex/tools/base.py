@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from codex.errors import CodexError
-from codex.protocol import ToolSpec
+from codex.protocol import ImageInput, ToolSpec
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -33,6 +33,8 @@ class ToolResult:
 
     output: str
     success: bool = True
+    # Images for the model to see (``view_image``): sent as a user message after the outputs.
+    images: tuple[ImageInput, ...] = ()
 
 
 class TurnAborted(Exception):

@@ -38,7 +38,7 @@ UPDATE_PLAN_DESCRIPTION = (
 
 
 def builtin_tools(config: Config) -> list[Tool]:
-    """shell (with escalation parameters only under on-request), apply_patch, update_plan."""
+    """shell (with escalation parameters only under on-request), apply_patch, update_plan, view_image."""
     import copy
 
     from codex.tools import schemas  # the schemas as data: no pydantic until a call arrives
@@ -56,4 +56,7 @@ def builtin_tools(config: Config) -> list[Tool]:
     if config.include_plan_tool:
         tools.append(Tool("update_plan", UPDATE_PLAN_DESCRIPTION, f"{_ARGUMENTS}:UpdatePlanArgs",
                           "codex.tools.plan:run_update_plan", schema_override=copy.deepcopy(schemas.UPDATE_PLAN)))
+    from codex.tools.view_image import view_image_tool
+
+    tools.append(view_image_tool())
     return tools

@@ -34,6 +34,7 @@ from codex.cli.tui.approvals import (
     plain_answer,
     request_lines,
 )
+from codex.cli.tui.attachments import Attachments, placeholder
 from codex.cli.tui.bridges import ScreenStream, TuiProviderUI
 from codex.cli.tui.editor import Completer, Editor, History, layout
 from codex.cli.tui.keys import Key, KeyDecoder
@@ -64,6 +65,7 @@ if TYPE_CHECKING:
     from codex.config.loader import LoadedConfig
     from codex.history import PromptHistory
     from codex.plugins import CodexPluginManager
+    from codex.protocol import ImageInput
     from codex.rollout import SessionSummary
     from codex.session import Session
 
@@ -82,6 +84,7 @@ class Launch:
     resume: ResumeTarget | None
     load: Callable[[], tuple[LoadedConfig, CodexPluginManager]]
     screen: TerminalScreen | None = None  # already showing the prompt, when stdout is a terminal
+    images: tuple[ImageInput, ...] = ()  # -i: they go with the first message
 
 
 def run(launch: Launch) -> int:
@@ -127,7 +130,8 @@ class App:
         self.turn_started = 0.0
         self.interrupting = False
         self.approvals: deque[ApprovalRequest] = deque()
-        self.pending_inputs: list[str] = []
+        self.pending_inputs: list[tuple[str, tuple[ImageInput, ...]]] = []
+        self.attachments = Attachments(launch.images)
         self.last_ctrl_c = 0.0
         self.notice: tuple[str, float] | None = None
         self.progress_row: str | None = None
@@ -170,6 +174,9 @@ class App:
                 await self._open(self._resume_path(target))
                 if self.launch.prompt:
                     self.send_text(self.launch.prompt)
+                elif self.launch.images:
+                    labels = " ".join(placeholder(image) for image in self.launch.images)
+                    self.say([self.paint(f"{labels} will go with your first message", "dim")])
             await self.exit_event.wait()
         finally:
             await self._close_session()
@@ -441,8 +448,8 @@ class App:
             self._preloaded = True
             start_preload(self.session.services)
         pending, self.pending_inputs = self.pending_inputs, []
-        for text in pending:
-            self._submit(text)
+        for text, images in pending:
+            self._submit(text, images)
         self._plain_next()
 
     # ================================================================== input from the terminal
@@ -482,9 +489,21 @@ class App:
         elif self.picker is not None:
             self._picker_key(key)
         else:
+            if key.name == "paste":
+                key = self._paste(key)
             action = self.editor.handle(key)
             if action is not None:
                 self._action(action)
+
+    def _paste(self, key: Key) -> Key:
+        """A pasted path of an image file becomes an ``[image: name]`` attachment."""
+        from codex.images import ImageError
+
+        try:
+            return Key("paste", self.attachments.paste(key.text, self.cwd()))
+        except ImageError as exc:
+            self.say([self.paint(f"not attached: {exc}", "yellow")])
+            return key
 
     def _action(self, action: str) -> None:
         if action == "submit":
@@ -537,15 +556,18 @@ class App:
         """Send a message to the model (or keep it until the session is ready)."""
         self.history.add(text)
         self._remember(text)
-        self.say(["", *user_lines(text, self.paint, self.screen.width)])
+        images = self.attachments.take(text)
+        lines = user_lines(text, self.paint, self.screen.width)
+        lines += ["  " + self.paint(placeholder(image), "dim") for image in images if placeholder(image) not in text]
+        self.say(["", *lines])
         if self.session is None or self.info is None:
-            self.pending_inputs.append(text)
+            self.pending_inputs.append((text, images))
             return
-        self._submit(text)
+        self._submit(text, images)
 
-    def _submit(self, text: str) -> None:
+    def _submit(self, text: str, images: tuple[ImageInput, ...] = ()) -> None:
         assert self.session is not None
-        self.session.submit(ev.UserInput(text))
+        self.session.submit(ev.UserInput(text, images=images))
         if not self.turn_active:
             self.turn_active = True  # TaskStarted follows; show "Working" right away
             self.turn_started = time.monotonic()
