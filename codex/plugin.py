@@ -20,9 +20,9 @@ implementations with ``hookimpl``::
 **Versions.** ``API_VERSION`` is ``"MAJOR.MINOR"``. A minor release only adds names and
 optional hook arguments; a major release may remove or change them. 1.1 added tools declared
 as JSON Schema (their handlers receive a dict), ``ToolContext.run_command`` with
-``CommandResult``/``CommandRefused``, and the generic ``ToolCallBegin``/``ToolCallEnd`` events. codex accepts a plugin that
-declares the same major version and a minor version no newer than its own (a plugin for "1.0"
-loads in a codex that speaks "1.3"; one for "1.4" or "2.0" does not). A plugin declaring a
+``CommandResult``/``CommandRefused``, and the generic ``ToolCallBegin``/``ToolCallEnd`` events.
+codex accepts a plugin that declares the same major version and a minor version no newer than
+its own (a plugin for "1.0" loads in a codex that speaks "1.3"; one for "1.4" or "2.0" does not). A plugin declaring a
 version codex does not support is not registered: ``codex plugins`` lists it as BROKEN with a
 message naming both versions, and every command keeps working without it. A plugin that
 declares nothing still loads (as written for "1.0") and ``codex plugins`` notes it.

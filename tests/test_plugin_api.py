@@ -81,7 +81,7 @@ def test_importing_the_plugin_api_costs_pluggy_only() -> None:
     assert result.stdout.strip() == "['codex', 'codex.hookspecs', 'codex.plugin']"
 
 
-@pytest.mark.parametrize("declared", ["1.0", "1", 1, " 1.0 "])
+@pytest.mark.parametrize("declared", ["1.0", "1.1", "1", 1, " 1.0 "])
 def test_the_current_major_version_is_accepted(declared: object) -> None:
     plugin = type("Plugin", (), {"CODEX_PLUGIN_API": declared})
     assert check_api_version(plugin) == (str(declared).strip(), None)

@@ -296,7 +296,8 @@ def test_an_old_style_plugin_tool_still_works_and_is_checked_by_the_same_validat
     assert told["call_ok"] == "8"
     assert told["call_bad"].startswith("error: invalid arguments for word_count: path: expected a string; got an array")
     items = json_items(result.stdout, "tool_call")
-    assert [(item["plugin"], item["arguments"], item["status"]) for kind, item in items if kind == "item.completed"] == [
+    completed = [item for kind, item in items if kind == "item.completed"]
+    assert [(item["plugin"], item["arguments"], item["status"]) for item in completed] == [
         ("example", {"path": "poem.txt"}, "completed"),
         ("example", {"path": ["poem.txt"]}, "failed"),
     ]
