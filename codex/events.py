@@ -244,6 +244,35 @@ class McpToolCallEnd:
 
 
 @dataclass(slots=True)
+class ToolCallBegin:
+    """A tool without items of its own (a plugin's) is being called, with checked ``arguments``.
+
+    Built-in tools show their calls as commands, patches and plans, MCP tools as
+    ``mcp_tool_call_*``; every other tool's calls are these generic ones. ``plugin`` is the
+    plugin that offers the tool.
+    """
+
+    call_id: str
+    tool: str
+    plugin: str
+    arguments: Any
+    type: str = "tool_call_begin"
+
+
+@dataclass(slots=True)
+class ToolCallEnd:
+    """A generic tool call ended: ``output`` is what the model is told, ``success`` its verdict."""
+
+    call_id: str
+    tool: str
+    plugin: str
+    success: bool
+    output: str
+    duration_seconds: float
+    type: str = "tool_call_end"
+
+
+@dataclass(slots=True)
 class TokenCount:
     """Tokens of the last model response and of the session so far."""
 
@@ -316,6 +345,8 @@ EventMsg = (
     | PlanUpdate
     | McpToolCallBegin
     | McpToolCallEnd
+    | ToolCallBegin
+    | ToolCallEnd
     | TokenCount
     | BackgroundEvent
     | StreamError

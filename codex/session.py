@@ -11,7 +11,7 @@ import asyncio
 import functools
 import itertools
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,7 +39,7 @@ from codex.protocol import (
     StreamRetrying,
     TokenUsage,
 )
-from codex.tools.base import ToolRegistry, ToolResult, TurnAborted
+from codex.tools.base import CommandResult, ToolRegistry, ToolResult, TurnAborted
 
 if TYPE_CHECKING:
     from codex.approval.policy import ApprovalPolicy
@@ -499,6 +499,13 @@ class CallContext:
 
     def confined_spawner(self) -> ConfinedSpawner | None:
         return self.session.confined_spawner()
+
+    async def run_command(
+        self, argv: Sequence[str], *, cwd: str | Path | None = None, timeout: float | None = None
+    ) -> CommandResult:
+        from codex.tools.shell import run_tool_command
+
+        return await run_tool_command(self, argv, cwd, timeout)
 
     async def ask_exec_approval(self, command: list[str], cwd: Path, reason: str) -> ev.ApprovalAnswer:
         return await self._asking(

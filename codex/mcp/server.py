@@ -62,7 +62,8 @@ MAX_IDLE_SESSIONS = 16
 _PROGRESS_EVENTS = {
     "task_started", "agent_message", "agent_reasoning", "exec_command_begin", "exec_command_end",
     "exec_approval_request", "apply_patch_approval_request", "patch_apply_begin", "patch_apply_end",
-    "plan_update", "mcp_tool_call_begin", "mcp_tool_call_end", "background_event", "stream_error",
+    "plan_update", "mcp_tool_call_begin", "mcp_tool_call_end", "tool_call_begin", "tool_call_end",
+    "background_event", "stream_error",
     "error", "task_complete", "turn_aborted",
 }
 
@@ -396,6 +397,8 @@ def describe_event(msg: dict[str, Any]) -> str:
         return str(msg.get("message") or kind)
     if kind in ("mcp_tool_call_begin", "mcp_tool_call_end"):
         return f"{kind.replace('_', ' ')}: {msg.get('server')}.{msg.get('tool')}"
+    if kind in ("tool_call_begin", "tool_call_end"):
+        return f"{kind.replace('_', ' ')}: {msg.get('tool')}"
     return kind.replace("_", " ")
 
 

@@ -36,8 +36,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
-
 from codex.approval.policy import Action, CommandFacts, Decision
 from codex.events import BackgroundEvent, McpToolCallBegin, McpToolCallEnd, ReviewDecision
 from codex.tools.base import Tool, ToolContext, ToolResult, TurnAborted
@@ -59,12 +57,6 @@ CLOSE_TIMEOUT_SECONDS = 8.0
 
 class McpServerError(Exception):
     """A server could not be started or stopped answering; the message names it."""
-
-
-class McpArguments(BaseModel):
-    """Arguments of an MCP tool: any JSON object (the server validates against its schema)."""
-
-    model_config = ConfigDict(extra="allow")
 
 
 @dataclass
@@ -354,8 +346,7 @@ def mcp_call_decision(policy: ApprovalPolicy, info: McpToolInfo, sandbox_mode: s
 def make_tool(connection: McpServerConnection, info: McpToolInfo) -> Tool:
     """The codex Tool that calls ``info`` on ``connection``."""
 
-    async def handler(args: McpArguments, ctx: ToolContext) -> ToolResult:
-        arguments = args.model_dump()
+    async def handler(arguments: dict[str, Any], ctx: ToolContext) -> ToolResult:
         refusal = await _approve(info, arguments, ctx)
         if refusal is not None:
             return refusal
@@ -380,13 +371,15 @@ def make_tool(connection: McpServerConnection, info: McpToolInfo) -> Tool:
         end(not result.is_error, wire)
         return ToolResult(result_for_model(wire), not result.is_error)
 
+    # The server's inputSchema is the tool's parameters: codex checks calls against it like
+    # any tool's before they reach the server.
     return Tool(
         info.qualified_name,
         info.description,
-        McpArguments,
+        info.input_schema,
         handler,
         read_only=info.read_only,
-        schema_override=info.input_schema,
+        reports_own_items=True,
     )
 
 

@@ -7,8 +7,9 @@ the policy says so. Each step is a short function so the flow reads top to botto
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from codex.approval.policy import Action, CommandFacts
 from codex.approval.trust import command_trust
@@ -20,60 +21,113 @@ from codex.events import (
 )
 from codex.execution import ExecResult, build_env, command_secrets, confine, run_command
 from codex.sandbox import SandboxMode, sandbox_denial, sandbox_env
-from codex.tools.base import ToolContext, ToolResult, TurnAborted
-
-if TYPE_CHECKING:
-    from codex.tools.arguments import ShellArgs
+from codex.tools.base import CommandRefused, CommandResult, ToolContext, ToolResult, TurnAborted
 
 
-async def run_shell(args: ShellArgs, ctx: ToolContext) -> ToolResult:
-    """Handler of the shell tool."""
+async def run_shell(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    """Handler of the shell tool (the arguments were checked against ``schemas.SHELL``)."""
     from codex.tools.patch.shell import extract_patch_from_shell
     from codex.tools.patch_tool import apply_patch_flow
 
-    shell_patch = extract_patch_from_shell(args.command)
+    command: list[str] = args["command"]
+    workdir: str | None = args.get("workdir")
+    shell_patch = extract_patch_from_shell(command)
     if shell_patch is not None:
         # Unresolved: apply_patch walks the path itself, once, on directory descriptors.
-        base = ctx.cwd / args.workdir if args.workdir else ctx.cwd
+        base = ctx.cwd / workdir if workdir else ctx.cwd
         patch_cwd = base / shell_patch.workdir if shell_patch.workdir else base
         return await apply_patch_flow(shell_patch.patch, patch_cwd, ctx)
-    cwd = (ctx.cwd / args.workdir).resolve() if args.workdir else ctx.cwd
+    cwd = (ctx.cwd / workdir).resolve() if workdir else ctx.cwd
 
-    timeout_ms = args.timeout_ms or (args.timeout * 1000 if args.timeout else None)
-    escalate = bool(getattr(args, "with_escalated_permissions", False))
+    timeout_ms = args.get("timeout_ms") or (args["timeout"] * 1000 if args.get("timeout") else None)
+    escalate = bool(args.get("with_escalated_permissions"))
+    outcome = await command_flow(command, cwd, timeout_ms, ctx, escalate, args.get("justification"))
+    if isinstance(outcome, ToolResult):
+        return outcome
+    result, note, _sandboxed = outcome
+    return ToolResult(result.for_model() + note, result.exit_code == 0)
+
+
+async def command_flow(
+    command: list[str],
+    cwd: Path,
+    timeout_ms: int | None,
+    ctx: ToolContext,
+    escalate: bool = False,
+    justification: str | None = None,
+    call_id: str | None = None,
+) -> tuple[ExecResult, str, bool] | ToolResult:
+    """Decide, ask if needed, run (sandboxed unless decided otherwise), and handle a denial.
+
+    Returns the command's result, a note for the model and whether its last run was sandboxed,
+    or the refusal the model is told when the command did not run. The shell tool and
+    ``ToolContext.run_command`` share it, so a plugin's command meets exactly the shell tool's
+    policy, questions and sandbox.
+    """
     facts = CommandFacts(
-        trust=lambda: command_trust(args.command, ctx, cwd),
+        trust=lambda: command_trust(command, ctx, cwd),
         sandbox_mode=ctx.sandbox_policy.mode.value,
         sandbox_available=ctx.sandbox_backend is not None,
         escalation_requested=escalate,
-        justification=getattr(args, "justification", None),
+        justification=justification,
     )
     decision = ctx.approval_policy.decide_command(facts)
     if decision.action is Action.REJECT:
         return ToolResult(f"error: command not run: {decision.reason}", False)
     sandboxed = decision.action is Action.RUN_SANDBOXED
     if decision.action is Action.ASK:
-        refusal = await _ask(ctx, args.command, cwd, decision.reason)
+        refusal = await _ask(ctx, command, cwd, decision.reason)
         if refusal is not None:
             return refusal
         leave_sandbox = escalate or not facts.sandbox_available
         sandboxed = not leave_sandbox and ctx.sandbox_policy.mode is not SandboxMode.DANGER_FULL_ACCESS
 
-    result = await execute(args.command, cwd, sandboxed, timeout_ms, ctx)
-    output = result.for_model()
+    result = await execute(command, cwd, sandboxed, timeout_ms, ctx, call_id)
+    note = ""
     if sandboxed and result.exit_code != 0:
         denial = sandbox_denial(result.exit_code, result.aggregated.text(), ctx.sandbox_policy)
         if denial is not None:
             retry = ctx.approval_policy.after_sandbox_denial(facts, denial)
             if retry.action is Action.ASK:
-                refusal = await _ask(ctx, args.command, cwd, retry.reason)
+                refusal = await _ask(ctx, command, cwd, retry.reason)
                 if refusal is not None:
-                    return ToolResult(f"{output}\n\n{refusal.output}", False)
-                result = await execute(args.command, cwd, False, timeout_ms, ctx)
-                output = result.for_model()
+                    return ToolResult(f"{result.for_model()}\n\n{refusal.output}", False)
+                result = await execute(command, cwd, False, timeout_ms, ctx, call_id)
+                sandboxed = False
             else:
-                output += f"\n\nNote: {retry.reason}."
-    return ToolResult(output, result.exit_code == 0)
+                note = f"\n\nNote: {retry.reason}."
+    return result, note, sandboxed
+
+
+async def run_tool_command(
+    ctx: ToolContext, argv: Sequence[str], cwd: str | Path | None = None, timeout: float | None = None
+) -> CommandResult:
+    """``ToolContext.run_command``: one command of a tool, under the shell tool's rules.
+
+    Its events carry an id of their own (the tool's call id and a counter), so a tool that runs
+    several commands shows each as its own item; a question about it names the tool's call.
+    """
+    from codex.ids import new_call_id
+
+    command = [str(part) for part in argv]
+    if not command:
+        raise ValueError("run_command needs a command: argv is empty")
+    if timeout is not None and not timeout > 0:
+        raise ValueError(f"run_command: timeout must be a positive number of seconds; got {timeout!r}")
+    where = ctx.cwd / cwd if cwd is not None else ctx.cwd
+    timeout_ms = max(1, round(timeout * 1000)) if timeout is not None else None
+    outcome = await command_flow(command, where.resolve(), timeout_ms, ctx, call_id=new_call_id())
+    if isinstance(outcome, ToolResult):
+        raise CommandRefused(outcome.output.removeprefix("error: "))
+    result, _note, sandboxed = outcome
+    return CommandResult(
+        result.exit_code,
+        result.stdout.text(),
+        result.stderr.text(),
+        round(result.duration_seconds, 3),
+        result.timed_out,
+        sandboxed,
+    )
 
 
 async def _ask(ctx: ToolContext, command: list[str], cwd: Path, reason: str) -> ToolResult | None:
@@ -92,9 +146,15 @@ async def _ask(ctx: ToolContext, command: list[str], cwd: Path, reason: str) -> 
 
 
 async def execute(
-    command: list[str], cwd: Path, sandboxed: bool, timeout_ms: int | None, ctx: ToolContext
+    command: list[str],
+    cwd: Path,
+    sandboxed: bool,
+    timeout_ms: int | None,
+    ctx: ToolContext,
+    call_id: str | None = None,
 ) -> ExecResult:
-    """Spawn the command (wrapped by the backend when sandboxed), emitting begin/delta/end."""
+    """Spawn the command (wrapped by the backend when sandboxed), emitting begin/delta/end
+    under ``call_id`` (default: the tool call's)."""
     env = build_env(ctx.config.shell_environment_policy, secrets=command_secrets(ctx.config))
     argv = list(command)
     spawner = None
@@ -108,8 +168,8 @@ async def execute(
             wrapped = confine(backend, argv, ctx.sandbox_policy, cwd)
             argv = wrapped.argv
             env.update(wrapped.env)
-    ctx.emit(ExecCommandBegin(ctx.call_id, list(command), str(cwd), sandboxed))
-    call_id = ctx.call_id
+    call_id = call_id or ctx.call_id
+    ctx.emit(ExecCommandBegin(call_id, list(command), str(cwd), sandboxed))
 
     def on_output(stream: str, chunk: bytes) -> None:
         ctx.emit(ExecCommandOutputDelta(call_id, stream, chunk.decode("utf-8", "replace")))

@@ -10,7 +10,7 @@ sends it to the provider, so the check is made on the file actually opened (its 
 opening, where the system tells it), not on the name the model gave, which a symlink could
 point elsewhere.
 
-Declared as data (``VIEW_IMAGE_SCHEMA``): offering the tool imports neither pydantic nor this
+Declared as data (``VIEW_IMAGE_SCHEMA``): offering the tool imports neither a validator nor this
 module's handler; ``codex.tools.builtin`` adds ``view_image_tool()`` to the built-ins.
 """
 
@@ -26,14 +26,13 @@ from codex.tools.base import Tool, ToolContext, ToolResult
 if TYPE_CHECKING:
     from codex.protocol import ImageInput
     from codex.sandbox import SandboxPolicy
-    from codex.tools.arguments import ViewImageArgs
 
 DESCRIPTION = (
     "Look at an image file (PNG, JPEG, GIF or WebP) in the workspace: give its path, relative to "
     "the working directory or absolute. The image is shown to you in the next message."
 )
 
-# codex.tools.arguments.ViewImageArgs, as the model receives it (tests keep the two equal).
+# The parameters as the model reads them and as codex checks each call.
 VIEW_IMAGE_SCHEMA: dict[str, Any] = {
     "description": "Arguments of view_image.",
     "properties": {
@@ -50,19 +49,18 @@ VIEW_IMAGE_SCHEMA: dict[str, Any] = {
 
 
 def view_image_tool() -> Tool:
-    """The tool as the session offers it (schema as data, handler and model by reference)."""
+    """The tool as the session offers it (schema as data, handler by reference)."""
     import copy
 
-    return Tool("view_image", DESCRIPTION, "codex.tools.arguments:ViewImageArgs",
-                "codex.tools.view_image:run_view_image", read_only=True,
-                schema_override=copy.deepcopy(VIEW_IMAGE_SCHEMA))
+    return Tool("view_image", DESCRIPTION, copy.deepcopy(VIEW_IMAGE_SCHEMA),
+                "codex.tools.view_image:run_view_image", read_only=True)
 
 
-async def run_view_image(args: ViewImageArgs, ctx: ToolContext) -> ToolResult:
+async def run_view_image(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     """Handler of view_image: the image travels in ``ToolResult.images``."""
     from codex.images import ImageError
 
-    requested = Path(args.path).expanduser()
+    requested = Path(args["path"]).expanduser()
     path = requested if requested.is_absolute() else ctx.cwd / requested
     try:
         image = await asyncio.to_thread(read_readable_image, path, ctx.cwd, ctx.sandbox_policy)

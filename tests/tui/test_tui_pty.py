@@ -578,3 +578,26 @@ def test_ctrl_z_suspends_to_the_shell_and_fg_resumes(tui_env: dict[str, str], wo
         term.wait_until(lambda _text: "› back" in term.visible(), "keys read again after fg")
     finally:
         term.close()
+
+
+def test_a_plugin_tool_call_is_shown_and_resume_shows_it_again(
+    start_codex: StartCodex, mock_model: MockModelServer
+) -> None:
+    """The installed example plugin's ``now``: an item like a command, live and after resume."""
+    mock_model.responses_calls(Call("now", {"timezone": "Asia/Tokyo"}))
+    mock_model.responses_text("Morning in Tokyo.")
+    first = start_codex()
+    first.wait_for(READY)
+    first.send("what time is it in Tokyo?\r")
+    first.wait_for("Morning in Tokyo.")
+    screen = first.text()
+    assert re.search(r"✓ now · \d+ms", screen), screen
+    assert "+09:00" in screen  # the tool's output, as the model read it
+    first.send("\x04")
+    assert first.wait_exit() == 0
+
+    second = start_codex("resume", "--last")
+    screen = second.wait_for(READY)
+    assert '• called now {"timezone": "Asia/Tokyo"}' in screen and "+09:00" in screen
+    second.send("\x04")
+    assert second.wait_exit() == 0

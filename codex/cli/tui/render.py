@@ -285,6 +285,17 @@ class Transcript:
             mark = paint("✓", "green") if msg.success else paint("✗", "red")
             self.commit([f"{mark} {paint(f'{msg.server}.{msg.tool}', 'bold')} "
                          f"{paint('· ' + format_duration(msg.duration_seconds), 'dim')}"])
+        elif isinstance(msg, ev.ToolCallBegin):
+            # A plugin's tool: shown like an MCP tool, running in the live area, then committed.
+            self.finish_message()
+            self._flush_reasoning()
+            self.mcp_calls[msg.call_id] = (_tool_title(msg.tool, msg.plugin), time.monotonic())
+        elif isinstance(msg, ev.ToolCallEnd):
+            self.mcp_calls.pop(msg.call_id, None)
+            mark = paint("✓", "green") if msg.success else paint("✗", "red")
+            self.commit([f"{mark} {paint(sanitize(_tool_title(msg.tool, msg.plugin)), 'bold')} "
+                         f"{paint('· ' + format_duration(msg.duration_seconds), 'dim')}",
+                         *output_tail(sanitize(msg.output), paint, self.width())])
         elif isinstance(msg, ev.TokenCount):
             self.turn.usage.add(msg.last)
             self.total = msg.total
@@ -449,10 +460,16 @@ def history_lines(items: Sequence[InputItem], paint: Palette, markdown: Callable
                 lines += ["", paint("codex", "bold", "magenta"), *markdown(text)]
         elif isinstance(item, FunctionCall):
             calls[item.call_id] = item
-            lines.append(paint("• ", "magenta") + paint(sanitize(_call_summary(item)), "bold"))
-        elif isinstance(item, FunctionCallOutput) and item.success is False:
+            lines.append(fit(paint("• ", "magenta") + paint(sanitize(_call_summary(item)), "bold"), width))
+        elif isinstance(item, FunctionCallOutput) and (
+            item.success is False or _shows_output(calls.get(item.call_id))
+        ):
             lines.append(paint("  │ " + (sanitize(item.output).splitlines() or [""])[0][: width - 4], "dim"))
     return lines
+
+
+def _tool_title(tool: str, plugin: str) -> str:
+    return f"{tool} ({plugin})" if plugin and plugin != tool else tool
 
 
 def _call_summary(call: FunctionCall) -> str:
@@ -466,4 +483,11 @@ def _call_summary(call: FunctionCall) -> str:
         return "ran " + command_text([str(part) for part in arguments["command"]]).splitlines()[0]
     if call.name == "update_plan":
         return "updated the plan"
+    if isinstance(arguments, dict) and arguments:
+        return f"called {call.name} {json.dumps(arguments, ensure_ascii=False)}"
     return f"called {call.name}"
+
+
+def _shows_output(call: FunctionCall | None) -> bool:
+    """A tool other than the built-ins (a plugin's, an MCP server's): its answer is worth a line."""
+    return call is not None and call.name not in ("shell", "update_plan", "apply_patch")
