@@ -205,8 +205,9 @@ def test_the_builtin_schemas_are_valid_json_schema_and_check_their_calls() -> No
     for policy in ("on-request", "never"):
         for tool in builtin_tools(Config(approval_policy=policy)):
             jsonschema.validators.validator_for(tool.schema()).check_schema(tool.schema())
-            assert tool.reports_own_items  # shown as commands, patches and plans, not generic items
-    [_shell, _patch, plan] = builtin_tools(Config())
+            # shown as commands, patches and plans; view_image as a generic tool call item
+            assert tool.reports_own_items == (tool.name != "view_image")
+    [_shell, _patch, plan, _view_image] = builtin_tools(Config())
     bad = {"plan": [{"step": "one", "status": "done"}]}
     result, ctx = dispatch(plan, bad, owner="core-tools")
     assert result.output.startswith(
