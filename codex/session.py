@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codex import events as ev
-from codex.errors import CodexError
+from codex.context_window import ContextTracker, truncate_for_model
+from codex.errors import CodexError, ProviderError
 from codex.hook_calls import EventObservers, SessionHookContext, ToolGate
 from codex.ids import random_uuid
 from codex.instructions import BASE_INSTRUCTIONS, collect_agents_md, environment_context
@@ -82,6 +83,11 @@ class Session:
         self.approved_commands: set[tuple[str, ...]] = set()
         self.approved_prefixes: list[tuple[str, ...]] = []
         self.total_usage = TokenUsage()
+        # Window, compaction threshold, tool output budget, and the tokens the history holds.
+        self.context = ContextTracker.for_session(self.config, services.provider, self.model)
+        # What the model was sent of each long tool output, by (call id, budget): cut the same
+        # way on every request, so the request prefix (and the provider's cache) stays stable.
+        self._cut_outputs: dict[tuple[str, int], str] = {}
         self._events: asyncio.Queue[ev.Event] = asyncio.Queue()
         self._ops: asyncio.Queue[tuple[str, ev.Op]] = asyncio.Queue()
         self._ids = itertools.count(1)
@@ -176,6 +182,13 @@ class Session:
                 await self._interrupt()
             elif isinstance(op, ev.OverrideTurnContext):
                 self._override(op)
+            elif isinstance(op, ev.Compact):
+                if self._turn is None or self._turn.done():
+                    self._turn = asyncio.create_task(self._run_compact(sub_id))
+                    self._turn.add_done_callback(functools.partial(self._turn_ended, sub_id))
+                else:
+                    self._emit(sub_id, ev.BackgroundEvent("warning: not compacting while a turn runs; "
+                                                          "interrupt it or wait for it to end"))
             elif isinstance(op, ev.Shutdown):
                 await self._interrupt()
                 self._emit(sub_id, ev.ShutdownComplete())
@@ -204,6 +217,7 @@ class Session:
     def _override(self, op: ev.OverrideTurnContext) -> None:
         if op.model:
             self.model = op.model
+            self.context.retarget(self.config, self.services.provider, self.model)
         if op.approval_policy:
             policies = self.services.approval_policies
             if op.approval_policy in policies:
@@ -222,7 +236,7 @@ class Session:
         last_message: str | None = None
         try:
             while True:
-                items = await self._sample(sub_id)
+                items = await self._sample_within_window(sub_id)
                 for item in items:
                     self._record(item)
                     if isinstance(item, Message) and item.role == "assistant":
@@ -238,30 +252,153 @@ class Session:
                     break
                 for call in calls:
                     self._record(await self._call_tool(sub_id, call))
-        except TurnAborted as exc:
-            self._emit(sub_id, ev.TurnAborted("aborted"))
-            self._emit(sub_id, ev.BackgroundEvent(str(exc)))
-            return
-        except asyncio.CancelledError:
-            self._cancel_pending_approvals()
-            self._emit(sub_id, ev.TurnAborted("interrupted"))
-            return
-        except CodexError as exc:
-            self._emit(sub_id, ev.Error(str(exc)))
-            return
-        except Exception as exc:
-            # Every plugin call below is guarded; this is what none of them foresaw.
-            _debug_traceback()
-            self._emit(sub_id, ev.Error(f"the turn failed unexpectedly ({type(exc).__name__}: {exc}); {_BUG_HINT}"))
+        except BaseException as exc:
+            if self._turn_failed(sub_id, exc):
+                raise
             return
         self._emit(sub_id, ev.TaskComplete(last_message))
 
-    async def _sample(self, sub_id: str) -> list[InputItem]:
+    def _turn_failed(self, sub_id: str, exc: BaseException) -> bool:
+        """End the turn ``sub_id`` for the face after ``exc``; True when it must propagate."""
+        if isinstance(exc, TurnAborted):
+            self._emit(sub_id, ev.TurnAborted("aborted"))
+            self._emit(sub_id, ev.BackgroundEvent(str(exc)))
+        elif isinstance(exc, asyncio.CancelledError):
+            self._cancel_pending_approvals()
+            self._emit(sub_id, ev.TurnAborted("interrupted"))
+        elif isinstance(exc, CodexError):
+            self._emit(sub_id, ev.Error(str(exc)))
+        elif isinstance(exc, Exception):
+            # Every plugin call below is guarded; this is what none of them foresaw.
+            _debug_traceback()
+            self._emit(sub_id, ev.Error(f"the turn failed unexpectedly ({type(exc).__name__}: {exc}); {_BUG_HINT}"))
+        else:
+            return True  # KeyboardInterrupt, SystemExit: not the turn's to swallow
+        return False
+
+    async def _run_compact(self, sub_id: str) -> None:
+        """The Compact op: a turn that only summarises the conversation."""
+        self._emit(sub_id, ev.TaskStarted())
+        try:
+            await self._compact(sub_id, "manual")
+        except BaseException as exc:
+            if self._turn_failed(sub_id, exc):
+                raise
+            return
+        self._emit(sub_id, ev.TaskComplete(None))
+
+    # ------------------------------------------------------------------ the context window
+
+    async def _sample_within_window(self, sub_id: str) -> list[InputItem]:
+        """Sample, compacting first when the request would pass the threshold, and once more
+        (then retrying) when the provider says the request does not fit its window."""
+        from codex.wire import ContextWindowExceeded
+
+        prompt = self._prompt()
+        tokens = self.context.tokens_for(prompt)
+        if self.context.should_compact(tokens) and self._may_compact(prompt):
+            await self._compact(sub_id, "auto", tokens)
+            prompt = self._prompt()
+        try:
+            return await self._sample(sub_id, prompt)
+        except ContextWindowExceeded as exc:
+            if not self._may_compact(prompt):
+                raise
+            self._emit(sub_id, ev.BackgroundEvent(f"warning: {exc} Compacting the conversation and retrying once."))
+            await self._compact(sub_id, "context_length_exceeded", tokens)
+            return await self._sample(sub_id, self._prompt())
+
+    def _may_compact(self, prompt: Prompt) -> bool:
+        """Whether a compaction could shrink this request: not right after one (that would
+        only summarise the summary), and not when nothing but the opening context is there."""
+        from codex.compaction import SUMMARY_TAG, opening_items
+
+        last = prompt.input[-1] if prompt.input else None
+        fresh_summary = isinstance(last, Message) and last.text.startswith((f"<{SUMMARY_TAG}>", "<current_plan>"))
+        return not fresh_summary and len(prompt.input) > len(opening_items(prompt.input))
+
+    async def _compact(self, sub_id: str, reason: str, tokens_before: int | None = None) -> None:
+        """Replace the history with a summary the model writes of it (see codex.compaction)."""
+        from codex.compaction import (
+            SUMMARY_ANSWER_RESERVE_FRACTION,
+            SUMMARY_PROMPT,
+            compacted_history,
+            summary_input,
+        )
+        from codex.context_window import estimate_prompt_tokens
+        from codex.wire import ContextWindowExceeded
+
+        if tokens_before is None:
+            tokens_before = self.context.tokens_for(self._prompt())
+        ask = Message("user", SUMMARY_PROMPT)
+        window = self.context.window
+        budget: int | None = None
+        if window:
+            fixed = estimate_prompt_tokens(self._prompt([ask]))
+            budget = max(0, int(window * (1 - SUMMARY_ANSWER_RESERVE_FRACTION)) - fixed)
+        summary: str | None = None
+        for _attempt in range(2):
+            kept, _left_out = summary_input(self._model_view(self.history), budget)
+            try:
+                summary = await self._summarise(sub_id, self._prompt([*kept, ask]))
+                break
+            except ContextWindowExceeded:
+                # Our estimate was short of the provider's count: leave out twice as much.
+                budget = (budget if budget is not None else tokens_before) // 2
+        if summary is None:
+            raise ProviderError(
+                "compaction failed: even the summary request did not fit the model's context window. "
+                "Set model_context_window to the model's real window, or start a new session."
+            )
+        items_before = len(self.history)
+        replacement = compacted_history(self.history, summary, window)
+        self.history = replacement
+        self.context.forget()
+        self._cut_outputs.clear()
+        if self.rollout is not None:
+            self.rollout.record_compaction(summary, replacement, reason)
+        tokens_after = self.context.tokens_for(self._prompt())
+        self._emit(
+            sub_id,
+            ev.ContextCompacted(reason, tokens_before, tokens_after, items_before, len(replacement), summary),
+        )
+        self._emit(sub_id, self._token_count(TokenUsage()))
+
+    async def _summarise(self, sub_id: str, prompt: Prompt) -> str:
+        """The summary the model answers to ``prompt`` (its text is not streamed to the face)."""
+        from codex.wire import stream_with_retries
+
+        texts: list[str] = []
+        wire, provider = self.services.wire, self.services.provider
+        async for event in stream_with_retries(wire, prompt, provider, owner=self.services.wire_owner):
+            if isinstance(event, StreamRetrying):
+                texts.clear()
+            elif isinstance(event, OutputItemDone):
+                item = event.item
+                if isinstance(item, Message) and item.role == "assistant" and item.text.strip():
+                    texts.append(item.text)
+            elif isinstance(event, Completed) and event.usage is not None:
+                # Billed like any request; the history it measured is about to be replaced.
+                self.total_usage.add(event.usage)
+                self._emit(sub_id, self._token_count(event.usage))
+        if not texts:
+            raise ProviderError(
+                "compaction failed: the model answered the summary request without any text; "
+                "the conversation is unchanged"
+            )
+        return "\n\n".join(texts)
+
+    def _token_count(self, last: TokenUsage) -> ev.TokenCount:
+        context = self.context
+        return ev.TokenCount(
+            last, _copy_usage(self.total_usage), context.window, context.used_tokens, context.auto_compact_limit
+        )
+
+    async def _sample(self, sub_id: str, prompt: Prompt) -> list[InputItem]:
         """Stream one model response; deltas become events, complete items are returned."""
         from codex.wire import stream_with_retries
 
         items: list[InputItem] = []
-        prompt = self._prompt()
         for name in list(self.tools.left_out):
             self._emit(sub_id, ev.BackgroundEvent(f"warning: {self.tools.left_out.pop(name)}"))
         wire, provider = self.services.wire, self.services.provider
@@ -284,7 +421,9 @@ class Session:
                 )
             elif isinstance(event, Completed) and event.usage is not None:
                 self.total_usage.add(event.usage)
-                self._emit(sub_id, ev.TokenCount(event.usage, _copy_usage(self.total_usage)))
+                # The request plus this answer is what the history will hold once its items are in.
+                self.context.anchor(len(prompt.input) + len(items), event.usage)
+                self._emit(sub_id, self._token_count(event.usage))
         for item in items:
             if isinstance(item, Message) and item.role == "assistant":
                 self._emit(sub_id, ev.AgentMessage(item.text))
@@ -332,12 +471,13 @@ class Session:
         )
         return items
 
-    def _prompt(self) -> Prompt:
+    def _prompt(self, items: list[InputItem] | None = None) -> Prompt:
+        """The request for the history (or ``items``) as the model sees it: long tool outputs cut."""
         config = self.config
         return Prompt(
             model=self.model,
             instructions=config.base_instructions or config.instructions or BASE_INSTRUCTIONS,
-            input=list(self.history),
+            input=self._model_view(self.history) if items is None else items,
             tools=self.tools.specs(),
             reasoning_effort=config.model_reasoning_effort,
             reasoning_summary=config.model_reasoning_summary,
@@ -345,6 +485,26 @@ class Session:
             session_id=self.session_id,
             store=not config.disable_response_storage,
         )
+
+    def _model_view(self, history: list[InputItem]) -> list[InputItem]:
+        """``history`` with each tool output over the budget cut to its head and tail."""
+        budget = self.context.tool_output_budget
+        # A string of n characters holds at most 4n bytes: shorter ones fit without measuring.
+        quick_fit = budget
+        view: list[InputItem] = []
+        for item in history:
+            if isinstance(item, FunctionCallOutput | CustomToolCallOutput) and len(item.output) > quick_fit:
+                key = (item.call_id, budget)
+                cut = self._cut_outputs.get(key)
+                if cut is None:
+                    cut = self._cut_outputs[key] = truncate_for_model(item.output, budget)
+                if cut is not item.output:
+                    if isinstance(item, FunctionCallOutput):
+                        item = FunctionCallOutput(item.call_id, cut, item.success)
+                    else:
+                        item = CustomToolCallOutput(item.call_id, cut)
+            view.append(item)
+        return view
 
     def _record(self, item: InputItem) -> None:
         self.history.append(item)
