@@ -47,8 +47,10 @@ OPENING_PREFIXES = ("<environment_context>", "<user_instructions>")
 # the window (at most 20,000 tokens, as the peer keeps); a longer message keeps its head and tail.
 USER_MESSAGES_WINDOW_SHARE = 8
 USER_MESSAGES_MAX_TOKENS = 20_000
-# Room left in the summary request for the summary itself.
-SUMMARY_ANSWER_RESERVE_FRACTION = 0.2
+# Room left in the summary request for the summary itself. Compaction starts at 80 % of the
+# window by default, so the summary request (the history plus one short message) normally fits
+# whole: nothing is left out and its prefix is the cached one.
+SUMMARY_ANSWER_RESERVE_FRACTION = 0.1
 
 
 def opening_items(history: list[InputItem]) -> list[InputItem]:
@@ -71,23 +73,20 @@ def is_person_message(item: InputItem) -> bool:
     return isinstance(item, Message) and item.role == "user" and not item.text.lstrip().startswith(CONTEXT_PREFIXES)
 
 
-def summary_input(history: list[InputItem], budget_tokens: int | None) -> tuple[list[InputItem], int]:
-    """The history to summarise, under ``budget_tokens`` (None: all of it), and how many items
-    were left out. Leaves out the oldest items after the opening context; a tool output whose
-    call was left out goes too (a wire refuses an output without its call)."""
+def summary_input(history: list[InputItem], excess_tokens: int) -> tuple[list[InputItem], int]:
+    """The history to summarise with at least ``excess_tokens`` left out, and how many items
+    were. Leaves out the oldest items after the opening context; a tool output whose call was
+    left out goes too (a wire refuses an output without its call)."""
     from codex.protocol import CustomToolCallOutput, FunctionCallOutput
 
-    if budget_tokens is None:
-        return list(history), 0
     opening = opening_items(history)
     rest = history[len(opening) :]
-    sizes = [estimate_item_tokens(item) for item in rest]
-    total = sum(estimate_item_tokens(item) for item in opening) + sum(sizes)
+    dropped = 0
     start = 0
     while start < len(rest) and (
-        total > budget_tokens or isinstance(rest[start], FunctionCallOutput | CustomToolCallOutput)
+        dropped < excess_tokens or isinstance(rest[start], FunctionCallOutput | CustomToolCallOutput)
     ):
-        total -= sizes[start]
+        dropped += estimate_item_tokens(rest[start])
         start += 1
     return [*opening, *rest[start:]], start
 

@@ -325,26 +325,30 @@ class Session:
             compacted_history,
             summary_input,
         )
-        from codex.context_window import estimate_prompt_tokens
+        from codex.context_window import estimate_item_tokens
         from codex.wire import ContextWindowExceeded
 
         if tokens_before is None:
             tokens_before = self.context.tokens_for(self._prompt())
         ask = Message("user", SUMMARY_PROMPT)
         window = self.context.window
-        budget: int | None = None
+        # The summary request is the history plus ``ask``; what passes the window's limit (less
+        # room for the answer) is left out, oldest first.
+        excess = 0
         if window:
-            fixed = estimate_prompt_tokens(self._prompt([ask]))
-            budget = max(0, int(window * (1 - SUMMARY_ANSWER_RESERVE_FRACTION)) - fixed)
+            limit = int(window * (1 - SUMMARY_ANSWER_RESERVE_FRACTION))
+            excess = max(0, tokens_before + estimate_item_tokens(ask) - limit)
+        if reason == "context_length_exceeded":
+            excess = max(excess, tokens_before // 10)  # the provider counts more than we do
         summary: str | None = None
         for _attempt in range(2):
-            kept, _left_out = summary_input(self._model_view(self.history), budget)
+            kept, _left_out = summary_input(self._model_view(self.history), excess)
             try:
                 summary = await self._summarise(sub_id, self._prompt([*kept, ask]))
                 break
             except ContextWindowExceeded:
-                # Our estimate was short of the provider's count: leave out twice as much.
-                budget = (budget if budget is not None else tokens_before) // 2
+                # Our count was short of the provider's: leave out a good deal more.
+                excess = max(2 * excess, tokens_before // 3)
         if summary is None:
             raise ProviderError(
                 "compaction failed: even the summary request did not fit the model's context window. "

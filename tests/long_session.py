@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
-from typing import Any
 
 from tests.mock_model import Call, RecordedRequest, Reply, Text, responses_frames, sse_body
 
@@ -53,7 +52,8 @@ class LongSessionModel:
     requests: int = 0
     calls_made: int = 0
     summaries: int = 0
-    summary_requests: list[dict[str, Any]] = field(default_factory=list)
+    # The 1-based numbers of the requests that asked for a summary.
+    summary_requests: list[int] = field(default_factory=list)
     peak_tokens: int = 0
     over_window: int = 0
     refused: int = 0
@@ -83,10 +83,11 @@ class LongSessionModel:
         self._previous = body
         data = json.loads(body)
         last = data["input"][-1] if data.get("input") else {}
-        last_text = "".join(part.get("text", "") for part in last.get("content") or []) if last.get("type") == "message" else ""
+        parts = last.get("content") or [] if last.get("type") == "message" else []
+        last_text = "".join(part.get("text", "") for part in parts)
         if last_text.startswith(SUMMARY_REQUEST_MARK):
             self.summaries += 1
-            self.summary_requests.append(data)
+            self.summary_requests.append(self.requests)
             part: Text | Call = Text(
                 f"SUMMARY {self.summaries}: the task is to run {self.commands} numbered commands; "
                 f"{self.calls_made} ran so far, each printed the numbers from 1 up; go on with the next."
