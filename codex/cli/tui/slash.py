@@ -136,7 +136,7 @@ def context_rows(app: App) -> list[tuple[str, str]]:
     limit = context.auto_compact_limit
     threshold = f"compacts above {limit:,} tokens" if limit else "only on /compact or a context-length error"
     return [("context", window), ("used", used), ("compaction", threshold),
-            ("tool output", f"{context.tool_output_budget:,} tokens per call sent to the model")]
+            ("budget", f"{context.tool_output_budget:,} tokens of each tool output go to the model")]
 
 
 async def _diff(app: App, _argument: str) -> None:
