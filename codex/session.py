@@ -85,9 +85,6 @@ class Session:
         self.total_usage = TokenUsage()
         # Window, compaction threshold, tool output budget, and the tokens the history holds.
         self.context = ContextTracker.for_session(self.config, services.provider, self.model)
-        # What the model was sent of each long tool output, by (call id, budget): cut the same
-        # way on every request, so the request prefix (and the provider's cache) stays stable.
-        self._cut_outputs: dict[tuple[str, int], str] = {}
         self._events: asyncio.Queue[ev.Event] = asyncio.Queue()
         self._ops: asyncio.Queue[tuple[str, ev.Op]] = asyncio.Queue()
         self._ids = itertools.count(1)
@@ -358,7 +355,6 @@ class Session:
         replacement = compacted_history(self.history, summary, window)
         self.history = replacement
         self.context.forget()
-        self._cut_outputs.clear()
         if self.rollout is not None:
             self.rollout.record_compaction(summary, replacement, reason)
         tokens_after = self.context.tokens_for(self._prompt())
@@ -491,17 +487,17 @@ class Session:
         )
 
     def _model_view(self, history: list[InputItem]) -> list[InputItem]:
-        """``history`` with each tool output over the budget cut to its head and tail."""
+        """``history`` with each tool output over the budget cut to its head and tail.
+
+        Cut afresh for every request, the same way each time (the request prefix, and so the
+        provider's prompt cache, stays stable); the history and the rollout keep the whole text.
+        """
         budget = self.context.tool_output_budget
-        # A string of n characters holds at most 4n bytes: shorter ones fit without measuring.
-        quick_fit = budget
         view: list[InputItem] = []
         for item in history:
-            if isinstance(item, FunctionCallOutput | CustomToolCallOutput) and len(item.output) > quick_fit:
-                key = (item.call_id, budget)
-                cut = self._cut_outputs.get(key)
-                if cut is None:
-                    cut = self._cut_outputs[key] = truncate_for_model(item.output, budget)
+            # A string of n characters holds at most 4n bytes: one of <= budget characters fits.
+            if isinstance(item, FunctionCallOutput | CustomToolCallOutput) and len(item.output) > budget:
+                cut = truncate_for_model(item.output, budget)
                 if cut is not item.output:
                     if isinstance(item, FunctionCallOutput):
                         item = FunctionCallOutput(item.call_id, cut, item.success)

@@ -29,7 +29,9 @@ _FENCE_OPEN_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 PLAN_MARKS = {"completed": "✔", "in_progress": "▸", "pending": "□"}
 # Messages the engine adds for the model's benefit, not typed by the person.
-_CONTEXT_PREFIXES = ("<environment_context>", "<user_instructions>", "<summary_of_earlier_conversation>")
+_CONTEXT_PREFIXES = (
+    "<environment_context>", "<user_instructions>", "<summary_of_earlier_conversation>", "<current_plan>"
+)
 
 
 def spinner_frame(now: float) -> str:
