@@ -85,6 +85,7 @@ class Session:
         self.total_usage = TokenUsage()
         # Window, compaction threshold, tool output budget, and the tokens the history holds.
         self.context = ContextTracker.for_session(self.config, services.provider, self.model)
+        self._auto_compact_failed = False
         self._events: asyncio.Queue[ev.Event] = asyncio.Queue()
         self._ops: asyncio.Queue[tuple[str, ev.Op]] = asyncio.Queue()
         self._ids = itertools.count(1)
@@ -228,6 +229,7 @@ class Session:
 
     async def _run_turn(self, sub_id: str, text: str) -> None:
         self.turn_input = [text]
+        self._auto_compact_failed = False
         self._emit(sub_id, ev.TaskStarted())
         self._record(Message("user", text))
         last_message: str | None = None
@@ -276,6 +278,11 @@ class Session:
     async def _run_compact(self, sub_id: str) -> None:
         """The Compact op: a turn that only summarises the conversation."""
         self._emit(sub_id, ev.TaskStarted())
+        if not self._may_compact(self._prompt()):
+            why = "the conversation has just begun or was just compacted"
+            self._emit(sub_id, ev.BackgroundEvent(f"nothing to compact: {why}"))
+            self._emit(sub_id, ev.TaskComplete(None))
+            return
         try:
             await self._compact(sub_id, "manual")
         except BaseException as exc:
@@ -293,9 +300,16 @@ class Session:
 
         prompt = self._prompt()
         tokens = self.context.tokens_for(prompt)
-        if self.context.should_compact(tokens) and self._may_compact(prompt):
-            await self._compact(sub_id, "auto", tokens)
-            prompt = self._prompt()
+        if self.context.should_compact(tokens) and self._may_compact(prompt) and not self._auto_compact_failed:
+            try:
+                await self._compact(sub_id, "auto", tokens)
+                prompt = self._prompt()
+            except ProviderError as exc:
+                # The request itself still fits the window (the threshold leaves room): go on
+                # uncompacted rather than end the turn, and do not ask again this turn; a
+                # refusal from the provider still compacts once.
+                self._auto_compact_failed = True
+                self._emit(sub_id, ev.BackgroundEvent(f"warning: {exc}"))
         try:
             return await self._sample(sub_id, prompt)
         except ContextWindowExceeded as exc:

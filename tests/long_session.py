@@ -49,6 +49,8 @@ class LongSessionModel:
     commands: int
     output_bytes: int = 20_000
     refuse_request: int | None = None
+    # A model that answers the summary request with a tool call instead of text.
+    summary_by_call: bool = False
     requests: int = 0
     calls_made: int = 0
     summaries: int = 0
@@ -92,6 +94,8 @@ class LongSessionModel:
                 f"SUMMARY {self.summaries}: the task is to run {self.commands} numbered commands; "
                 f"{self.calls_made} ran so far, each printed the numbers from 1 up; go on with the next."
             )
+            if self.summary_by_call:
+                part = Call("shell", {"command": ["true"]}, call_id=f"summary_call_{self.summaries}")
         elif self.calls_made < self.commands:
             self.calls_made += 1
             command = ["seq", "1", str(seq_count(self.output_bytes))]

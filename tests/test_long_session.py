@@ -197,3 +197,21 @@ def test_context_length_refusal_compacts_once_and_retries(
     refused, summary, retried = (mock_model.requests[n].json for n in (2, 3, 4))
     assert texts(summary)[-1] == SUMMARY_PROMPT
     assert len(json.dumps(retried)) < len(json.dumps(refused))
+
+
+def test_a_failed_automatic_compaction_lets_the_turn_go_on(
+    mock_model: MockModelServer, codex_home: Path, workspace: Path, run_codex: RunCodex
+) -> None:
+    configure(codex_home, mock_model, "model_auto_compact_token_limit = 4000\n")
+    model = LongSessionModel(window=WINDOW, commands=4, summary_by_call=True)
+    mock_model.responder = model
+
+    result = run_codex("exec", "--json", "run four commands", cwd=workspace, timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    lines = json_lines(result.stdout)
+    assert items_of(lines, "agent_message")[-1]["text"] == "done: all 4 commands ran"
+    assert model.summaries == 1  # asked once, not again on every later request of the turn
+    assert not items_of(lines, "context_compaction")
+    errors = [e["message"] for e in items_of(lines, "error")]
+    assert any("compaction failed" in message for message in errors)
