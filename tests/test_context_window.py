@@ -117,6 +117,15 @@ def test_context_length_refusals_are_recognised_in_status_and_stream() -> None:
     assert isinstance(error_for_event(provider, "busy", "server_is_overloaded"), RetryableError)
 
 
+def test_chat_sends_the_session_cache_key_to_openai_only() -> None:
+    from codex_openai.chat import build_body
+
+    prompt = Prompt("gpt-4.1", "instructions", [Message("user", "hi")], session_id="sid-7")
+    assert build_body(prompt, ModelProviderInfo(id="openai", wire_api="chat"))["prompt_cache_key"] == "sid-7"
+    local = ModelProviderInfo(id="lm", base_url="http://127.0.0.1:1234/v1", wire_api="chat")
+    assert "prompt_cache_key" not in build_body(prompt, local)
+
+
 def test_summary_input_leaves_out_the_oldest_whole_calls_first() -> None:
     history: list = [*OPENING, Message("user", "go")]
     for n in range(10):

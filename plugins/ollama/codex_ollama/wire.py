@@ -288,7 +288,7 @@ class OllamaChatApi:
         if chunk.get("done"):
             turn.done = True
             if "prompt_eval_count" in chunk or "eval_count" in chunk:
-                # prompt_eval_count is the whole prompt, cached part included (Ollama >= 0.2);
+                # prompt_eval_count is the whole prompt, cached part included (since mid-2024);
                 # older servers left it out when the prompt came from the cache: then there is
                 # no input count at all, and the session estimates it instead of reading 0.
                 prompt_tokens = int(chunk.get("prompt_eval_count") or 0)
