@@ -17,12 +17,15 @@ Pure functions over items; the session does the request, the rollout and the eve
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from codex.context_window import estimate_item_tokens, estimate_text_tokens
 
 if TYPE_CHECKING:
-    from codex.protocol import InputItem
+    from codex.config.model import ModelProviderInfo
+    from codex.protocol import InputItem, Prompt, TokenUsage
+    from codex.wire import WireApi
 
 SUMMARY_PROMPT = (
     "Context is running out, so this conversation will continue from a summary you write now. "
@@ -153,3 +156,30 @@ def compacted_history(history: list[InputItem], summary: str, window: int | None
     if plan:
         replacement.append(Message("user", f"<{PLAN_TAG}>\n{plan}\n</{PLAN_TAG}>"))
     return replacement
+
+
+async def request_summary(
+    wire: WireApi, prompt: Prompt, provider: ModelProviderInfo, owner: str, billed: Callable[[TokenUsage], None]
+) -> str:
+    """The text the model answers to the summary request ``prompt`` (retried like any request;
+    ``billed`` is told its usage). ProviderError when the answer holds no text."""
+    from codex.errors import ProviderError
+    from codex.protocol import Completed, Message, OutputItemDone, StreamRetrying
+    from codex.wire import stream_with_retries
+
+    texts: list[str] = []
+    async for event in stream_with_retries(wire, prompt, provider, owner=owner):
+        if isinstance(event, StreamRetrying):
+            texts.clear()
+        elif isinstance(event, OutputItemDone):
+            item = event.item
+            if isinstance(item, Message) and item.role == "assistant" and item.text.strip():
+                texts.append(item.text)
+        elif isinstance(event, Completed) and event.usage is not None:
+            billed(event.usage)
+    if not texts:
+        raise ProviderError(
+            "compaction failed: the model answered the summary request without any text; the conversation "
+            "is unchanged"
+        )
+    return "\n\n".join(texts)

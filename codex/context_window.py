@@ -213,6 +213,28 @@ class ContextTracker:
 # ---------------------------------------------------------------------------- tool output budget
 
 
+def model_view(history: list[InputItem], budget_tokens: int) -> list[InputItem]:
+    """``history`` as the model is sent it: each tool output over the budget cut to head and tail.
+
+    Cut afresh for every request, the same way each time (the request prefix, and so the
+    provider's prompt cache, stays stable); the history and the rollout keep the whole text.
+    """
+    from codex.protocol import CustomToolCallOutput, FunctionCallOutput
+
+    view: list[InputItem] = []
+    for item in history:
+        # A string of n characters holds at most 4n bytes: one of <= budget characters fits.
+        if isinstance(item, FunctionCallOutput | CustomToolCallOutput) and len(item.output) > budget_tokens:
+            cut = truncate_for_model(item.output, budget_tokens)
+            if cut is not item.output:
+                if isinstance(item, FunctionCallOutput):
+                    item = FunctionCallOutput(item.call_id, cut, item.success)
+                else:
+                    item = CustomToolCallOutput(item.call_id, cut)
+        view.append(item)
+    return view
+
+
 def truncate_for_model(text: str, budget_tokens: int) -> str:
     """``text`` if it fits ``budget_tokens``; else its head and tail with a marker between.
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codex import events as ev
-from codex.context_window import ContextTracker, truncate_for_model
+from codex.context_window import ContextTracker, model_view
 from codex.errors import CodexError, ProviderError
 from codex.hook_calls import EventObservers, SessionHookContext, ToolGate
 from codex.ids import random_uuid
@@ -353,7 +353,7 @@ class Session:
             excess = max(excess, tokens_before // 10)  # the provider counts more than we do
         summary: str | None = None
         for _attempt in range(2):
-            kept, _left_out = summary_input(self._model_view(self.history), excess)
+            kept, _left_out = summary_input(model_view(self.history, self.context.tool_output_budget), excess)
             try:
                 summary = await self._summarise(sub_id, self._prompt([*kept, ask]))
                 break
@@ -380,27 +380,15 @@ class Session:
 
     async def _summarise(self, sub_id: str, prompt: Prompt) -> str:
         """The summary the model answers to ``prompt`` (its text is not streamed to the face)."""
-        from codex.wire import stream_with_retries
+        from codex.compaction import request_summary
 
-        texts: list[str] = []
-        wire, provider = self.services.wire, self.services.provider
-        async for event in stream_with_retries(wire, prompt, provider, owner=self.services.wire_owner):
-            if isinstance(event, StreamRetrying):
-                texts.clear()
-            elif isinstance(event, OutputItemDone):
-                item = event.item
-                if isinstance(item, Message) and item.role == "assistant" and item.text.strip():
-                    texts.append(item.text)
-            elif isinstance(event, Completed) and event.usage is not None:
-                # Billed like any request; the history it measured is about to be replaced.
-                self.total_usage.add(event.usage)
-                self._emit(sub_id, self._token_count(event.usage))
-        if not texts:
-            raise ProviderError(
-                "compaction failed: the model answered the summary request without any text; "
-                "the conversation is unchanged"
-            )
-        return "\n\n".join(texts)
+        def billed(usage: TokenUsage) -> None:
+            # Billed like any request; the history it measured is about to be replaced.
+            self.total_usage.add(usage)
+            self._emit(sub_id, self._token_count(usage))
+
+        services = self.services
+        return await request_summary(services.wire, prompt, services.provider, services.wire_owner, billed)
 
     def _token_count(self, last: TokenUsage) -> ev.TokenCount:
         context = self.context
@@ -491,7 +479,7 @@ class Session:
         return Prompt(
             model=self.model,
             instructions=config.base_instructions or config.instructions or BASE_INSTRUCTIONS,
-            input=self._model_view(self.history) if items is None else items,
+            input=model_view(self.history, self.context.tool_output_budget) if items is None else items,
             tools=self.tools.specs(),
             reasoning_effort=config.model_reasoning_effort,
             reasoning_summary=config.model_reasoning_summary,
@@ -499,26 +487,6 @@ class Session:
             session_id=self.session_id,
             store=not config.disable_response_storage,
         )
-
-    def _model_view(self, history: list[InputItem]) -> list[InputItem]:
-        """``history`` with each tool output over the budget cut to its head and tail.
-
-        Cut afresh for every request, the same way each time (the request prefix, and so the
-        provider's prompt cache, stays stable); the history and the rollout keep the whole text.
-        """
-        budget = self.context.tool_output_budget
-        view: list[InputItem] = []
-        for item in history:
-            # A string of n characters holds at most 4n bytes: one of <= budget characters fits.
-            if isinstance(item, FunctionCallOutput | CustomToolCallOutput) and len(item.output) > budget:
-                cut = truncate_for_model(item.output, budget)
-                if cut is not item.output:
-                    if isinstance(item, FunctionCallOutput):
-                        item = FunctionCallOutput(item.call_id, cut, item.success)
-                    else:
-                        item = CustomToolCallOutput(item.call_id, cut)
-            view.append(item)
-        return view
 
     def _record(self, item: InputItem) -> None:
         self.history.append(item)
