@@ -66,11 +66,20 @@ class OverrideTurnContext:
 
 
 @dataclass(slots=True)
+class Compact:
+    """Summarise the conversation so far and continue from the summary (``/compact``).
+
+    Runs as a turn of its own (TaskStarted, ContextCompacted, TaskComplete); refused with an
+    Error while another turn runs.
+    """
+
+
+@dataclass(slots=True)
 class Shutdown:
     """End the session after the running turn (if any) is interrupted."""
 
 
-Op = UserInput | ApprovalAnswer | Interrupt | OverrideTurnContext | Shutdown
+Op = UserInput | ApprovalAnswer | Interrupt | OverrideTurnContext | Compact | Shutdown
 
 # ---------------------------------------------------------------------------- events (engine -> face)
 
@@ -274,11 +283,40 @@ class ToolCallEnd:
 
 @dataclass(slots=True)
 class TokenCount:
-    """Tokens of the last model response and of the session so far."""
+    """Tokens of the last model response and of the session so far, and the context they fill.
+
+    ``context_tokens`` is what the conversation holds now (the last request and its answer, or
+    an estimate after a compaction); ``model_context_window`` and ``auto_compact_token_limit``
+    are None when unknown.
+    """
 
     last: TokenUsage
     total: TokenUsage
+    model_context_window: int | None = None
+    context_tokens: int = 0
+    auto_compact_token_limit: int | None = None
     type: str = "token_count"
+
+    def percent_left(self) -> int | None:
+        """Share of the window still free, 0-100 (None when the window is unknown)."""
+        if not self.model_context_window:
+            return None
+        return max(0, min(100, round(100 * (1 - self.context_tokens / self.model_context_window))))
+
+
+@dataclass(slots=True)
+class ContextCompacted:
+    """The conversation was replaced by a summary: ``reason`` is ``auto`` (threshold passed),
+    ``manual`` (the Compact op) or ``context_length_exceeded`` (the provider refused a request).
+    """
+
+    reason: str
+    tokens_before: int
+    tokens_after: int
+    items_before: int
+    items_after: int
+    summary: str
+    type: str = "context_compacted"
 
 
 @dataclass(slots=True)
@@ -348,6 +386,7 @@ EventMsg = (
     | ToolCallBegin
     | ToolCallEnd
     | TokenCount
+    | ContextCompacted
     | BackgroundEvent
     | StreamError
     | Error

@@ -82,6 +82,7 @@ _HOMES: dict[str, str] = {
     "TokenUsage": "codex.protocol",
     "ToolSpec": "codex.protocol",
     # wire APIs
+    "ContextWindowExceeded": "codex.wire",
     "LazyWireApi": "codex.wire",
     "RetryableError": "codex.wire",
     "WireApi": "codex.wire",
@@ -161,6 +162,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "ConfinedSpawner",
+    "ContextWindowExceeded",
     "Created",
     "CustomToolCall",
     "CustomToolCallOutput",
@@ -286,7 +288,7 @@ if TYPE_CHECKING:  # the real types, for mypy and IDEs; at run time __getattr__ 
     )
     from codex.tools.base import CommandRefused, CommandResult, Tool, ToolContext, ToolResult, TurnAborted
     from codex.ui import Progress, ProviderUI, format_bytes
-    from codex.wire import LazyWireApi, RetryableError, WireApi
+    from codex.wire import ContextWindowExceeded, LazyWireApi, RetryableError, WireApi
 
 
 def __getattr__(name: str) -> Any:

@@ -108,7 +108,12 @@ class HumanRenderer:
             self.final_message = msg.message
             self._say(self.style("codex", "cyan", "bold"))
         elif isinstance(msg, ev.TokenCount):
-            self._say(self.style(f"tokens used: {msg.total.total_tokens}", "dim"))
+            left = msg.percent_left()
+            context = f" · {left}% context left" if left is not None else ""
+            self._say(self.style(f"tokens used: {msg.total.total_tokens}{context}", "dim"))
+        elif isinstance(msg, ev.ContextCompacted):
+            self._say(self.style(f"context compacted ({msg.reason}): {msg.tokens_before:,} → "
+                                 f"{msg.tokens_after:,} tokens; continuing from a summary", "cyan"))
         elif isinstance(msg, ev.StreamError | ev.BackgroundEvent):
             self._say(self.style(msg.message, "yellow"))
         elif isinstance(msg, ev.Error):

@@ -305,6 +305,14 @@ class Config(_Section):
     disable_response_storage: bool = False
     file_opener: str = "none"
     include_plan_tool: bool = True
+    # The model's context window in tokens (default: the provider entry's, else known models').
+    model_context_window: int | None = field(default=None, metadata=_limits(ge=512))
+    # Compact the conversation before a request that would carry more tokens than this
+    # (default: 80 % of the context window).
+    model_auto_compact_token_limit: int | None = field(default=None, metadata=_limits(ge=256))
+    # Tokens of one tool's output sent to the model (head and tail; default: a 16th of the
+    # window, at most 10,000). The whole output is still shown and recorded.
+    tool_output_token_limit: int | None = field(default=None, metadata=_limits(ge=0))
     # Ours: how long any tool call may take before the model is told it timed out (MCP tools
     # keep their server's tool_timeout_sec, shell its command timeout).
     tool_timeout_sec: float = field(default=60.0, metadata=_limits(gt=0))

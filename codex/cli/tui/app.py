@@ -137,7 +137,6 @@ class App:
         self.progress_row: str | None = None
         self.confirm: tuple[str, bool, concurrent.futures.Future[bool]] | None = None
         self.picker: tuple[list[SessionSummary], Editor] | None = None
-        self.compact_turn: str | None = None
         self.overrides: dict[str, str] = {}
         self._pump_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -377,7 +376,8 @@ class App:
                 text = f"  {name:<14} {description}" if description else f"  {name}"
                 rows.append(fit(paint(text, "reverse") if number == 0 else paint(text, "dim"), width))
         elif editor is self.editor and not self.turn_active and not self.starting:
-            rows.append(fit(paint("  ⏎ send · ^J newline · /help commands · @ files · ^C quit", "dim"), width))
+            rows.append(fit(paint("  ⏎ send · ^J newline · /help commands · @ files · ^C quit"
+                                  + self._context_left(), "dim"), width))
         return Frame(rows, cursor_row, shape.cursor_col)
 
     def _status_row(self, now: float, width: int) -> str | None:
@@ -390,8 +390,14 @@ class App:
             elapsed = format_duration(now - self.turn_started) if now - self.turn_started >= 1 else "0s"
             what = "interrupting…" if self.interrupting else "Working"
             return fit(f"{paint(spinner_frame(now), 'cyan')} {paint(what, 'bold')} "
-                       f"{paint(f'({elapsed} · Ctrl-C to interrupt)', 'dim')}", width)
+                       f"{paint(f'({elapsed} · Ctrl-C to interrupt){self._context_left()}', 'dim')}", width)
         return None
+
+    def _context_left(self) -> str:
+        """`` · 72% context left`` once the window and its use are known, else nothing."""
+        count = self.transcript.context
+        left = count.percent_left() if count is not None else None
+        return f" · {left}% context left" if left is not None else ""
 
     # ================================================================== session events
 
@@ -414,13 +420,6 @@ class App:
             self.interrupting = False
             self.approvals.clear()  # the engine cancelled whatever was still asked
             self.transcript.handle(msg)
-            if self.compact_turn == event.id:
-                self.compact_turn = None
-                summary = msg.last_agent_message if isinstance(msg, ev.TaskComplete) else None
-                if summary:
-                    self.spawn(self._finish_compact(summary))
-                else:
-                    self.say([self.paint("compaction did not finish; the conversation is unchanged", "yellow")])
             self._plain_next()
         elif isinstance(msg, ev.ShutdownComplete):
             pass
@@ -765,29 +764,14 @@ class App:
         if self.session is None:
             self.spawn(self._open(None))
 
-    def start_compact(self, prompt: str) -> None:
-        """Ask the model for a summary; when it arrives, continue in a new session seeded with it."""
+    def start_compact(self) -> None:
+        """Ask the engine to compact (the Compact op); it says so with a ContextCompacted event."""
         assert self.session is not None
         self.say([self.paint("• compacting: asking codex for a summary of the conversation…", "dim")])
-        self.compact_turn = self.session.submit(ev.UserInput(prompt))
+        self.session.submit(ev.Compact())
         self.turn_active = True
         self.turn_started = time.monotonic()
         self._ensure_ticking()
-
-    async def _finish_compact(self, summary: str) -> None:
-        from codex.protocol import Message
-
-        old_id = self.info.session_id if self.info else "?"
-        await self.switch_session(None)
-        session = self.session
-        assert session is not None
-        bridge = Message("user", slash.SUMMARY_BRIDGE.format(summary=summary))
-        # The summary opens the new history; recorded too, so resuming this session keeps it.
-        session.history.append(bridge)
-        if session.rollout is not None:
-            session.rollout.record_item(bridge)
-        self.say([self.paint(f"✓ conversation compacted: this session continues {old_id} from its summary",
-                             "green")])
 
     # ================================================================== @file completion
 
@@ -854,7 +838,7 @@ class App:
                 self._answer(*plain_answer(self._plain_lines.popleft()))
             elif self.picker is not None:
                 self._pick(self._plain_lines.popleft())
-            elif not self.turn_active and self.info is not None and self.compact_turn is None:
+            elif not self.turn_active and self.info is not None:
                 text = self._plain_lines.popleft()
                 if text.strip():
                     self._entered(text)

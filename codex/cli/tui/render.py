@@ -29,7 +29,9 @@ _FENCE_OPEN_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 PLAN_MARKS = {"completed": "✔", "in_progress": "▸", "pending": "□"}
 # Messages the engine adds for the model's benefit, not typed by the person.
-_CONTEXT_PREFIXES = ("<environment_context>", "<user_instructions>", "<summary_of_earlier_conversation>")
+_CONTEXT_PREFIXES = (
+    "<environment_context>", "<user_instructions>", "<summary_of_earlier_conversation>", "<current_plan>"
+)
 
 
 def spinner_frame(now: float) -> str:
@@ -176,6 +178,8 @@ class Transcript:
         self.width = width
         self.plain = plain
         self.total = TokenUsage()
+        # The latest TokenCount's view of the window (None until the first one).
+        self.context: ev.TokenCount | None = None
         self.turn = TurnState()
         self.commands: dict[str, RunningCommand] = {}
         self.mcp_calls: dict[str, tuple[str, float]] = {}
@@ -299,6 +303,14 @@ class Transcript:
         elif isinstance(msg, ev.TokenCount):
             self.turn.usage.add(msg.last)
             self.total = msg.total
+            self.context = msg
+        elif isinstance(msg, ev.ContextCompacted):
+            self.finish_message()
+            reasons = {"auto": "the context was nearly full", "manual": "/compact",
+                       "context_length_exceeded": "the model refused a request that did not fit"}
+            why = reasons.get(msg.reason, msg.reason)
+            self.commit([paint(f"• context compacted ({why}): {msg.tokens_before:,} → {msg.tokens_after:,} tokens; "
+                               "continuing from a summary", "cyan")])
         elif isinstance(msg, ev.StreamError):
             # The attempt is void: what it streamed will come again, so drop the unfinished part.
             self._message = None

@@ -26,7 +26,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("/review", "review the uncommitted changes (or --base BRANCH, --commit SHA)"),
     ("/new", "start a new session in this directory"),
     ("/resume", "reopen a recorded session"),
-    ("/compact", "summarise the conversation into a new session to save context"),
+    ("/compact", "summarise the conversation to free context, and go on from the summary"),
     ("/help", "commands and keys"),
     ("/quit", "leave codex (also /exit, Ctrl-D)"),
 ]
@@ -40,18 +40,6 @@ KEYS_HELP = [
     ("Ctrl-D", "quit on an empty prompt"),
     ("y a n q", "answer an approval: yes, yes for this session, no (+ message), abort"),
 ]
-
-COMPACT_PROMPT = (
-    "Summarise our conversation so far so that it can continue in a fresh context. Include: the task "
-    "and its goal, decisions made and why, the files created or changed (with paths), commands that "
-    "mattered and their results, what is finished, what remains, and any open questions. Write it "
-    "as a handover note in Markdown; do not call any tools."
-)
-
-SUMMARY_BRIDGE = (
-    "<summary_of_earlier_conversation>\nThe conversation so far was summarised to save context; "
-    "continue from this summary.\n\n{summary}\n</summary_of_earlier_conversation>"
-)
 
 Handler = Callable[["App", str], Awaitable[None]]
 
@@ -135,7 +123,23 @@ def status_rows(app: App) -> list[tuple[str, str]]:
     total = app.transcript.total
     rows.append(("tokens", f"{total.total_tokens:,} this session (in {total.input_tokens:,}, "
                            f"cached {total.cached_input_tokens:,}, out {total.output_tokens:,})"))
+    rows.extend(context_rows(app))
     return rows
+
+
+def context_rows(app: App) -> list[tuple[str, str]]:
+    """/status's context lines: the window, what the conversation uses, the compaction threshold."""
+    session = app.session
+    if session is None:
+        return []
+    context = session.context
+    window = f"{context.window:,} tokens" if context.window else "unknown (set model_context_window)"
+    left = context.percent_left()
+    used = f"{context.used_tokens:,} tokens" + (f" ({left}% left)" if left is not None else "")
+    limit = context.auto_compact_limit
+    threshold = f"compacts above {limit:,} tokens" if limit else "only on /compact or a context-length error"
+    return [("context", window), ("used", used), ("compaction", threshold),
+            ("budget", f"{context.tool_output_budget:,} tokens of each tool output go to the model")]
 
 
 async def _diff(app: App, _argument: str) -> None:
@@ -267,7 +271,7 @@ async def _resume(app: App, argument: str) -> None:
 async def _compact(app: App, _argument: str) -> None:
     if app.refuse_while_busy("/compact"):
         return
-    app.start_compact(COMPACT_PROMPT)
+    app.start_compact()
 
 
 async def _help(app: App, _argument: str) -> None:

@@ -162,7 +162,15 @@ def build_body(prompt: Prompt, provider: ModelProviderInfo) -> dict[str, Any]:
             "type": "json_schema",
             "json_schema": {"name": OUTPUT_SCHEMA_NAME, "schema": prompt.output_schema, "strict": True},
         }
+    if prompt.session_id and _is_openai(provider):
+        # One key per session keeps its requests on the same prompt cache; other Chat servers
+        # may refuse fields they do not know, so it goes to OpenAI only.
+        body["prompt_cache_key"] = prompt.session_id
     return body
+
+
+def _is_openai(provider: ModelProviderInfo) -> bool:
+    return (urlsplit(provider.base_url or "https://api.openai.com/v1").hostname or "") == "api.openai.com"
 
 
 def parse_usage(data: Any) -> TokenUsage | None:
