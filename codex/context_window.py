@@ -107,6 +107,11 @@ def estimate_text_tokens(text: str) -> int:
     return -(-len(text.encode("utf-8", "replace")) // BYTES_PER_TOKEN)
 
 
+# What one input image costs at most on OpenAI's vision models (6 tiles of 170 plus 85 at high
+# detail): counted whole, since an image's bytes say little about its tokens.
+IMAGE_TOKENS = 1_105
+
+
 def estimate_item_tokens(item: InputItem) -> int:
     """Tokens of one history item as a wire sends it."""
     from codex.protocol import (
@@ -119,7 +124,7 @@ def estimate_item_tokens(item: InputItem) -> int:
     )
 
     if isinstance(item, Message):
-        size = estimate_text_tokens(item.text)
+        size = estimate_text_tokens(item.text) + IMAGE_TOKENS * len(item.images)
     elif isinstance(item, FunctionCall):
         size = estimate_text_tokens(item.name) + estimate_text_tokens(item.arguments)
     elif isinstance(item, CustomToolCall):

@@ -181,3 +181,13 @@ def test_rollout_resumes_from_the_compaction(tmp_path) -> None:  # type: ignore[
     # the original items, full outputs included, are still in the file for the person
     assert any(line.get("item", {}).get("output") == "x" * 900 for line in lines)
     assert [line["type"] for line in lines].count("compacted") == 1
+
+
+def test_an_image_counts_as_the_most_it_costs_not_by_its_bytes() -> None:
+    from codex.context_window import IMAGE_TOKENS
+    from codex.protocol import ImageInput
+
+    big = ImageInput("/w/shot.png", "image/png", 5_000_000, "0" * 64, b"\x89PNG" + b"\0" * 100)
+    plain = estimate_item_tokens(Message("user", "look"))
+    with_images = estimate_item_tokens(Message("user", "look", images=(big, big)))
+    assert with_images - plain == 2 * IMAGE_TOKENS
