@@ -472,9 +472,11 @@ class CallContext:
     def confined_spawner(self) -> ConfinedSpawner | None:
         return self.session.confined_spawner()
 
-    async def ask_exec_approval(self, command: list[str], cwd: Path, reason: str) -> ev.ApprovalAnswer:
+    async def ask_exec_approval(
+        self, command: list[str], cwd: Path, reason: str, *, sandboxed: bool | None = None
+    ) -> ev.ApprovalAnswer:
         return await self._asking(
-            lambda rid: ev.ExecApprovalRequest(rid, self.call_id, command, str(cwd), reason)
+            lambda rid: ev.ExecApprovalRequest(rid, self.call_id, command, str(cwd), reason, sandboxed)
         )
 
     async def ask_patch_approval(
