@@ -196,7 +196,9 @@ def test_an_untrusted_project_asks_before_commands(
     write_config(f'approval_policy = "on-request"\n[projects."{tmp_path}"]\ntrust_level = "untrusted"\n')
     assert load(codex_home, cwd=tmp_path).config.approval_policy == "on-request"  # the file says so
     write_config(f'[projects."{tmp_path}"]\ntrust_level = "untrusted"\n')
-    assert load(codex_home, cwd=tmp_path).config.approval_policy == "untrusted"
+    loaded = load(codex_home, cwd=tmp_path)
+    # As the Rust CLI 0.169: a listed folder, trusted or not, gets workspace-write.
+    assert (loaded.config.approval_policy, loaded.config.sandbox_mode) == ("untrusted", "workspace-write")
 
 
 # --- keys that change a run -----------------------------------------------------------------------
@@ -252,3 +254,19 @@ def test_raw_reasoning_follows_show_raw_agent_reasoning(
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "answer"
     assert ("raw chain of thought" in result.stderr) is shown
+
+
+@pytest.mark.parametrize(("enabled", "started"), [("true", True), ("false", False)])
+def test_an_mcp_server_with_enabled_false_is_not_started(
+    run_codex: RunCodex, codex_home: Path, mock_model: MockModelServer, repo: Path, enabled: str, started: bool
+) -> None:
+    marker = repo.parent / "started"
+    server = f'[mcp_servers.probe]\ncommand = "sh"\nargs = ["-c", "touch {marker}"]\nenabled = {enabled}\n'
+    configure(codex_home, mock_model)
+    with (codex_home / "config.toml").open("a") as config:
+        config.write(server)
+    mock_model.responses_text("ok")
+    result = run_codex("exec", "hi", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert "unknown config key" not in result.stderr
+    assert marker.exists() is started

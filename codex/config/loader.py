@@ -524,8 +524,9 @@ def load_config(
 def _apply_project_trust(config: Config, layers: _Layers, cwd: Path) -> None:
     """The Rust CLI's defaults for a folder listed in ``[projects]``, where no layer set the key.
 
-    The project is ``cwd`` itself, else the repository around it (as the Rust CLI looks it up):
-    trusted means ``sandbox_mode = "workspace-write"``, untrusted ``approval_policy = "untrusted"``.
+    The project is ``cwd`` itself, else the repository around it (as the Rust CLI looks it up).
+    A listed project runs ``sandbox_mode = "workspace-write"``, trusted or not (what 0.169 does);
+    an untrusted one also ``approval_policy = "untrusted"``, so every command is shown first.
     """
     if not config.projects:
         return
@@ -543,10 +544,12 @@ def _apply_project_trust(config: Config, layers: _Layers, cwd: Path) -> None:
         key, trust = found
         where = nearest(layers.sources, ("projects", key, "trust_level")) or DEFAULT
         label = f"projects.{format_key_path((key,))}.trust_level ({where.label})"
-        if trust == "trusted" and ("sandbox_mode",) not in layers.sources:
+        if trust is None:
+            return
+        if ("sandbox_mode",) not in layers.sources:
             config.sandbox_mode = "workspace-write"
             layers.sources[("sandbox_mode",)] = Source(label, where.where)
-        elif trust == "untrusted" and ("approval_policy",) not in layers.sources:
+        if trust == "untrusted" and ("approval_policy",) not in layers.sources:
             config.approval_policy = "untrusted"
             layers.sources[("approval_policy",)] = Source(label, where.where)
         return

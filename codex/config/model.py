@@ -230,6 +230,8 @@ class McpServerConfig(_Section):
     http_headers: dict[str, str] | None = None
     startup_timeout_sec: float = field(default=10.0, metadata=_limits(gt=0))
     tool_timeout_sec: float = field(default=60.0, metadata=_limits(gt=0))
+    # The Rust CLI's switch: false keeps the entry but does not start the server.
+    enabled: bool = True
 
 
 @dataclass
@@ -269,9 +271,9 @@ class Analytics(_Section):
 class ProjectConfig(_Section):
     """``[projects."<path>"]``: the Rust CLI records here whether the person trusts a folder.
 
-    A trusted project (``trust_level = "trusted"``) runs with ``sandbox_mode = "workspace-write"``
-    and an untrusted one with ``approval_policy = "untrusted"``, unless a layer sets them: the
-    defaults the Rust CLI applies to the same folders.
+    A listed project runs with ``sandbox_mode = "workspace-write"``, and an untrusted one also
+    with ``approval_policy = "untrusted"``, unless a layer sets them: the defaults the Rust CLI
+    0.169 applies to the same folders.
     """
 
     trust_level: Literal["trusted", "untrusted"] | None = None
