@@ -28,6 +28,7 @@ def test_read_only_touch_is_asked_once_as_outside_and_made(
 
     term.send("a")
     screen = term.wait_for("Made x twice.")
+    assert "approved the command outside the sandbox, and the same again for this session" in screen
     assert screen.count("codex wants to run a command") == 1
     assert "Run this command" not in screen.split("Made x twice.")[-1]
     assert (workspace / "x").exists()

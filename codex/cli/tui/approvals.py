@@ -98,10 +98,11 @@ def decision_line(request: ApprovalRequest, decision: ev.ReviewDecision, feedbac
                   paint: Palette) -> str:
     """The record of the answer that stays in the scrollback."""
     what = "the changes" if request.is_patch else "the command"
+    where = "" if isinstance(request.msg, ev.PatchApprovalRequest) else placement_words(request.msg.sandboxed, " ")
     if decision is ev.ReviewDecision.APPROVED:
-        return paint("✔ ", "green") + f"approved {what}"
+        return paint("✔ ", "green") + f"approved {what}{where}"
     if decision is ev.ReviewDecision.APPROVED_FOR_SESSION:
-        return paint("✔ ", "green") + f"approved {what}, and the same again for this session"
+        return paint("✔ ", "green") + f"approved {what}{where}, and the same again for this session"
     if decision is ev.ReviewDecision.DENIED:
         return paint("✗ ", "red") + f"denied {what}" + (f"; told codex: {feedback}" if feedback else "")
     return paint("■ ", "red") + f"aborted the turn instead of running {what}"
