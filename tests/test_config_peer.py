@@ -270,3 +270,14 @@ def test_an_mcp_server_with_enabled_false_is_not_started(
     assert result.returncode == 0, result.stderr
     assert "unknown config key" not in result.stderr
     assert marker.exists() is started
+
+
+def test_the_rust_cli_plugin_tables_do_not_warn_but_ours_still_do(
+    run_codex: RunCodex, write_config: WriteConfig, tmp_path: Path
+) -> None:
+    write_config('[plugins."browser@openai-bundled"]\nenabled = true\n[plugins.nosuch]\nx = 1\n')
+    result = run_codex("config", "show", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "browser@openai-bundled" not in result.stderr
+    assert "[plugins.nosuch]: no installed plugin declares" in result.stderr
+    assert '#   plugins."browser@openai-bundled" (config.toml:2) — a plugin of the Rust CLI' in result.stdout

@@ -117,6 +117,9 @@ def peer_only_reason(path: tuple[str | int, ...]) -> str | None:
     """
     if len(path) >= 3 and path[0] == "profiles":
         path = path[2:]
+    if len(path) == 2 and path[0] == "plugins" and "@" in str(path[1]):
+        # The Rust CLI keys its plugins NAME@MARKETPLACE; a Python plugin's name has no "@".
+        return "a plugin of the Rust CLI's marketplaces; codex-py plugins are Python distributions"
     for pattern, reason in PEER_ONLY.items():
         parts = pattern.split(".")
         if len(parts) == len(path) and all(p in ("*", str(k)) for p, k in zip(parts, path, strict=True)):
