@@ -45,7 +45,8 @@ def render_annotated(loaded: LoadedConfig) -> str:
         entry.pop("id", None)
     lines = [
         f"# Effective configuration (config file: {loaded.config_path}).",
-        "# Precedence, low to high: default < config.toml < profile < -c < flags.",
+        "# Precedence, low to high: default < config.toml < profile ([profiles.NAME], then NAME.config.toml)"
+        " < -c < flags.",
     ]
 
     def table(node: dict[str, Any], path: tuple[str, ...]) -> None:
