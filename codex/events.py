@@ -175,13 +175,18 @@ class ExecCommandEnd:
 
 @dataclass(slots=True)
 class ExecApprovalRequest:
-    """The policy asks the person whether to run ``command``."""
+    """The policy asks the person whether to run ``command``.
+
+    ``sandboxed`` is where it runs once approved: True inside the sandbox, False outside it,
+    None when that does not apply (an MCP tool call). Faces put it in the question.
+    """
 
     request_id: str
     call_id: str
     command: list[str]
     cwd: str
     reason: str | None = None
+    sandboxed: bool | None = None
     type: str = "exec_approval_request"
 
 

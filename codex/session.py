@@ -423,7 +423,8 @@ class Session:
             if isinstance(event, OutputTextDelta):
                 self._emit(sub_id, ev.AgentMessageDelta(event.delta))
             elif isinstance(event, ReasoningSummaryDelta | ReasoningContentDelta):
-                if not self.config.hide_agent_reasoning:
+                raw_hidden = isinstance(event, ReasoningContentDelta) and self.config.show_raw_agent_reasoning is False
+                if not self.config.hide_agent_reasoning and not raw_hidden:
                     self._emit(sub_id, ev.AgentReasoningDelta(event.delta))
             elif isinstance(event, OutputItemDone):
                 items.append(event.item)
@@ -445,7 +446,8 @@ class Session:
             if isinstance(item, Message) and item.role == "assistant":
                 self._emit(sub_id, ev.AgentMessage(item.text))
             elif isinstance(item, Reasoning) and not self.config.hide_agent_reasoning:
-                text = "\n".join(item.summary or item.content or [])
+                raw = None if self.config.show_raw_agent_reasoning is False else item.content
+                text = "\n".join(item.summary or raw or [])
                 if text:
                     self._emit(sub_id, ev.AgentReasoning(text))
         return items
@@ -480,7 +482,8 @@ class Session:
     def _initial_context(self) -> list[InputItem]:
         items: list[InputItem] = []
         agents, warning = collect_agents_md(
-            self.cwd, self.loaded.codex_home, self.config.project_doc_max_bytes
+            self.cwd, self.loaded.codex_home, self.config.project_doc_max_bytes,
+            fallbacks=self.config.project_doc_fallback_filenames,
         )
         if warning:
             self._emit("0", ev.BackgroundEvent(f"warning: {warning}"))
@@ -654,9 +657,11 @@ class CallContext:
 
         return await run_tool_command(self, argv, cwd, timeout)
 
-    async def ask_exec_approval(self, command: list[str], cwd: Path, reason: str) -> ev.ApprovalAnswer:
+    async def ask_exec_approval(
+        self, command: list[str], cwd: Path, reason: str, *, sandboxed: bool | None = None
+    ) -> ev.ApprovalAnswer:
         return await self._asking(
-            lambda rid: ev.ExecApprovalRequest(rid, self.call_id, command, str(cwd), reason)
+            lambda rid: ev.ExecApprovalRequest(rid, self.call_id, command, str(cwd), reason, sandboxed)
         )
 
     async def ask_patch_approval(

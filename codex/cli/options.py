@@ -86,7 +86,13 @@ AGENT_OPTIONS: tuple[OptionSpec, ...] = (
         kind="multiple",
         metavar="KEY=VALUE",
     ),
-    OptionSpec("profile", ("-p", "--profile"), "Use the settings of [profiles.NAME] from config.toml.", metavar="NAME"),
+    OptionSpec(
+        "profile",
+        ("-p", "--profile"),
+        "Use the profile NAME: $CODEX_HOME/NAME.config.toml (the Rust CLI's form) and/or [profiles.NAME] in "
+        "config.toml; with both, the file wins key by key (the Rust CLI refuses both).",
+        metavar="NAME",
+    ),
     OptionSpec("model", ("-m", "--model"), "The model to ask, e.g. o3 or gpt-5-codex.", metavar="MODEL"),
     OptionSpec(
         "sandbox_mode",

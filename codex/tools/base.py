@@ -120,8 +120,13 @@ class ToolContext(Protocol):
         """
         ...
 
-    async def ask_exec_approval(self, command: list[str], cwd: Path, reason: str) -> ApprovalAnswer:
-        """Ask the person about a command (the face answers; exec's face always denies)."""
+    async def ask_exec_approval(
+        self, command: list[str], cwd: Path, reason: str, *, sandboxed: bool | None = None
+    ) -> ApprovalAnswer:
+        """Ask the person about a command (the face answers; exec's face always denies).
+
+        ``sandboxed`` says where it runs once approved (None: not a shell command, e.g. an MCP tool).
+        """
         ...
 
     async def ask_patch_approval(

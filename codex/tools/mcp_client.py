@@ -278,7 +278,8 @@ async def start_mcp_servers(config: Config, *, cwd: Path) -> McpConnections:
     """
     connections = McpConnections()
     for name, server_config in config.mcp_servers.items():
-        connections.servers[name] = McpServerConnection(name, server_config, cwd)
+        if server_config.enabled:  # enabled = false (the Rust CLI's switch) keeps it configured, not started
+            connections.servers[name] = McpServerConnection(name, server_config, cwd)
     if not connections.servers:
         return connections
     names = list(connections.servers)

@@ -3,6 +3,10 @@
 The order of questions is fixed: is this really a patch (intercept it)? what does the approval
 policy say? run (sandboxed unless decided otherwise); did the sandbox deny it? ask again if
 the policy says so. Each step is a short function so the flow reads top to bottom.
+
+A question says where the command will run, and the answer covers that placement only: an
+approval to run inside never becomes a run outside without a question that says so, and a
+command approved "for this session" outside the sandbox runs outside again without asking.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from codex.approval.placement import predict_placement
 from codex.approval.policy import Action, CommandFacts
 from codex.approval.trust import command_trust
 from codex.events import (
@@ -70,17 +75,21 @@ async def command_flow(
         sandbox_available=ctx.sandbox_backend is not None,
         escalation_requested=escalate,
         justification=justification,
+        placement=lambda: predict_placement(command, ctx.sandbox_policy, cwd),
     )
     decision = ctx.approval_policy.decide_command(facts)
     if decision.action is Action.REJECT:
         return ToolResult(f"error: command not run: {decision.reason}", False)
     sandboxed = decision.action is Action.RUN_SANDBOXED
-    if decision.action is Action.ASK:
-        refusal = await _ask(ctx, command, cwd, decision.reason)
+    can_confine = facts.sandbox_available and ctx.sandbox_policy.mode is not SandboxMode.DANGER_FULL_ACCESS
+    if _UNSANDBOXED + tuple(command) in ctx.approved_commands:
+        sandboxed = False  # the person saw "outside the sandbox" and said "always this session"
+    elif decision.action is Action.ASK:
+        wanted = decision.sandboxed if decision.sandboxed is not None else not escalate
+        sandboxed = wanted and can_confine
+        refusal = await _ask(ctx, command, cwd, decision.reason, sandboxed)
         if refusal is not None:
             return refusal
-        leave_sandbox = escalate or not facts.sandbox_available
-        sandboxed = not leave_sandbox and ctx.sandbox_policy.mode is not SandboxMode.DANGER_FULL_ACCESS
 
     result = await execute(command, cwd, sandboxed, timeout_ms, ctx, call_id)
     note = ""
@@ -89,7 +98,7 @@ async def command_flow(
         if denial is not None:
             retry = ctx.approval_policy.after_sandbox_denial(facts, denial)
             if retry.action is Action.ASK:
-                refusal = await _ask(ctx, command, cwd, retry.reason)
+                refusal = await _ask(ctx, command, cwd, retry.reason, False)
                 if refusal is not None:
                     return ToolResult(f"{result.for_model()}\n\n{refusal.output}", False)
                 result = await execute(command, cwd, False, timeout_ms, ctx, call_id)
@@ -130,9 +139,19 @@ async def run_tool_command(
     )
 
 
-async def _ask(ctx: ToolContext, command: list[str], cwd: Path, reason: str) -> ToolResult | None:
-    """Ask the person; None means go ahead, a result means stop here and tell the model."""
-    answer = await ctx.ask_exec_approval(command, cwd, reason)
+# Marks a session approval to run outside the sandbox in ``approved_commands`` (an argv word
+# cannot hold a NUL, so it never matches a command; MCP tools use an ("mcp", ...) key there too).
+_UNSANDBOXED = ("\0unsandboxed",)
+
+
+async def _ask(ctx: ToolContext, command: list[str], cwd: Path, reason: str, sandboxed: bool) -> ToolResult | None:
+    """Ask whether to run ``command`` inside (``sandboxed``) or outside the sandbox.
+
+    None means go ahead, a result means stop here and tell the model.
+    """
+    # Under danger-full-access there is no sandbox to be inside or outside of.
+    where = sandboxed if ctx.sandbox_policy.is_restrictive else None
+    answer = await ctx.ask_exec_approval(command, cwd, reason, sandboxed=where)
     if answer.decision is ReviewDecision.ABORT:
         raise TurnAborted("the user aborted the turn")
     if answer.decision is ReviewDecision.DENIED:
@@ -140,6 +159,8 @@ async def _ask(ctx: ToolContext, command: list[str], cwd: Path, reason: str) -> 
         return ToolResult(f"error: the user denied this command; do not retry it as is.{feedback}", False)
     if answer.decision is ReviewDecision.APPROVED_FOR_SESSION:
         ctx.approved_commands.add(tuple(command))
+        if not sandboxed:
+            ctx.approved_commands.add(_UNSANDBOXED + tuple(command))
         if answer.prefix:
             ctx.approved_prefixes.append(tuple(answer.prefix))
     return None

@@ -203,7 +203,12 @@ class App:
                 self.markdown.render("warm *up*", 40)  # import rich now rather than at the first answer
             return loaded, pm, entries
 
-        self.loaded, self.pm, entries = await asyncio.to_thread(load)
+        loaded, self.pm, entries = await asyncio.to_thread(load)
+        self.loaded = loaded
+        if self.terminal:
+            from codex.cli.tui.links import file_linker
+
+            self.markdown.linker = file_linker(loaded.config.file_opener, loaded.cwd)
         self.history.prepend(entries)
 
     def _resume_path(self, target: ResumeTarget | None) -> Path | None:
