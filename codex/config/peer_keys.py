@@ -81,7 +81,6 @@ PEER_ONLY: dict[str, str] = {
     "skills": "skills are not supported; tools come from plugins and MCP servers",
     "sqlite_home": "codex-py keeps no SQLite state; sessions are JSONL files",
     "suppress_unstable_features_warning": "there are no unstable feature flags to warn about",
-    "tool_output_token_limit": "tool output is capped by size in codex-py, the same for every tool",
     "tool_suggest": "tools come from plugins and MCP servers; nothing is suggested for installation",
     "tools": "built-in tools are always on; plugins add more (see `codex plugins`)",
     "tui": "the Rust CLI's terminal UI settings (keymaps, notifications, theme); codex-py's UI has its own",
