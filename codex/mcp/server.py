@@ -68,8 +68,9 @@ MAX_IDLE_SESSIONS = 16
 _PROGRESS_EVENTS = {
     "task_started", "agent_message", "agent_reasoning", "exec_command_begin", "exec_command_end",
     "exec_approval_request", "apply_patch_approval_request", "patch_apply_begin", "patch_apply_end",
-    "plan_update", "mcp_tool_call_begin", "mcp_tool_call_end", "background_event", "stream_error",
-    "error", "task_complete", "turn_aborted",
+    "plan_update", "mcp_tool_call_begin", "mcp_tool_call_end", "tool_call_begin", "tool_call_end",
+    "background_event", "stream_error",
+    "error", "task_complete", "turn_aborted", "context_compacted",
 }
 
 
@@ -237,7 +238,7 @@ class CodexMcpServer:
             entry = self._register(await self._resume(session_id))
         else:
             self.sessions.move_to_end(session_id)
-        return await self._drive(ctx, entry, args.prompt)
+        return await self._drive(ctx, entry, args.prompt, compact=args.compact)
 
     # ------------------------------------------------------------------ sessions
 
@@ -283,10 +284,17 @@ class CodexMcpServer:
     # ------------------------------------------------------------------ one turn
 
     async def _drive(
-        self, ctx: ServerRequestContext[Any], entry: _Entry, prompt: str, warnings: Sequence[str] = ()
+        self,
+        ctx: ServerRequestContext[Any],
+        entry: _Entry,
+        prompt: str,
+        warnings: Sequence[str] = (),
+        *,
+        compact: bool = False,
     ) -> mcp_types.CallToolResult:
-        """Run one turn of ``entry``'s session for this call, forwarding its events (``warnings``
-        first, as ``background_event``s, where the CLI would print them before the session)."""
+        """Run one turn of ``entry``'s session for this call (after a compaction when asked),
+        forwarding its events (``warnings`` first, as ``background_event``s, where the CLI would
+        print them before the session)."""
         session = entry.session
         if entry.busy:
             return tool_error(
@@ -298,6 +306,17 @@ class CodexMcpServer:
         try:
             for warning in warnings:
                 await self._forward(ctx, ev.Event("0", ev.BackgroundEvent(f"warning: {warning}")), progress)
+            if compact:
+                compact_id = session.submit(ev.Compact())
+                while True:
+                    event = await session.next_event()
+                    if event.id not in (compact_id, "0"):
+                        continue
+                    await self._forward(ctx, event, progress)
+                    if isinstance(event.msg, ev.Error):
+                        return tool_error(event.msg.message, session.session_id)
+                    if isinstance(event.msg, ev.TaskComplete | ev.TurnAborted):
+                        break
             sub_id = session.submit(ev.UserInput(prompt))
             while True:
                 event = await session.next_event()
@@ -425,6 +444,11 @@ def describe_event(msg: dict[str, Any]) -> str:
         return str(msg.get("message") or kind)
     if kind in ("mcp_tool_call_begin", "mcp_tool_call_end"):
         return f"{kind.replace('_', ' ')}: {msg.get('server')}.{msg.get('tool')}"
+    if kind in ("tool_call_begin", "tool_call_end"):
+        return f"{kind.replace('_', ' ')}: {msg.get('tool')}"
+    if kind == "context_compacted":
+        before, after = msg.get("tokens_before"), msg.get("tokens_after")
+        return f"context compacted ({msg.get('reason')}): {before} -> {after} tokens"
     return kind.replace("_", " ")
 
 

@@ -62,6 +62,11 @@ CODEX_REPLY_INPUT_SCHEMA: dict[str, Any] = {
         "sessionId": {"type": "string", "description": "The threadId a `codex` call returned."},
         "conversationId": {"type": "string", "description": "Same as sessionId (older clients)."},
         "threadId": {"type": "string", "description": "Same as sessionId (newer clients)."},
+        "compact": {
+            "type": "boolean",
+            "description": "First replace the conversation by a summary the model writes (frees context; "
+            "long sessions also compact on their own near their limit).",
+        },
     },
     "required": ["prompt"],
     "additionalProperties": False,
@@ -131,6 +136,7 @@ class CodexReplyArgs(BaseModel):
     session_id: str | None = Field(None, validation_alias=_aliases("sessionId", "session_id"))
     conversation_id: str | None = Field(None, validation_alias=_aliases("conversationId", "conversation_id"))
     thread_id: str | None = Field(None, validation_alias=_aliases("threadId", "thread_id"))
+    compact: bool = False
 
     @field_validator("prompt")
     @classmethod

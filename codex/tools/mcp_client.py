@@ -45,8 +45,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from pydantic import BaseModel, ConfigDict
-
 from codex.approval.policy import Action, CommandFacts, Decision
 from codex.events import BackgroundEvent, McpToolCallBegin, McpToolCallEnd, ReviewDecision
 from codex.tools.base import Tool, ToolContext, ToolResult, TurnAborted
@@ -72,12 +70,6 @@ STDERR_TAIL_LINES = 3
 
 class McpServerError(Exception):
     """A server could not be started or stopped answering; the message names it."""
-
-
-class McpArguments(BaseModel):
-    """Arguments of an MCP tool: any JSON object (the server validates against its schema)."""
-
-    model_config = ConfigDict(extra="allow")
 
 
 @dataclass
@@ -468,7 +460,8 @@ async def start_mcp_servers(config: Config, *, cwd: Path, log_dir: Path | None =
     """
     connections = McpConnections()
     for name, server_config in config.mcp_servers.items():
-        connections.servers[name] = McpServerConnection(name, server_config, cwd, log_dir)
+        if server_config.enabled:  # enabled = false (the Rust CLI's switch) keeps it configured, not started
+            connections.servers[name] = McpServerConnection(name, server_config, cwd, log_dir)
     if not connections.servers:
         return connections
     names = list(connections.servers)
@@ -536,8 +529,7 @@ def mcp_call_decision(policy: ApprovalPolicy, info: McpToolInfo, sandbox_mode: s
 def make_tool(connection: McpServerConnection, info: McpToolInfo) -> Tool:
     """The codex Tool that calls ``info`` on ``connection``."""
 
-    async def handler(args: McpArguments, ctx: ToolContext) -> ToolResult:
-        arguments = args.model_dump()
+    async def handler(arguments: dict[str, Any], ctx: ToolContext) -> ToolResult:
         refusal = await _approve(info, arguments, ctx)
         if refusal is not None:
             return refusal
@@ -562,13 +554,15 @@ def make_tool(connection: McpServerConnection, info: McpToolInfo) -> Tool:
         end(not result.is_error, wire)
         return ToolResult(result_for_model(wire), not result.is_error)
 
+    # The server's inputSchema is the tool's parameters: codex checks calls against it like
+    # any tool's before they reach the server.
     return Tool(
         info.qualified_name,
         info.description,
-        McpArguments,
+        info.input_schema,
         handler,
         read_only=info.read_only,
-        schema_override=info.input_schema,
+        reports_own_items=True,
     )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.conftest import RunCodex
 from tests.mcp.test_client import FAKE_SERVER
-from tests.mock_model import MockModelServer
+from tests.mock_model import Call, MockModelServer
 
 
 def server_toml(name: str, *args: str) -> str:
@@ -101,3 +101,33 @@ def test_a_server_printing_a_banner_on_stdout_costs_one_line_not_a_traceback(
     assert "not JSON-RPC and was ignored] Fake Server v1.0 -- starting up" in log
     outputs = [i for i in mock_model.requests[1].json["input"] if i.get("type") == "function_call_output"]
     assert "still works" in outputs[0]["output"]
+
+
+def test_mcp_tool_calls_are_checked_against_the_servers_schema_and_show_the_peers_fields(
+    mock_model: MockModelServer, codex_home: Path, tmp_path: Path, run_codex: RunCodex
+) -> None:
+    """MCP tools are the same shape as every tool: the server's inputSchema is their parameters,
+    checked by codex's one validator before the server is called; --json items carry the peer's
+    arguments, result and error."""
+    (codex_home / "config.toml").write_text(
+        'model = "mock-model"\nmodel_provider = "mock"\n'
+        + mock_model.provider_toml(request_max_retries=0)
+        + f"\n[mcp_servers.files]\ncommand = {json.dumps(sys.executable)}\nargs = [{json.dumps(str(FAKE_SERVER))}]\n"
+    )
+    mock_model.responses_turn(Call("files__echo", {"text": 42}, "bad"), Call("files__add", {"a": 2, "b": 3}, "add"))
+    mock_model.responses_text("done")
+
+    result = run_codex("exec", "--json", "--skip-git-repo-check", "-s", "workspace-write", "go", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    outputs = {i["call_id"]: i["output"] for i in mock_model.requests[1].json["input"]
+               if i.get("type") == "function_call_output"}
+    assert outputs["bad"].startswith("error: invalid arguments for files__echo: text: expected a string; got 42.")
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    calls = [line["item"] for line in lines if line.get("item", {}).get("type") == "mcp_tool_call"]
+    # The refused call never reached the server: only the add call is an MCP item.
+    assert [(c["tool"], c["status"]) for c in calls] == [("add", "in_progress"), ("add", "completed")]
+    started, completed = calls
+    assert started["arguments"] == {"a": 2, "b": 3} and started["result"] is None and started["error"] is None
+    assert completed["result"]["structured_content"] == {"sum": 5}
+    assert completed["result"]["content"] and completed["error"] is None

@@ -212,6 +212,23 @@ def test_progress_notifications_when_the_client_asks(shared_server: SdkClient, m
     assert sorted(values) == [float(n) for n in range(1, len(values) + 1)]
 
 
+def test_a_plugin_tool_call_is_a_progress_notification(shared_server: SdkClient, mock_model: MockModelServer,
+                                                        workspace: Path) -> None:
+    """The installed example plugin's ``now`` tool: its call shows like a command's would."""
+    mock_model.chat_call("now", {"timezone": "UTC"})
+    mock_model.chat_text("It is now.")
+    updates: list[str | None] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        updates.append(message)
+
+    call = shared_server.start("codex", codex_call(mock_model, workspace, "what time"), progress_callback=on_progress)
+
+    assert text_of(call.result()) == "It is now."
+    wait_until(lambda: "task complete" in updates, "the last progress notification")
+    assert "tool call begin: now" in updates and "tool call end: now" in updates
+
+
 def test_two_calls_run_at_once(shared_server: SdkClient, mock_model: MockModelServer, tmp_path: Path) -> None:
     first_dir, second_dir = tmp_path / "first", tmp_path / "second"
     first_dir.mkdir()

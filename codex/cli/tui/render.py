@@ -29,7 +29,9 @@ _FENCE_OPEN_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 PLAN_MARKS = {"completed": "✔", "in_progress": "▸", "pending": "□"}
 # Messages the engine adds for the model's benefit, not typed by the person.
-_CONTEXT_PREFIXES = ("<environment_context>", "<user_instructions>", "<summary_of_earlier_conversation>")
+_CONTEXT_PREFIXES = (
+    "<environment_context>", "<user_instructions>", "<summary_of_earlier_conversation>", "<current_plan>"
+)
 
 
 def spinner_frame(now: float) -> str:
@@ -176,6 +178,8 @@ class Transcript:
         self.width = width
         self.plain = plain
         self.total = TokenUsage()
+        # The latest TokenCount's view of the window (None until the first one).
+        self.context: ev.TokenCount | None = None
         self.turn = TurnState()
         self.commands: dict[str, RunningCommand] = {}
         self.mcp_calls: dict[str, tuple[str, float]] = {}
@@ -300,9 +304,28 @@ class Transcript:
             mark = paint("✓", "green") if msg.success else paint("✗", "red")
             self.commit([f"{mark} {paint(f'{msg.server}.{msg.tool}', 'bold')} "
                          f"{paint('· ' + format_duration(msg.duration_seconds), 'dim')}"])
+        elif isinstance(msg, ev.ToolCallBegin):
+            # A plugin's tool: shown like an MCP tool, running in the live area, then committed.
+            self.finish_message()
+            self._flush_reasoning()
+            self.mcp_calls[msg.call_id] = (_tool_title(msg.tool, msg.plugin), time.monotonic())
+        elif isinstance(msg, ev.ToolCallEnd):
+            self.mcp_calls.pop(msg.call_id, None)
+            mark = paint("✓", "green") if msg.success else paint("✗", "red")
+            self.commit([f"{mark} {paint(sanitize(_tool_title(msg.tool, msg.plugin)), 'bold')} "
+                         f"{paint('· ' + format_duration(msg.duration_seconds), 'dim')}",
+                         *output_tail(sanitize(msg.output), paint, self.width())])
         elif isinstance(msg, ev.TokenCount):
             self.turn.usage.add(msg.last)
             self.total = msg.total
+            self.context = msg
+        elif isinstance(msg, ev.ContextCompacted):
+            self.finish_message()
+            reasons = {"auto": "the context was nearly full", "manual": "/compact",
+                       "context_length_exceeded": "the model refused a request that did not fit"}
+            why = reasons.get(msg.reason, msg.reason)
+            self.commit([paint(f"• context compacted ({why}): {msg.tokens_before:,} → {msg.tokens_after:,} tokens; "
+                               "continuing from a summary", "cyan")])
         elif isinstance(msg, ev.StreamError):
             # The attempt is void: what it streamed will come again, so drop the unfinished part.
             self._message = None
@@ -463,10 +486,16 @@ def history_lines(items: Sequence[InputItem], paint: Palette, markdown: Callable
                 lines += ["", paint("codex", "bold", "magenta"), *markdown(text)]
         elif isinstance(item, FunctionCall):
             calls[item.call_id] = item
-            lines.append(paint("• ", "magenta") + paint(sanitize(_call_summary(item)), "bold"))
-        elif isinstance(item, FunctionCallOutput) and item.success is False:
+            lines.append(fit(paint("• ", "magenta") + paint(sanitize(_call_summary(item)), "bold"), width))
+        elif isinstance(item, FunctionCallOutput) and (
+            item.success is False or _shows_output(calls.get(item.call_id))
+        ):
             lines.append(paint("  │ " + (sanitize(item.output).splitlines() or [""])[0][: width - 4], "dim"))
     return lines
+
+
+def _tool_title(tool: str, plugin: str) -> str:
+    return f"{tool} ({plugin})" if plugin and plugin != tool else tool
 
 
 def _call_summary(call: FunctionCall) -> str:
@@ -480,4 +509,11 @@ def _call_summary(call: FunctionCall) -> str:
         return "ran " + command_text([str(part) for part in arguments["command"]]).splitlines()[0]
     if call.name == "update_plan":
         return "updated the plan"
+    if isinstance(arguments, dict) and arguments:
+        return f"called {call.name} {json.dumps(arguments, ensure_ascii=False)}"
     return f"called {call.name}"
+
+
+def _shows_output(call: FunctionCall | None) -> bool:
+    """A tool other than the built-ins (a plugin's, an MCP server's): its answer is worth a line."""
+    return call is not None and call.name not in ("shell", "update_plan", "apply_patch")
