@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from codex import __version__
-from codex.cli.options import agent_options, cli_state, plugin_manager, warn
+from codex.cli.options import agent_options, cli_state, image_options, plugin_manager, warn
 from codex.references import load_reference
 
 # name -> ("module:attribute", one-line help)
@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "mcp": ("codex.cli.mcp_cmd:mcp", "Serve codex over MCP (stdio), or manage [mcp_servers]."),
     "mcp-server": ("codex.cli.mcp_cmd:mcp_server", "Serve codex over MCP on stdin/stdout."),
     "plugins": ("codex.cli.plugins_cmd:plugins", "List installed plugins and what each one provides."),
+    "review": ("codex.cli.review_cmd:review", "Find problems in uncommitted changes, a branch or a commit."),
     "resume": ("codex.cli.resume_cmd:resume", "Reopen a recorded session in the interactive terminal."),
     "sandbox": ("codex.cli.sandbox_cmd:sandbox_group", "Run a command under the sandbox, or show sandbox status."),
 }
@@ -121,6 +122,7 @@ Set CODEX_DEBUG=1 or pass --debug to see tracebacks.
     epilog=EPILOG,
 )
 @agent_options
+@image_options
 @click.option("--debug", is_flag=True, help="Show a Python traceback when an error stops codex.")
 @click.version_option(
     __version__, "-V", "--version", prog_name="codex-py", message="%(prog)s %(version)s",
