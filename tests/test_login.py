@@ -265,3 +265,23 @@ def test_without_any_key_exec_says_how_to_sign_in(
         result.stderr
     )
     assert mock_model.requests == []
+
+
+def test_the_peers_openai_base_url_key_moves_the_openai_provider_above_the_variable(
+    mock_model: MockModelServer, codex_home: Path, git_workspace: Path, run_codex: RunCodex
+) -> None:
+    (codex_home / "config.toml").write_text(
+        f'model = "gpt-test"\nmodel_provider = "openai"\nopenai_base_url = "{mock_model.base_url}"\n'
+        "[model_providers.openai]\nrequest_max_retries = 0\nstream_max_retries = 0\n"
+    )
+    mock_model.responses_text("from openai_base_url")
+
+    result = run_codex(
+        "exec", "hi", cwd=git_workspace, env={"OPENAI_BASE_URL": closed_port_url(), "OPENAI_API_KEY": KEY}
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "from openai_base_url"
+    assert "unknown" not in result.stderr
+    shown = run_codex("config", "show", cwd=git_workspace).stdout
+    assert f'base_url = "{mock_model.base_url}"  # from config.toml:3' in shown, shown

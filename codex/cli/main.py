@@ -109,8 +109,8 @@ Examples:
   codex -c model=o3 -p fast config show
 \b
 Files: $CODEX_HOME/config.toml, auth.json (`codex login`); CODEX_HOME defaults to ~/.codex.
-OPENAI_API_KEY wins over auth.json; OPENAI_BASE_URL moves the openai provider, below an
-explicit [model_providers.openai] base_url. `codex doctor` checks all of this.
+OPENAI_API_KEY wins over auth.json. The openai provider's URL: [model_providers.openai]
+base_url, else openai_base_url (config), else OPENAI_BASE_URL. `codex doctor` checks all of this.
 Set CODEX_DEBUG=1 or pass --debug to see tracebacks.
 """
 

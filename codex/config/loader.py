@@ -297,6 +297,12 @@ def _merge_providers(
         plugin = provider_plugins.get(provider_id)
         label = f"plugin {plugin}" if plugin else "plugin"
         merged.overlay({provider_id: dict(entry)}, _constant(Source(label, f"the {label}")))
+    openai_base_url = layers.data.get("openai_base_url")
+    if isinstance(openai_base_url, str) and openai_base_url.strip() and "openai" in plugin_providers:
+        # The peer's key for moving its built-in provider: above OPENAI_BASE_URL (which the
+        # plugin read), below an explicit [model_providers.openai] base_url.
+        source = layers.sources.get(("openai_base_url",), DEFAULT)
+        merged.overlay({"openai": {"base_url": openai_base_url.strip()}}, _constant(source))
     for provider_id, entry in user.items():
         if not isinstance(entry, dict):
             continue

@@ -69,7 +69,6 @@ PEER_ONLY: dict[str, str] = {
     "model_instructions_file": "set base_instructions (the text) instead",
     "model_supports_reasoning_summaries": "reasoning summaries are asked for whenever the model reasons",
     "notice": "the Rust CLI's record of notices it has shown",
-    "openai_base_url": "set [model_providers.openai] base_url (or OPENAI_BASE_URL) instead",
     "otel": _OTEL,
     "permissions": "permissions profiles are not supported; use sandbox_mode and [sandbox_workspace_write]",
     "personality": "the model's style comes from the prompt and AGENTS.md",
