@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import glob
 import os
 import shutil
@@ -43,6 +44,19 @@ def our_codex() -> list[str]:
     if script is None:
         return [sys.executable, "-m", "codex"]
     return [sys.executable, script]
+
+
+def program_home(name: str) -> Path:
+    """A fresh CODEX_HOME for one program under test, outside the system temp directory.
+
+    The Rust peer refuses to create its sandbox helper's PATH alias under /tmp; bubblewrap then
+    cannot find `codex-linux-sandbox` and every sandboxed command (an apply_patch write too) fails.
+    """
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "codex-benchmarks"
+    root.mkdir(parents=True, exist_ok=True)
+    home = Path(tempfile.mkdtemp(prefix=f"home-{name}-", dir=root))
+    atexit.register(shutil.rmtree, home, True)
+    return home
 
 
 def child_env(**extra: str) -> dict[str, str]:

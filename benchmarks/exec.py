@@ -1,6 +1,7 @@
 """Whole-process `codex exec` against the mock model, side by side with the Rust peer.
 
-Scenarios: (a) one text answer; (b) ten `shell` calls of `true`, then an answer. Wall time and
+Scenarios: (a) one text answer; (b) ten `shell` calls of `true`, then an answer; (c) one answer
+streamed as 20,000 text deltas (the per-delta cost of a whole program: decoding, events, output). Wall time and
 peak RSS, median of N runs after one warm-up run, the programs' runs interleaved, interpreter
 called directly. The peer (if installed, see
 `_common.find_peer`) gets the same mock through a provider entry, `[analytics] enabled = false`,
@@ -20,7 +21,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import child_env, find_peer, median_ms, our_codex, reexec_in_netns, run_measured
+from benchmarks._common import child_env, find_peer, median_ms, our_codex, program_home, reexec_in_netns, run_measured
 from tests.mock_model import Call, MockModelServer, Text
 
 
@@ -66,10 +67,20 @@ class Program:
     rss: list[float] = field(default_factory=list)
 
 
-def run_once(program: Program, label: str, cwd: Path, mock: MockModelServer, calls: int) -> tuple[float, float]:
+def final_answer(deltas: int) -> Text:
+    """The answer that ends a run: one word, or ``deltas`` words each streamed as a delta."""
+    if deltas <= 1:
+        return Text("done")
+    pieces = [f"w{i} " for i in range(deltas)]
+    return Text("".join(pieces), deltas=pieces)
+
+
+def run_once(
+    program: Program, label: str, cwd: Path, mock: MockModelServer, calls: int, deltas: int = 1
+) -> tuple[float, float]:
     for i in range(calls):
         mock.responses_turn(shell_call(program.tool, i))
-    mock.responses_turn(Text("done"))
+    mock.responses_turn(final_answer(deltas))
     wall, peak_kib, code, err = run_measured([*program.argv, "go"], env=program.env, cwd=cwd)
     if code != 0:
         raise SystemExit(f"{program.name} {label} failed (exit {code}):\n{err}")
@@ -77,7 +88,7 @@ def run_once(program: Program, label: str, cwd: Path, mock: MockModelServer, cal
 
 
 def scenario(
-    label: str, programs: list[Program], cwd: Path, mock: MockModelServer, runs: int, calls: int
+    label: str, programs: list[Program], cwd: Path, mock: MockModelServer, runs: int, calls: int, deltas: int = 1
 ) -> list[tuple[str, dict[str, Any]]]:
     """Median wall time and peak RSS of each program; runs alternate between the programs so a
     busy moment of the machine slows both alike."""
@@ -85,10 +96,10 @@ def scenario(
         program.walls, program.rss = [], []
         program.tool = detect_shell_tool(program.argv, program.env, cwd, mock) if calls else ""
         # One unmeasured run first: a user's second run finds bytecode and remembered answers.
-        run_once(program, label, cwd, mock, calls)
+        run_once(program, label, cwd, mock, calls, deltas)
     for _ in range(runs):
         for program in programs:
-            wall, rss = run_once(program, label, cwd, mock, calls)
+            wall, rss = run_once(program, label, cwd, mock, calls, deltas)
             program.walls.append(wall)
             program.rss.append(rss)
     return [
@@ -129,7 +140,7 @@ def main() -> None:
             starts.append(("rust", [peer]))
         programs = []
         for name, base in starts:
-            home = work / f"home-{name}"
+            home = program_home(name)
             write_config(home, mock)
             # HOME too: the peer runs commands through `bash -lc`, and a login profile (pyenv
             # rehash here) would be timed as its per-command cost.
@@ -137,8 +148,10 @@ def main() -> None:
                 CODEX_HOME=str(home), HOME=str(home), OPENAI_API_KEY="unused", XDG_CACHE_HOME=str(work / "cache")
             )
             programs.append(Program(name, [*base, "exec", "--skip-git-repo-check", "-s", args.sandbox], env))
-        for label, calls in (("a) one answer", 0), ("b) 10 x shell true", 10)):
-            results += scenario(label, programs, cwd, mock, args.runs, calls)
+        for label, calls, deltas in (
+            ("a) one answer", 0, 1), ("b) 10 x shell true", 10, 1), ("c) 20,000 deltas", 0, 20_000)
+        ):
+            results += scenario(label, programs, cwd, mock, args.runs, calls, deltas)
     results.sort(key=lambda item: item[0] != "python")
     print(f"codex exec, median of {args.runs} runs, sandbox {args.sandbox}")
     print(f"{'program':8} {'scenario':22} {'wall ms':>9} {'peak RSS MiB':>13}")

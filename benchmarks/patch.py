@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import child_env, find_peer, median_ms, our_codex, reexec_in_netns, run_measured
+from benchmarks._common import child_env, find_peer, median_ms, our_codex, program_home, reexec_in_netns, run_measured
 from benchmarks.exec import pair_ratios, write_config
 from tests.mock_model import Call, CustomCall, MockModelServer, Part, Text
 
@@ -155,7 +155,7 @@ def whole_process(content: str, patch: str, runs: int, peer: str | None, sandbox
     with MockModelServer() as mock:
         programs = []
         for name, base in starts:
-            home = work / f"home-{name}"
+            home = program_home(name)
             write_config(home, mock)
             if not slash_tmp:
                 with (home / "config.toml").open("a") as config:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codex.errors import CodexError, PluginError
+from codex.protocol import Message
 from codex.rollout import RolloutRecorder, read_session
 from codex.services import resolve_services
 from codex.session import Session
@@ -53,7 +54,7 @@ async def open_session(
     if loaded.config.mcp_servers:  # the MCP SDK is imported only when servers are configured
         from codex.tools.mcp_client import start_mcp_servers
 
-        mcp = await start_mcp_servers(loaded.config, cwd=loaded.cwd)
+        mcp = await start_mcp_servers(loaded.config, cwd=loaded.cwd, log_dir=loaded.codex_home / "log")
         for tool in mcp.tools:
             # The MCP client bounds each call by its server's own tool_timeout_sec.
             tool.timeout_sec = math.inf
@@ -62,6 +63,10 @@ async def open_session(
         saved = read_session(resume)
         rollout = RolloutRecorder.reopen(resume) if record else None
         session = Session(loaded, services, session_id=saved.session_id, history=saved.items, rollout=rollout)
+        if any(isinstance(item, Message) and item.images for item in saved.items):
+            from codex.images import reload_images  # the rollout keeps paths and hashes, not bytes
+
+            session.notices.extend(reload_images(session.history))
     else:
         session = Session(loaded, services)
         rollout = None

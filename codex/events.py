@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
-from codex.protocol import InputItem, TokenUsage
+from codex.protocol import ImageInput, InputItem, TokenUsage
 
 # ---------------------------------------------------------------------------- ops (face -> engine)
 
@@ -25,9 +25,17 @@ class ReviewDecision(str, Enum):
 
 @dataclass(slots=True)
 class UserInput:
-    """Start a turn with this text (or add it to the next one)."""
+    """Start a turn with this text (or add it to the next one).
+
+    ``images`` go to the model with the text (``codex.images.load_image`` makes them);
+    ``output_schema`` is a JSON Schema the turn's final answer must follow: it is sent with
+    every request of the turn, and an answer that does not follow it ends the turn with an
+    ``Error`` instead of ``TaskComplete``.
+    """
 
     text: str
+    images: tuple[ImageInput, ...] = ()
+    output_schema: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -58,11 +66,20 @@ class OverrideTurnContext:
 
 
 @dataclass(slots=True)
+class Compact:
+    """Summarise the conversation so far and continue from the summary (``/compact``).
+
+    Runs as a turn of its own (TaskStarted, ContextCompacted, TaskComplete); refused with an
+    Error while another turn runs.
+    """
+
+
+@dataclass(slots=True)
 class Shutdown:
     """End the session after the running turn (if any) is interrupted."""
 
 
-Op = UserInput | ApprovalAnswer | Interrupt | OverrideTurnContext | Shutdown
+Op = UserInput | ApprovalAnswer | Interrupt | OverrideTurnContext | Compact | Shutdown
 
 # ---------------------------------------------------------------------------- events (engine -> face)
 
@@ -158,13 +175,18 @@ class ExecCommandEnd:
 
 @dataclass(slots=True)
 class ExecApprovalRequest:
-    """The policy asks the person whether to run ``command``."""
+    """The policy asks the person whether to run ``command``.
+
+    ``sandboxed`` is where it runs once approved: True inside the sandbox, False outside it,
+    None when that does not apply (an MCP tool call). Faces put it in the question.
+    """
 
     request_id: str
     call_id: str
     command: list[str]
     cwd: str
     reason: str | None = None
+    sandboxed: bool | None = None
     type: str = "exec_approval_request"
 
 
@@ -236,12 +258,70 @@ class McpToolCallEnd:
 
 
 @dataclass(slots=True)
+class ToolCallBegin:
+    """A tool without items of its own (a plugin's) is being called, with checked ``arguments``.
+
+    Built-in tools show their calls as commands, patches and plans, MCP tools as
+    ``mcp_tool_call_*``; every other tool's calls are these generic ones. ``plugin`` is the
+    plugin that offers the tool.
+    """
+
+    call_id: str
+    tool: str
+    plugin: str
+    arguments: Any
+    type: str = "tool_call_begin"
+
+
+@dataclass(slots=True)
+class ToolCallEnd:
+    """A generic tool call ended: ``output`` is what the model is told, ``success`` its verdict."""
+
+    call_id: str
+    tool: str
+    plugin: str
+    success: bool
+    output: str
+    duration_seconds: float
+    type: str = "tool_call_end"
+
+
+@dataclass(slots=True)
 class TokenCount:
-    """Tokens of the last model response and of the session so far."""
+    """Tokens of the last model response and of the session so far, and the context they fill.
+
+    ``context_tokens`` is what the conversation holds now (the last request and its answer, or
+    an estimate after a compaction); ``model_context_window`` and ``auto_compact_token_limit``
+    are None when unknown.
+    """
 
     last: TokenUsage
     total: TokenUsage
+    model_context_window: int | None = None
+    context_tokens: int = 0
+    auto_compact_token_limit: int | None = None
     type: str = "token_count"
+
+    def percent_left(self) -> int | None:
+        """Share of the window still free, 0-100 (None when the window is unknown)."""
+        if not self.model_context_window:
+            return None
+        return max(0, min(100, round(100 * (1 - self.context_tokens / self.model_context_window))))
+
+
+@dataclass(slots=True)
+class ContextCompacted:
+    """The conversation was replaced by a summary: ``reason`` is ``auto`` (threshold passed),
+    ``manual`` (the Compact op) or ``context_length_exceeded`` (the provider refused a request).
+    """
+
+    reason: str
+    tokens_before: int
+    tokens_after: int
+    items_before: int
+    items_after: int
+    summary: str
+    type: str = "context_compacted"
 
 
 @dataclass(slots=True)
@@ -308,7 +388,10 @@ EventMsg = (
     | PlanUpdate
     | McpToolCallBegin
     | McpToolCallEnd
+    | ToolCallBegin
+    | ToolCallEnd
     | TokenCount
+    | ContextCompacted
     | BackgroundEvent
     | StreamError
     | Error

@@ -9,7 +9,7 @@ A minimal third-party plugin (it imports from ``codex.plugin`` only; see docs/pl
 
     from codex.plugin import hookimpl
 
-    CODEX_PLUGIN_API = "1.0"
+    CODEX_PLUGIN_API = "1.1"
 
     @hookimpl
     def codex_model_providers():
@@ -118,12 +118,30 @@ def codex_sandboxes() -> list[SandboxBackend]:  # type: ignore[empty-body]
 
 @hookspec
 def codex_tools(config: Config) -> list[Tool]:  # type: ignore[empty-body]
-    """Tools offered to the model, given the session's config (return [] to offer none)::
+    """Tools offered to the model, given the session's config (return [] to offer none).
+
+    A tool's ``parameters`` are a JSON Schema of an object. codex checks every call against it
+    (one validator for built-in, plugin and MCP tools) and tells the model which field is wrong
+    instead of calling the handler; the handler receives the checked arguments as a plain dict,
+    top-level defaults filled in. ``ctx.run_command(argv)`` runs a command under the session's
+    approval policy and sandbox, as the shell tool would. Calls show as ``tool_call`` items in
+    every face and are recorded in the session's rollout::
+
+        from codex.plugin import Tool, ToolResult
+
+        async def count_words(args, ctx):
+            text = (ctx.cwd / args["path"]).read_text()
+            return ToolResult(str(len(text.split())))
 
         @hookimpl
         def codex_tools(config):
-            return [Tool(name="word_count", description="Count words in a file",
-                         parameters=WordCountArgs, handler=count_words)]
+            return [Tool("word_count", "Count the words in a file.",
+                         {"type": "object", "properties": {"path": {"type": "string"}},
+                          "required": ["path"]},
+                         count_words, read_only=True)]
+
+    A pydantic model class as ``parameters`` still works (deprecated: it is converted to JSON
+    Schema once, and its handler receives an instance of the model, as in plugin API 1.0).
     """
 
 

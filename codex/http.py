@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from codex.errors import ProviderError
-from codex.wire import RetryableError
+from codex.wire import ContextWindowExceeded, RetryableError
 
 if TYPE_CHECKING:
     import asyncio
@@ -67,6 +67,13 @@ _FATAL_CODES = frozenset(
 _RETRYABLE_CODES = frozenset(
     {"rate_limit_exceeded", "server_error", "internal_error", "overloaded", "server_is_overloaded",
      "slow_down", "service_unavailable", "timeout"}
+)
+# How servers word a request longer than the model's window (OpenAI, vLLM, llama.cpp, LM Studio).
+_CONTEXT_LENGTH_CODE = "context_length_exceeded"
+_CONTEXT_LENGTH_WORDS = re.compile(
+    r"maximum context length|context[ _]length[ _]exceeded|exceeds? the (?:model's )?context (?:window|length)"
+    r"|context window (?:of this model )?(?:is )?exceeded",
+    re.IGNORECASE,
 )
 _TRY_AGAIN = re.compile(r"try again in\s*(\d+(?:\.\d+)?)\s*(ms|s|seconds?)\b", re.IGNORECASE)
 
@@ -229,6 +236,8 @@ def error_for_status(
         return ProviderError(
             f"{label} rejected the credentials (HTTP {status} {phrase}): {_sentence(message)} {fix}"
         )
+    if status == 400 and _says_context_too_long(message, code):
+        return ContextWindowExceeded(what)
     if status == 429 and code in _FATAL_CODES:
         return ProviderError(f"{_sentence(what)} Check your plan and billing details with the provider.")
     if status == 429 or status >= 500:
@@ -244,9 +253,15 @@ def error_for_event(provider: ModelProviderInfo, message: str, code: str | None)
     retryable (as a stream retry) for rate limits and overload, final otherwise."""
     label = provider_label(provider)
     text = f"{label} reported an error: {message}" + (f" ({code})" if code else "")
+    if _says_context_too_long(message, code):
+        return ContextWindowExceeded(text)
     if code in _RETRYABLE_CODES or (code is None and retry_delay_from_message(message) is not None):
         return RetryableError(text, retry_after=retry_delay_from_message(message), started=True)
     return ProviderError(text)
+
+
+def _says_context_too_long(message: str, code: str | None) -> bool:
+    return code == _CONTEXT_LENGTH_CODE or (code is None and _CONTEXT_LENGTH_WORDS.search(message) is not None)
 
 
 def describe_transport_error(exc: BaseException) -> str:

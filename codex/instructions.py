@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 BASE_INSTRUCTIONS = """\
@@ -49,9 +50,13 @@ Sandbox and approvals:
 """
 
 
-def collect_agents_md(cwd: Path, codex_home: Path, max_bytes: int) -> tuple[str, str | None]:
+def collect_agents_md(
+    cwd: Path, codex_home: Path, max_bytes: int, *, fallbacks: Sequence[str] = ()
+) -> tuple[str, str | None]:
     """AGENTS.md from CODEX_HOME, then from the repository root down to ``cwd``, concatenated.
 
+    In a project directory without AGENTS.md, the first of ``fallbacks`` that exists is read
+    instead (``project_doc_fallback_filenames``, e.g. ``["CLAUDE.md"]``), as the Rust CLI does.
     Returns (text, warning). The text is capped at ``max_bytes``; when cut, the warning says how
     much was dropped so the person knows the model did not see all of it.
     """
@@ -67,10 +72,11 @@ def collect_agents_md(cwd: Path, codex_home: Path, max_bytes: int) -> tuple[str,
         if directory == root or directory.parent == directory:
             break
         directory = directory.parent
+    names = ["AGENTS.md", *(name for name in fallbacks if name and "/" not in name and name != "AGENTS.md")]
     for directory in reversed(chain):
-        candidate = directory / "AGENTS.md"
-        if candidate.is_file():
-            files.append(candidate)
+        found = next((directory / name for name in names if (directory / name).is_file()), None)
+        if found is not None:
+            files.append(found)
     parts: list[str] = []
     for path in files:
         try:

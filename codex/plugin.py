@@ -10,7 +10,7 @@ implementations with ``hookimpl``::
 
     from codex.plugin import hookimpl
 
-    CODEX_PLUGIN_API = "1.0"
+    CODEX_PLUGIN_API = "1.1"
 
     @hookimpl
     def codex_model_providers():
@@ -18,9 +18,11 @@ implementations with ``hookimpl``::
                          "env_key": "ACME_API_KEY", "wire_api": "chat"}}
 
 **Versions.** ``API_VERSION`` is ``"MAJOR.MINOR"``. A minor release only adds names and
-optional hook arguments; a major release may remove or change them. codex accepts a plugin that
-declares the same major version and a minor version no newer than its own (a plugin for "1.0"
-loads in a codex that speaks "1.3"; one for "1.4" or "2.0" does not). A plugin declaring a
+optional hook arguments; a major release may remove or change them. 1.1 added tools declared
+as JSON Schema (their handlers receive a dict), ``ToolContext.run_command`` with
+``CommandResult``/``CommandRefused``, and the generic ``ToolCallBegin``/``ToolCallEnd`` events.
+codex accepts a plugin that declares the same major version and a minor version no newer than
+its own (a plugin for "1.0" loads in a codex that speaks "1.3"; one for "1.4" or "2.0" does not). A plugin declaring a
 version codex does not support is not registered: ``codex plugins`` lists it as BROKEN with a
 message naming both versions, and every command keeps working without it. A plugin that
 declares nothing still loads (as written for "1.0") and ``codex plugins`` notes it.
@@ -39,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from codex.hookspecs import hookimpl
 
 # The version of this module's contract, and the name a plugin module declares it under.
-API_VERSION = "1.0"
+API_VERSION = "1.1"
 API_DECLARATION = "CODEX_PLUGIN_API"
 
 # Public name -> the internal module it lives in (imported on first access).
@@ -54,6 +56,8 @@ _HOMES: dict[str, str] = {
     "Config": "codex.config.model",
     "ModelProviderInfo": "codex.config.model",
     # tools
+    "CommandRefused": "codex.tools.base",
+    "CommandResult": "codex.tools.base",
     "Tool": "codex.tools.base",
     "ToolContext": "codex.tools.base",
     "ToolResult": "codex.tools.base",
@@ -65,6 +69,7 @@ _HOMES: dict[str, str] = {
     "CustomToolCallOutput": "codex.protocol",
     "FunctionCall": "codex.protocol",
     "FunctionCallOutput": "codex.protocol",
+    "ImageInput": "codex.protocol",
     "InputItem": "codex.protocol",
     "Message": "codex.protocol",
     "OutputItemDone": "codex.protocol",
@@ -77,6 +82,7 @@ _HOMES: dict[str, str] = {
     "TokenUsage": "codex.protocol",
     "ToolSpec": "codex.protocol",
     # wire APIs
+    "ContextWindowExceeded": "codex.wire",
     "LazyWireApi": "codex.wire",
     "RetryableError": "codex.wire",
     "WireApi": "codex.wire",
@@ -150,10 +156,13 @@ __all__ = [
     "ClientCache",
     "CodexError",
     "CommandFacts",
+    "CommandRefused",
+    "CommandResult",
     "Completed",
     "Config",
     "ConfigError",
     "ConfinedSpawner",
+    "ContextWindowExceeded",
     "Created",
     "CustomToolCall",
     "CustomToolCallOutput",
@@ -164,6 +173,7 @@ __all__ = [
     "FunctionCall",
     "FunctionCallOutput",
     "HookContext",
+    "ImageInput",
     "InputItem",
     "LazyWireApi",
     "Message",
@@ -251,6 +261,7 @@ if TYPE_CHECKING:  # the real types, for mypy and IDEs; at run time __getattr__ 
         CustomToolCallOutput,
         FunctionCall,
         FunctionCallOutput,
+        ImageInput,
         InputItem,
         Message,
         OutputItemDone,
@@ -275,9 +286,9 @@ if TYPE_CHECKING:  # the real types, for mypy and IDEs; at run time __getattr__ 
         SandboxSetupError,
         sandbox_env,
     )
-    from codex.tools.base import Tool, ToolContext, ToolResult, TurnAborted
+    from codex.tools.base import CommandRefused, CommandResult, Tool, ToolContext, ToolResult, TurnAborted
     from codex.ui import Progress, ProviderUI, format_bytes
-    from codex.wire import LazyWireApi, RetryableError, WireApi
+    from codex.wire import ContextWindowExceeded, LazyWireApi, RetryableError, WireApi
 
 
 def __getattr__(name: str) -> Any:

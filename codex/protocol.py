@@ -15,13 +15,56 @@ from typing import Any, Literal
 
 
 @dataclass(slots=True)
+class ImageInput:
+    """An image the person (``-i``, a pasted path) or the ``view_image`` tool gave the model.
+
+    ``data`` holds the file's bytes while the session runs; the rollout keeps only the path,
+    type, size and sha256 (``to_dict``), and a resumed session reads the file again
+    (``codex.images.reload_images``). ``data`` is None when that failed: wires then send
+    ``placeholder()`` as text instead of the image.
+    """
+
+    path: str
+    mime_type: str
+    size: int
+    sha256: str
+    data: bytes | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def name(self) -> str:
+        """The file name, as shown to people (``[image: name.png]``)."""
+        return self.path.replace("\\", "/").rsplit("/", 1)[-1]
+
+    def data_url(self) -> str | None:
+        """``data:<type>;base64,...`` for the wire, or None when the bytes are not loaded."""
+        if self.data is None:
+            return None
+        import base64
+
+        return f"data:{self.mime_type};base64,{base64.b64encode(self.data).decode('ascii')}"
+
+    def placeholder(self) -> str:
+        """What the model reads instead of an image whose bytes are gone."""
+        return f"[image {self.name} is no longer available: {self.path} was moved, changed or deleted]"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The rollout form: everything but the bytes."""
+        return {"path": self.path, "mime_type": self.mime_type, "size": self.size, "sha256": self.sha256}
+
+
+@dataclass(slots=True)
 class Message:
-    """A user, assistant, system or developer message made of text parts."""
+    """A user, assistant, system or developer message made of text parts.
+
+    A user message may carry ``images`` (sent after the text as input images); a wire that
+    cannot send images may ignore them.
+    """
 
     role: Literal["user", "assistant", "system", "developer"]
     text: str
     id: str | None = None
     type: Literal["message"] = "message"
+    images: tuple[ImageInput, ...] = ()
 
 
 @dataclass(slots=True)
@@ -90,6 +133,11 @@ _ITEM_TYPES: dict[str, type[Any]] = {
 
 def item_to_dict(item: InputItem) -> dict[str, Any]:
     """JSON-ready dict of an item; ``type`` tells ``item_from_dict`` what to rebuild."""
+    if isinstance(item, Message):
+        data: dict[str, Any] = {"role": item.role, "text": item.text, "id": item.id, "type": item.type}
+        if item.images:  # only then: rollout lines of plain messages stay as they were
+            data["images"] = [image.to_dict() for image in item.images]
+        return data
     return asdict(item)
 
 
@@ -99,8 +147,21 @@ def item_from_dict(data: dict[str, Any]) -> InputItem:
     if cls is None:
         raise ValueError(f"unknown item type {data.get('type')!r}")
     names = set(cls.__dataclass_fields__)
-    item: InputItem = cls(**{k: v for k, v in data.items() if k in names})
+    fields = {k: v for k, v in data.items() if k in names}
+    if cls is Message and fields.get("images"):
+        fields["images"] = tuple(ImageInput(**_image_fields(image)) for image in fields["images"])
+    item: InputItem = cls(**fields)
     return item
+
+
+def _image_fields(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ValueError(f"an image must be an object, got {type(data).__name__}")
+    try:
+        return {"path": str(data["path"]), "mime_type": str(data["mime_type"]), "size": int(data["size"]),
+                "sha256": str(data["sha256"])}
+    except KeyError as exc:
+        raise ValueError(f"an image lacks {exc.args[0]!r}") from None
 
 
 # ---------------------------------------------------------------------------- stream events
@@ -216,3 +277,6 @@ class Prompt:
     session_id: str | None = None
     parallel_tool_calls: bool = False
     store: bool = False
+    # A JSON Schema the final answer must follow (``codex exec --output-schema``); wires that
+    # can ask the model for it do (structured outputs), and the session checks the answer anyway.
+    output_schema: dict[str, Any] | None = None

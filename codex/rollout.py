@@ -3,6 +3,9 @@
 ``CODEX_HOME/sessions/YYYY/MM/DD/rollout-<timestamp>-<id>.jsonl``: a meta line, then every
 conversation item as it happens. A process killed mid-turn leaves a file that still resumes: a
 torn last line is skipped, and a tool call whose output never arrived gets one saying so.
+A compaction adds a ``compacted`` line holding the summary and the history that replaced the
+conversation; resuming starts from that history (and the items recorded after it), while the
+lines before it keep every original item, full tool outputs included, for the person.
 ``list_sessions`` summarises the recent files for any face that offers a choice of sessions.
 """
 
@@ -66,6 +69,17 @@ class RolloutRecorder:
     def record_item(self, item: InputItem) -> None:
         self._write({"type": "response_item", "item": item_to_dict(item)})
 
+    def record_compaction(self, summary: str, replacement: list[InputItem], reason: str) -> None:
+        """The conversation was replaced by ``replacement`` (a summary of it): resume starts there."""
+        self._write(
+            {
+                "type": "compacted",
+                "reason": reason,
+                "summary": summary,
+                "replacement_history": [item_to_dict(item) for item in replacement],
+            }
+        )
+
     def _write(self, line: dict[str, Any]) -> None:
         self._handle.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
         self._handle.flush()
@@ -107,6 +121,11 @@ def read_session(path: Path) -> SavedSession:
                 items.append(item_from_dict(data["item"]))
             except (KeyError, TypeError, ValueError) as exc:
                 raise CodexError(f"{path}:{number}: unreadable item: {exc}") from None
+        elif kind == "compacted":
+            try:
+                items = [item_from_dict(entry) for entry in data["replacement_history"]]
+            except (KeyError, TypeError, ValueError) as exc:
+                raise CodexError(f"{path}:{number}: unreadable compaction: {exc}") from None
     if not meta.get("id"):
         raise CodexError(f"{path} is not a codex session file (no session_meta line)")
     return SavedSession(path, str(meta["id"]), meta, _close_dangling_calls(items))
@@ -140,7 +159,9 @@ def find_session(codex_home: Path, session_id: str | None = None) -> Path:
 
 PREVIEW_CHARS = 60
 # Items codex adds before the person's first words; a preview of them would look the same for every session.
-_CONTEXT_PREFIXES = ("<environment_context>", "<user_instructions>", "<summary_of_earlier_conversation>")
+_CONTEXT_PREFIXES = (
+    "<environment_context>", "<user_instructions>", "<summary_of_earlier_conversation>", "<current_plan>"
+)
 
 
 @dataclass

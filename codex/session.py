@@ -11,13 +11,14 @@ import asyncio
 import functools
 import itertools
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codex import events as ev
-from codex.errors import CodexError
+from codex.context_window import ContextTracker, model_view
+from codex.errors import CodexError, ProviderError
 from codex.hook_calls import EventObservers, SessionHookContext, ToolGate
 from codex.ids import random_uuid
 from codex.instructions import BASE_INSTRUCTIONS, collect_agents_md, environment_context
@@ -27,6 +28,7 @@ from codex.protocol import (
     CustomToolCallOutput,
     FunctionCall,
     FunctionCallOutput,
+    ImageInput,
     InputItem,
     Message,
     OutputItemDone,
@@ -38,7 +40,7 @@ from codex.protocol import (
     StreamRetrying,
     TokenUsage,
 )
-from codex.tools.base import ToolRegistry, ToolResult, TurnAborted
+from codex.tools.base import CommandResult, ToolRegistry, ToolResult, TurnAborted
 
 if TYPE_CHECKING:
     from codex.approval.policy import ApprovalPolicy
@@ -82,13 +84,16 @@ class Session:
         self.approved_commands: set[tuple[str, ...]] = set()
         self.approved_prefixes: list[tuple[str, ...]] = []
         self.total_usage = TokenUsage()
+        # Window, compaction threshold, tool output budget, and the tokens the history holds.
+        self.context = ContextTracker.for_session(self.config, services.provider, self.model)
+        self._auto_compact_failed = False
         self._events: asyncio.Queue[ev.Event] = asyncio.Queue()
         self._ops: asyncio.Queue[tuple[str, ev.Op]] = asyncio.Queue()
         self._ids = itertools.count(1)
         self._approvals: dict[str, asyncio.Future[ev.ApprovalAnswer]] = {}
         self._turn: asyncio.Task[None] | None = None
         self._loop_task: asyncio.Task[None] | None = None
-        self._queued_inputs: list[tuple[str, str]] = []
+        self._queued_inputs: list[tuple[str, ev.UserInput]] = []
         self._spawner: ConfinedSpawner | None = None
         # Resources opened for the session (MCP connections) and what they had to say at start.
         self.closers: list[Callable[[], Awaitable[None]]] = []
@@ -164,10 +169,10 @@ class Session:
             sub_id, op = await self._ops.get()
             if isinstance(op, ev.UserInput):
                 if self._turn is None or self._turn.done():
-                    self._turn = asyncio.create_task(self._run_turn(sub_id, op.text))
+                    self._turn = asyncio.create_task(self._run_turn(sub_id, op))
                     self._turn.add_done_callback(functools.partial(self._turn_ended, sub_id))
                 else:
-                    self._queued_inputs.append((sub_id, op.text))
+                    self._queued_inputs.append((sub_id, op))
             elif isinstance(op, ev.ApprovalAnswer):
                 future = self._approvals.pop(op.request_id, None)
                 if future is not None and not future.done():
@@ -176,6 +181,13 @@ class Session:
                 await self._interrupt()
             elif isinstance(op, ev.OverrideTurnContext):
                 self._override(op)
+            elif isinstance(op, ev.Compact):
+                if self._turn is None or self._turn.done():
+                    self._turn = asyncio.create_task(self._run_compact(sub_id))
+                    self._turn.add_done_callback(functools.partial(self._turn_ended, sub_id))
+                else:
+                    self._emit(sub_id, ev.BackgroundEvent("warning: not compacting while a turn runs; "
+                                                          "interrupt it or wait for it to end"))
             elif isinstance(op, ev.Shutdown):
                 await self._interrupt()
                 self._emit(sub_id, ev.ShutdownComplete())
@@ -204,6 +216,7 @@ class Session:
     def _override(self, op: ev.OverrideTurnContext) -> None:
         if op.model:
             self.model = op.model
+            self.context.retarget(self.config, self.services.provider, self.model)
         if op.approval_policy:
             policies = self.services.approval_policies
             if op.approval_policy in policies:
@@ -215,14 +228,15 @@ class Session:
 
     # ------------------------------------------------------------------ the turn
 
-    async def _run_turn(self, sub_id: str, text: str) -> None:
-        self.turn_input = [text]
+    async def _run_turn(self, sub_id: str, op: ev.UserInput) -> None:
+        self.turn_input = [op.text]
+        self._auto_compact_failed = False
         self._emit(sub_id, ev.TaskStarted())
-        self._record(Message("user", text))
+        self._record(Message("user", op.text, images=op.images))
         last_message: str | None = None
         try:
             while True:
-                items = await self._sample(sub_id)
+                items = await self._sample_within_window(sub_id, op.output_schema)
                 for item in items:
                     self._record(item)
                     if isinstance(item, Message) and item.role == "assistant":
@@ -231,37 +245,177 @@ class Session:
                 if not calls:
                     if self._queued_inputs:  # input typed during the turn joins it
                         for _, queued in self._queued_inputs:
-                            self.turn_input.append(queued)
-                            self._record(Message("user", queued))
+                            self.turn_input.append(queued.text)
+                            self._record(Message("user", queued.text, images=queued.images))
                         self._queued_inputs.clear()
                         continue
                     break
+                attached: list[ImageInput] = []
                 for call in calls:
-                    self._record(await self._call_tool(sub_id, call))
-        except TurnAborted as exc:
-            self._emit(sub_id, ev.TurnAborted("aborted"))
-            self._emit(sub_id, ev.BackgroundEvent(str(exc)))
-            return
-        except asyncio.CancelledError:
-            self._cancel_pending_approvals()
-            self._emit(sub_id, ev.TurnAborted("interrupted"))
-            return
-        except CodexError as exc:
-            self._emit(sub_id, ev.Error(str(exc)))
-            return
-        except Exception as exc:
-            # Every plugin call below is guarded; this is what none of them foresaw.
-            _debug_traceback()
-            self._emit(sub_id, ev.Error(f"the turn failed unexpectedly ({type(exc).__name__}: {exc}); {_BUG_HINT}"))
+                    output, images = await self._call_tool(sub_id, call)
+                    self._record(output)
+                    attached.extend(images)
+                if attached:
+                    # After every output of the batch: Chat wants the tool messages together.
+                    self._record(Message("user", _attached_note(attached), images=tuple(attached)))
+            if op.output_schema is not None:
+                self._check_answer(op.output_schema, last_message)
+        except BaseException as exc:
+            if self._turn_failed(sub_id, exc):
+                raise
             return
         self._emit(sub_id, ev.TaskComplete(last_message))
 
-    async def _sample(self, sub_id: str) -> list[InputItem]:
+    def _turn_failed(self, sub_id: str, exc: BaseException) -> bool:
+        """End the turn ``sub_id`` for the face after ``exc``; True when it must propagate."""
+        if isinstance(exc, TurnAborted):
+            self._emit(sub_id, ev.TurnAborted("aborted"))
+            self._emit(sub_id, ev.BackgroundEvent(str(exc)))
+        elif isinstance(exc, asyncio.CancelledError):
+            self._cancel_pending_approvals()
+            self._emit(sub_id, ev.TurnAborted("interrupted"))
+        elif isinstance(exc, CodexError):
+            self._emit(sub_id, ev.Error(str(exc)))
+        elif isinstance(exc, Exception):
+            # Every plugin call below is guarded; this is what none of them foresaw.
+            _debug_traceback()
+            self._emit(sub_id, ev.Error(f"the turn failed unexpectedly ({type(exc).__name__}: {exc}); {_BUG_HINT}"))
+        else:
+            return True  # KeyboardInterrupt, SystemExit: not the turn's to swallow
+        return False
+
+    async def _run_compact(self, sub_id: str) -> None:
+        """The Compact op: a turn that only summarises the conversation."""
+        self._emit(sub_id, ev.TaskStarted())
+        if not self._may_compact(self._prompt()):
+            why = "the conversation has just begun or was just compacted"
+            self._emit(sub_id, ev.BackgroundEvent(f"nothing to compact: {why}"))
+            self._emit(sub_id, ev.TaskComplete(None))
+            return
+        try:
+            await self._compact(sub_id, "manual")
+        except BaseException as exc:
+            if self._turn_failed(sub_id, exc):
+                raise
+            return
+        self._emit(sub_id, ev.TaskComplete(None))
+
+    # ------------------------------------------------------------------ the context window
+
+    async def _sample_within_window(
+        self, sub_id: str, output_schema: dict[str, Any] | None = None
+    ) -> list[InputItem]:
+        """Sample, compacting first when the request would pass the threshold, and once more
+        (then retrying) when the provider says the request does not fit its window."""
+        from codex.wire import ContextWindowExceeded
+
+        prompt = self._prompt()
+        tokens = self.context.tokens_for(prompt)
+        if self.context.should_compact(tokens) and self._may_compact(prompt) and not self._auto_compact_failed:
+            try:
+                await self._compact(sub_id, "auto", tokens)
+                prompt = self._prompt()
+            except ProviderError as exc:
+                # The request itself still fits the window (the threshold leaves room): go on
+                # uncompacted rather than end the turn, and do not ask again this turn; a
+                # refusal from the provider still compacts once.
+                self._auto_compact_failed = True
+                self._emit(sub_id, ev.BackgroundEvent(f"warning: {exc}"))
+        try:
+            return await self._sample(sub_id, prompt, output_schema)
+        except ContextWindowExceeded as exc:
+            if not self._may_compact(prompt):
+                raise
+            self._emit(sub_id, ev.BackgroundEvent(f"warning: {exc} Compacting the conversation and retrying once."))
+            await self._compact(sub_id, "context_length_exceeded", tokens)
+            return await self._sample(sub_id, self._prompt(), output_schema)
+
+    def _may_compact(self, prompt: Prompt) -> bool:
+        """Whether a compaction could shrink this request: not right after one (that would
+        only summarise the summary), and not when nothing but the opening context is there."""
+        from codex.compaction import SUMMARY_TAG, opening_items
+
+        last = prompt.input[-1] if prompt.input else None
+        fresh_summary = isinstance(last, Message) and last.text.startswith((f"<{SUMMARY_TAG}>", "<current_plan>"))
+        return not fresh_summary and len(prompt.input) > len(opening_items(prompt.input))
+
+    async def _compact(self, sub_id: str, reason: str, tokens_before: int | None = None) -> None:
+        """Replace the history with a summary the model writes of it (see codex.compaction)."""
+        from codex.compaction import (
+            SUMMARY_ANSWER_RESERVE_FRACTION,
+            SUMMARY_PROMPT,
+            compacted_history,
+            summary_input,
+        )
+        from codex.context_window import estimate_item_tokens
+        from codex.wire import ContextWindowExceeded
+
+        if tokens_before is None:
+            tokens_before = self.context.tokens_for(self._prompt())
+        ask = Message("user", SUMMARY_PROMPT)
+        window = self.context.window
+        # The summary request is the history plus ``ask``; what passes the window's limit (less
+        # room for the answer) is left out, oldest first.
+        excess = 0
+        if window:
+            limit = int(window * (1 - SUMMARY_ANSWER_RESERVE_FRACTION))
+            excess = max(0, tokens_before + estimate_item_tokens(ask) - limit)
+        if reason == "context_length_exceeded":
+            excess = max(excess, tokens_before // 10)  # the provider counts more than we do
+        summary: str | None = None
+        for _attempt in range(2):
+            kept, _left_out = summary_input(model_view(self.history, self.context.tool_output_budget), excess)
+            try:
+                summary = await self._summarise(sub_id, self._prompt([*kept, ask]))
+                break
+            except ContextWindowExceeded:
+                # Our count was short of the provider's: leave out a good deal more.
+                excess = max(2 * excess, tokens_before // 3)
+        if summary is None:
+            raise ProviderError(
+                "compaction failed: even the summary request did not fit the model's context window. "
+                "Set model_context_window to the model's real window, or start a new session."
+            )
+        items_before = len(self.history)
+        replacement = compacted_history(self.history, summary, window)
+        self.history = replacement
+        self.context.forget()
+        if self.rollout is not None:
+            self.rollout.record_compaction(summary, replacement, reason)
+        tokens_after = self.context.tokens_for(self._prompt())
+        self._emit(
+            sub_id,
+            ev.ContextCompacted(reason, tokens_before, tokens_after, items_before, len(replacement), summary),
+        )
+        self._emit(sub_id, self._token_count(TokenUsage()))
+
+    async def _summarise(self, sub_id: str, prompt: Prompt) -> str:
+        """The summary the model answers to ``prompt`` (its text is not streamed to the face)."""
+        from codex.compaction import request_summary
+
+        def billed(usage: TokenUsage) -> None:
+            # Billed like any request; the history it measured is about to be replaced.
+            self.total_usage.add(usage)
+            self._emit(sub_id, self._token_count(usage))
+
+        services = self.services
+        return await request_summary(services.wire, prompt, services.provider, services.wire_owner, billed)
+
+    def _token_count(self, last: TokenUsage) -> ev.TokenCount:
+        context = self.context
+        return ev.TokenCount(
+            last, _copy_usage(self.total_usage), context.window, context.used_tokens, context.auto_compact_limit
+        )
+
+    async def _sample(
+        self, sub_id: str, prompt: Prompt, output_schema: dict[str, Any] | None = None
+    ) -> list[InputItem]:
         """Stream one model response; deltas become events, complete items are returned."""
         from codex.wire import stream_with_retries
 
         items: list[InputItem] = []
-        prompt = self._prompt()
+        if output_schema is not None:
+            prompt.output_schema = output_schema
         for name in list(self.tools.left_out):
             self._emit(sub_id, ev.BackgroundEvent(f"warning: {self.tools.left_out.pop(name)}"))
         wire, provider = self.services.wire, self.services.provider
@@ -269,7 +423,8 @@ class Session:
             if isinstance(event, OutputTextDelta):
                 self._emit(sub_id, ev.AgentMessageDelta(event.delta))
             elif isinstance(event, ReasoningSummaryDelta | ReasoningContentDelta):
-                if not self.config.hide_agent_reasoning:
+                raw_hidden = isinstance(event, ReasoningContentDelta) and self.config.show_raw_agent_reasoning is False
+                if not self.config.hide_agent_reasoning and not raw_hidden:
                     self._emit(sub_id, ev.AgentReasoningDelta(event.delta))
             elif isinstance(event, OutputItemDone):
                 items.append(event.item)
@@ -284,17 +439,23 @@ class Session:
                 )
             elif isinstance(event, Completed) and event.usage is not None:
                 self.total_usage.add(event.usage)
-                self._emit(sub_id, ev.TokenCount(event.usage, _copy_usage(self.total_usage)))
+                # The request plus this answer is what the history will hold once its items are in.
+                self.context.anchor(len(prompt.input) + len(items), event.usage)
+                self._emit(sub_id, self._token_count(event.usage))
         for item in items:
             if isinstance(item, Message) and item.role == "assistant":
                 self._emit(sub_id, ev.AgentMessage(item.text))
             elif isinstance(item, Reasoning) and not self.config.hide_agent_reasoning:
-                text = "\n".join(item.summary or item.content or [])
+                raw = None if self.config.show_raw_agent_reasoning is False else item.content
+                text = "\n".join(item.summary or raw or [])
                 if text:
                     self._emit(sub_id, ev.AgentReasoning(text))
         return items
 
-    async def _call_tool(self, sub_id: str, call: FunctionCall | CustomToolCall) -> InputItem:
+    async def _call_tool(
+        self, sub_id: str, call: FunctionCall | CustomToolCall
+    ) -> tuple[InputItem, tuple[ImageInput, ...]]:
+        """The call's output item, and the images it attached for the next request."""
         context = CallContext(self, sub_id, call.call_id)
         if isinstance(call, CustomToolCall):
             # Free-form tools send raw text; apply_patch is the one built-in that accepts it.
@@ -302,16 +463,27 @@ class Session:
         else:
             arguments = call.arguments
         result: ToolResult = await self.tools.dispatch(call.name, arguments, context)
+        images = result.images
         if isinstance(call, CustomToolCall):
-            return CustomToolCallOutput(call.call_id, result.output)
-        return FunctionCallOutput(call.call_id, result.output, result.success)
+            return CustomToolCallOutput(call.call_id, result.output), images
+        return FunctionCallOutput(call.call_id, result.output, result.success), images
+
+    def _check_answer(self, schema: dict[str, Any], answer: str | None) -> None:
+        """Raise ``CodexError`` when the final answer does not follow the turn's output schema."""
+        from codex.output_schema import answer_problem
+
+        problem = answer_problem(schema, answer)
+        if problem is not None:
+            shown = f"; the answer was:\n{answer}" if answer and answer.strip() else ""
+            raise CodexError(f"the final answer does not follow the output schema: {problem}{shown}")
 
     # ------------------------------------------------------------------ prompt and history
 
     def _initial_context(self) -> list[InputItem]:
         items: list[InputItem] = []
         agents, warning = collect_agents_md(
-            self.cwd, self.loaded.codex_home, self.config.project_doc_max_bytes
+            self.cwd, self.loaded.codex_home, self.config.project_doc_max_bytes,
+            fallbacks=self.config.project_doc_fallback_filenames,
         )
         if warning:
             self._emit("0", ev.BackgroundEvent(f"warning: {warning}"))
@@ -332,12 +504,13 @@ class Session:
         )
         return items
 
-    def _prompt(self) -> Prompt:
+    def _prompt(self, items: list[InputItem] | None = None) -> Prompt:
+        """The request for the history (or ``items``) as the model sees it: long tool outputs cut."""
         config = self.config
         return Prompt(
             model=self.model,
             instructions=config.base_instructions or config.instructions or BASE_INSTRUCTIONS,
-            input=list(self.history),
+            input=model_view(self.history, self.context.tool_output_budget) if items is None else items,
             tools=self.tools.specs(),
             reasoning_effort=config.model_reasoning_effort,
             reasoning_summary=config.model_reasoning_summary,
@@ -391,6 +564,11 @@ class Session:
 
 
 _BUG_HINT = "this is a bug in codex or a plugin: run with CODEX_DEBUG=1 for the traceback, and report it"
+
+
+def _attached_note(images: list[ImageInput]) -> str:
+    names = ", ".join(image.name for image in images)
+    return f"Images the tools attached (view_image), in call order: {names}"
 
 
 def _debug_traceback() -> None:
@@ -472,9 +650,18 @@ class CallContext:
     def confined_spawner(self) -> ConfinedSpawner | None:
         return self.session.confined_spawner()
 
-    async def ask_exec_approval(self, command: list[str], cwd: Path, reason: str) -> ev.ApprovalAnswer:
+    async def run_command(
+        self, argv: Sequence[str], *, cwd: str | Path | None = None, timeout: float | None = None
+    ) -> CommandResult:
+        from codex.tools.shell import run_tool_command
+
+        return await run_tool_command(self, argv, cwd, timeout)
+
+    async def ask_exec_approval(
+        self, command: list[str], cwd: Path, reason: str, *, sandboxed: bool | None = None
+    ) -> ev.ApprovalAnswer:
         return await self._asking(
-            lambda rid: ev.ExecApprovalRequest(rid, self.call_id, command, str(cwd), reason)
+            lambda rid: ev.ExecApprovalRequest(rid, self.call_id, command, str(cwd), reason, sandboxed)
         )
 
     async def ask_patch_approval(

@@ -40,6 +40,7 @@ from codex.protocol import (
     Completed,
     Created,
     FunctionCall,
+    ImageInput,
     InputItem,
     Message,
     OutputItemDone,
@@ -416,6 +417,8 @@ class WireScript:
     half a JSON object in ``content_type``'s framing). ``error_body`` is the JSON of the error
     statuses, and must carry ``error_message``, which the user must get to see.
     ``provider`` adds fields to the provider entry (an ``env_key``, ``http_headers``...).
+    ``sends_images`` / ``sends_output_schema``: the wire sends a message's images and the
+    prompt's ``output_schema``; the kit then checks the request carries both.
     """
 
     text_answer: bytes
@@ -431,6 +434,10 @@ class WireScript:
     error_message: str = ERROR_MESSAGE
     provider: Mapping[str, Any] = field(default_factory=dict)
     prompt: Prompt | None = None
+    # Whether the wire sends a user message's images and the prompt's output_schema; when True
+    # the kit checks that the request carries them. A wire that cannot must still answer.
+    sends_images: bool = False
+    sends_output_schema: bool = False
 
     def cut_point(self) -> int:
         """Where the fault scenarios break the text answer off: after its first event."""
@@ -669,6 +676,45 @@ async def _provider_entry(wire: WireApi, script: WireScript) -> list[str]:
     return problems
 
 
+# A 1x1 PNG and a schema with a property name no request would carry by chance.
+KIT_IMAGE = ImageInput(
+    "/conformance/pixel.png", "image/png", 68, "conformance",
+    bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000b49444154789c6360000200000500017a5eab3f0000000049454e44ae426082"
+    ),
+)
+KIT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"conformance_answer": {"type": "string"}},
+    "required": ["conformance_answer"],
+    "additionalProperties": False,
+}
+
+
+async def _image_and_schema(wire: WireApi, script: WireScript) -> list[str]:
+    import base64
+    import dataclasses
+
+    base = script.prompt or DEFAULT_PROMPT
+    prompt = dataclasses.replace(
+        base, input=[*base.input, Message("user", "What is in this image?", images=(KIT_IMAGE,))],
+        output_schema=KIT_SCHEMA,
+    )
+    run = await run_wire(wire, [_answer(script)], prompt=prompt, base_path=script.base_path,
+                         provider_fields=dict(script.provider))
+    problems = _problems_of_answer(run, script, 1)
+    if problems or not run.requests:
+        return problems
+    body = run.requests[0].body.decode("utf-8", "replace")
+    encoded = base64.b64encode(KIT_IMAGE.data or b"").decode("ascii")
+    if script.sends_images and encoded not in body and encoded.replace("/", "\\/") not in body:
+        problems.append("the request does not carry the message's image (its base64 bytes are not in the body)")
+    if script.sends_output_schema and "conformance_answer" not in body:
+        problems.append("the request does not carry the prompt's output_schema")
+    return problems
+
+
 async def _refused_before_answer(wire: WireApi, script: WireScript) -> list[str]:
     run = await _run(wire, script, [Reply(hang_up=True), _answer(script)])
     return _problems_of_answer(run, script, 2) or _problems_of_retry(run, REQUEST_MAX_RETRIES, "request")
@@ -687,4 +733,6 @@ _SCENARIOS: list[tuple[str, Scenario]] = [
     ("a stream that ends before its completion event is retried as a stream failure", _broken_stream("ended early")),
     ("a stalled stream is retried after the idle timeout", _broken_stream("stalled")),
     ("a malformed event is retried, not acted on", _broken_stream("malformed")),
+    ("a prompt with an image and an output schema is answered (and carries them, if the wire says so)",
+     _image_and_schema),
 ]

@@ -88,6 +88,15 @@ class RetryableError(ProviderError):
         self.started = started
 
 
+class ContextWindowExceeded(ProviderError):
+    """The provider refused the request because it does not fit the model's context window.
+
+    Not retried as it is: the session compacts the conversation once and sends it again. A
+    wire raises it for OpenAI's ``context_length_exceeded`` (HTTP 400 body or a failed stream
+    event); ``error_for_status``/``error_for_event`` do that for wires that use them.
+    """
+
+
 # Backoff starts at 200 ms and doubles per failure, with +-10 % jitter so that many clients
 # hit by the same outage do not come back in lockstep.
 _BACKOFF_BASE_SECONDS = 0.2

@@ -29,7 +29,7 @@ import json
 import socket
 import threading
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -373,6 +373,9 @@ class MockModelServer:
         self._ready = threading.Event()
         self._failure: BaseException | None = None
         self.connections = 0
+        # Answers requests nothing is scripted for (a model that reads the request, e.g.
+        # tests.long_session.LongSessionModel); runs on the server's thread.
+        self.responder: Callable[[RecordedRequest], Reply] | None = None
 
     # -------------------------------------------------------------- lifecycle
 
@@ -588,6 +591,8 @@ class MockModelServer:
                 return route
             if self._replies:
                 return self._replies.popleft()
+            if self.responder is not None:
+                return self.responder(request)
         message = (
             f"mock model: nothing scripted for request #{len(self.requests)} "
             f"({request.method} {request.target}); enqueue a reply for it"

@@ -27,7 +27,6 @@ from codex.approval.policy import ApprovalPolicy, builtin_policies
 from codex.errors import PatchError
 from codex.sandbox import SandboxMode, SandboxPolicy
 from codex.tools.apply_patch import MAX_FILE_BYTES, Resolver
-from codex.tools.arguments import ShellArgs
 from codex.tools.base import ToolResult
 from codex.tools.patch_tool import apply_patch_flow
 from codex.tools.shell import run_shell
@@ -342,10 +341,10 @@ def test_a_patch_through_the_shell_tool_with_a_looping_workdir_gives_a_clear_err
     os.symlink("loop", tmp_path / "loop")
     ctx = PatchContext(tmp_path, workspace(tmp_path), builtin_policies()["never"])
     script = "cd loop && apply_patch <<'EOF'\n*** Begin Patch\n*** Add File: a.txt\n+x\n*** End Patch\nEOF\n"
-    by_cd = asyncio.run(run_shell(ShellArgs(command=["bash", "-lc", script]), ctx))  # type: ignore[arg-type]
+    by_cd = asyncio.run(run_shell({"command": ["bash", "-lc", script]}, ctx))  # type: ignore[arg-type]
     plain = "*** Begin Patch\n*** Add File: a.txt\n+x\n*** End Patch\n"
     by_workdir = asyncio.run(
-        run_shell(ShellArgs(command=["apply_patch", plain], workdir="loop"), ctx)  # type: ignore[arg-type]
+        run_shell({"command": ["apply_patch", plain], "workdir": "loop"}, ctx)  # type: ignore[arg-type]
     )
     for result in (by_cd, by_workdir):
         assert not result.success

@@ -132,7 +132,7 @@ def test_untrusted_runs_known_safe_commands_without_asking_but_sandboxed(lab: La
 
 def test_untrusted_asks_and_approved_command_runs_in_the_sandbox(lab: Lab) -> None:
     out = lab.run([sh("touch made.txt")], policy="untrusted", answers=[A])
-    assert [q.command for q in out.asked] == [["bash", "-c", "touch made.txt"]]
+    assert [(q.command, q.sandboxed) for q in out.asked] == [(["bash", "-c", "touch made.txt"], True)]
     assert (lab.ws / "made.txt").exists()
     assert [c.sandboxed for c in out.commands] == [True]
 
@@ -158,13 +158,56 @@ def test_approved_for_session_is_not_asked_twice(lab: Lab) -> None:
     assert (lab.ws / "log").read_text() == "one\none\n"
 
 
-def test_untrusted_sandbox_denial_asks_again_to_run_unsandboxed(lab: Lab) -> None:
+def test_untrusted_write_outside_the_roots_is_asked_once_and_runs_outside(lab: Lab) -> None:
     target = lab.outside / "x"
-    out = lab.run([sh(f"touch {target}")], policy="untrusted", answers=[A, A])
-    assert len(out.asked) == 2
-    assert "denied" in out.asked[1].reason
-    assert [c.sandboxed for c in out.commands] == [True, False]
+    out = lab.run([sh(f"touch {target}")], policy="untrusted", answers=[A])
+    assert len(out.asked) == 1
+    assert out.asked[0].sandboxed is False and "runs outside it" in out.asked[0].reason
+    assert [c.sandboxed for c in out.commands] == [False]
     assert target.exists()
+
+
+@pytest.mark.parametrize("answer", [A, S])
+def test_untrusted_read_only_approval_is_one_question_and_the_file_is_made(lab: Lab, answer: Answer) -> None:
+    out = lab.run([sh("touch x")], policy="untrusted", sandbox="read-only", answers=[answer])
+    assert [(q.command, q.sandboxed) for q in out.asked] == [(["bash", "-c", "touch x"], False)]
+    assert "read-only" in out.asked[0].reason
+    assert [c.sandboxed for c in out.commands] == [False]
+    assert (lab.ws / "x").exists()
+    assert out.outputs["c1"].startswith("Exit code: 0")
+
+
+def test_untrusted_read_only_denied_makes_nothing(lab: Lab) -> None:
+    out = lab.run([sh("touch x")], policy="untrusted", sandbox="read-only", answers=[D])
+    assert len(out.asked) == 1 and out.commands == []
+    assert not (lab.ws / "x").exists()
+
+
+def test_always_outside_for_the_session_runs_outside_again_without_asking(lab: Lab) -> None:
+    calls = [sh("echo one >> log", "c1"), sh("echo one >> log", "c2")]
+    out = lab.run(calls, policy="untrusted", sandbox="read-only", answers=[S])
+    assert len(out.asked) == 1 and out.asked[0].sandboxed is False
+    assert [c.sandboxed for c in out.commands] == [False, False]
+    assert (lab.ws / "log").read_text() == "one\none\n"
+
+
+def test_always_inside_never_becomes_a_run_outside_that_was_not_shown(lab: Lab) -> None:
+    # The write target hides behind a variable: predicted "inside", and the sandbox then denies it.
+    script = f't={lab.outside / "x"}; touch "$t"'
+    calls = [sh(script, "c1"), sh(script, "c2")]
+    out = lab.run(calls, policy="untrusted", answers=[S, D, D])
+    assert [q.sandboxed for q in out.asked] == [True, False, False]
+    assert all("sandbox denied" in q.reason for q in out.asked[1:])
+    assert [c.sandboxed for c in out.commands] == [True, True]
+    assert not (lab.outside / "x").exists()
+
+
+def test_untrusted_approved_inside_then_denied_asks_once_more_and_runs_outside(lab: Lab) -> None:
+    script = f't={lab.outside / "x"}; touch "$t"'
+    out = lab.run([sh(script)], policy="untrusted", answers=[A, A])
+    assert [q.sandboxed for q in out.asked] == [True, False]
+    assert [c.sandboxed for c in out.commands] == [True, False]
+    assert (lab.outside / "x").exists()
 
 
 # ---------------------------------------------------------------- on-failure
@@ -174,6 +217,7 @@ def test_on_failure_asks_only_after_a_sandbox_denial(lab: Lab) -> None:
     target = lab.outside / "x"
     out = lab.run([sh(f"touch {target}")], policy="on-failure", answers=[A])
     assert len(out.asked) == 1 and "sandbox denied" in out.asked[0].reason
+    assert out.asked[0].sandboxed is False  # the question says the re-run leaves the sandbox
     assert [c.sandboxed for c in out.commands] == [True, False]
     assert target.exists()
 

@@ -81,13 +81,13 @@ def test_importing_the_plugin_api_costs_pluggy_only() -> None:
     assert result.stdout.strip() == "['codex', 'codex.hookspecs', 'codex.plugin']"
 
 
-@pytest.mark.parametrize("declared", ["1.0", "1", 1, " 1.0 "])
+@pytest.mark.parametrize("declared", ["1.0", "1.1", "1", 1, " 1.0 "])
 def test_the_current_major_version_is_accepted(declared: object) -> None:
     plugin = type("Plugin", (), {"CODEX_PLUGIN_API": declared})
     assert check_api_version(plugin) == (str(declared).strip(), None)
 
 
-@pytest.mark.parametrize("declared", ["1.1", "2.0", "2", "0.9", "one", "1.0.0", 1.0])
+@pytest.mark.parametrize("declared", ["1.2", "2.0", "2", "0.9", "one", "1.0.0", 1.0])
 def test_other_versions_are_refused_naming_them(declared: object) -> None:
     plugin = type("Plugin", (), {"CODEX_PLUGIN_API": declared})
     _, refusal = check_api_version(plugin)
@@ -118,7 +118,7 @@ def test_a_plugin_for_an_unsupported_version_is_refused_and_shown_broken(
     assert (future["version"], future["api_version"]) == ("3.1", "2.0")
     assert future["error"] == (
         "written for plugin API 2.0, which this codex does not support (this codex supports plugin API "
-        "1.0 and older 1.x); install a release of the plugin made for this codex, or upgrade codex"
+        "1.1 and older 1.x); install a release of the plugin made for this codex, or upgrade codex"
     )
     # Not registered: none of its hooks is called, so its provider is not offered.
     assert (future["hooks"], future["provides"]) == ([], {})
@@ -161,7 +161,7 @@ def test_an_old_style_plugin_without_a_declaration_still_works(
     assert row.split()[3] == "-"
     assert (
         'note: old declare(s) no plugin API version and load(s) as written for 1.0; the plugin should set '
-        'CODEX_PLUGIN_API = "1.0" (see docs/plugins.md)'
+        'CODEX_PLUGIN_API = "1.1" (see docs/plugins.md)'
     ) in table.stderr
 
     # Its tool works in a session, and the session says nothing about the missing declaration.

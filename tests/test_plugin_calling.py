@@ -27,12 +27,12 @@ from codex.sandbox import Availability
 from codex.tools.base import Tool, ToolResult
 
 hookimpl = pluggy.HookimplMarker("codex")
-ARGS = "codex.tools.arguments:UpdatePlanArgs"
+ARGS = {"type": "object", "properties": {"plan": {"type": "array"}}, "required": ["plan"]}
 
 
 def tool(name, label):
     async def handler(args, ctx):
-        return ToolResult(f"{name} answered by {label} ({len(args.plan)} step)")
+        return ToolResult(f"{name} answered by {label} ({len(args['plan'])} step)")
 
     return Tool(name, f"A test tool of {label}.", ARGS, handler)
 '''

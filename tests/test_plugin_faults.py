@@ -30,6 +30,7 @@ from codex.tools.base import Tool, ToolResult
 
 hookimpl = pluggy.HookimplMarker("codex")
 POINT, _, MODE = os.environ.get("FAULT_AT", "").partition(":")
+PLAN_SCHEMA = {"type": "object", "properties": {"plan": {"type": "array"}}}
 
 
 class Boom(Exception):
@@ -97,7 +98,7 @@ class FaultyPolicy:
 @hookimpl
 def codex_tools(config):
     explode("tools")
-    parameters = "codex_test_nowhere:Args" if POINT == "schema" else "codex.tools.arguments:UpdatePlanArgs"
+    parameters = "codex_test_nowhere:Args" if POINT == "schema" else PLAN_SCHEMA
     return [Tool("faulty_tool", "A tool that may misbehave.", parameters, faulty_tool)]
 
 

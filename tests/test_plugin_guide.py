@@ -57,12 +57,12 @@ def test_the_guides_first_plugin_installs_and_its_tool_works(
     package = plugin_site.root / module
     package.mkdir()
     (package / "__init__.py").write_text(guide_block("python", "\"\"\"codex-tool-wordcount"))
-    (package / "tools.py").write_text(guide_block("python", "class WordCountArgs"))
+    (package / "tools.py").write_text(guide_block("python", "async def count_words"))
 
     listed = run_codex("plugins", "--json", env=plugin_site.env)
     assert listed.returncode == 0, listed.stderr
     row = next(r for r in json.loads(listed.stdout) if r["name"] == entry)
-    assert (row["distribution"], row["api_version"], row["error"]) == ("codex-tool-wordcount", "1.0", None)
+    assert (row["distribution"], row["api_version"], row["error"]) == ("codex-tool-wordcount", "1.1", None)
     assert row["provides"] == {"tools": ["word_count"]}
 
     (git_workspace / "notes.txt").write_text("one two three four\n")

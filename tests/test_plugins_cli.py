@@ -135,10 +135,12 @@ def test_third_party_tool_runs(tmp_path: Path) -> None:
     word_count = tools.get("word_count")
     assert tools.plugin_of("word_count") == "example"
     (tmp_path / "poem.txt").write_text("so much depends\nupon a red wheel barrow\n")
-    args = word_count.model().model_validate({"path": "poem.txt"})
+    word_count.spec()  # the deprecated pydantic parameters are converted once, here
+    args = word_count.handler_arguments({"path": "poem.txt"})
     result = asyncio.run(word_count.handler(args, SimpleNamespace(cwd=tmp_path)))
     assert (result.output, result.success) == ("8", True)
-    missing = asyncio.run(word_count.handler(word_count.model()(path="nope.txt"), SimpleNamespace(cwd=tmp_path)))
+    missing = asyncio.run(word_count.handler(word_count.handler_arguments({"path": "nope.txt"}),
+                                             SimpleNamespace(cwd=tmp_path)))
     assert missing.success is False and "cannot read nope.txt" in missing.output
 
 

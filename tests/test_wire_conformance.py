@@ -8,6 +8,7 @@ rejected, naming the scenario it fails, so the kit's checks are seen to fail whe
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -68,6 +69,8 @@ RESPONSES = WireScript(
         responses_event("response.completed", response={"id": "resp_2"}),
     ),
     path="/v1/responses",
+    sends_images=True,
+    sends_output_schema=True,
 )
 
 
@@ -92,6 +95,8 @@ CHAT = WireScript(
         (None, "[DONE]"),
     ),
     path="/v1/chat/completions",
+    sends_images=True,
+    sends_output_schema=True,
 )
 
 
@@ -130,7 +135,7 @@ def registered_wire(name: str) -> WireApi:
 def test_the_built_in_wires_keep_the_contract(name: str, script: WireScript) -> None:
     report = check_wire(registered_wire(name), script)
     # Every scenario ran (none was skipped for want of a script).
-    assert len(report.results) == 12 and not report.failures
+    assert len(report.results) == 13 and not report.failures
 
 
 def test_run_wire_records_what_the_server_received() -> None:
@@ -300,3 +305,29 @@ def test_whitespace_deltas_need_no_message() -> None:
         return [e async for e in stream_with_retries(wire, PROMPT, ModelProviderInfo(id="p"))]
 
     assert asyncio.run(drain())[-1] == Completed("r")
+
+
+class ForgetfulWire:
+    """The Chat wire, but every message's images and the output schema are dropped on the way."""
+
+    name = "forgetful"
+
+    def __init__(self) -> None:
+        self.inner = registered_wire("chat")
+
+    def stream(self, prompt: Prompt, provider: ModelProviderInfo) -> AsyncIterator[ResponseEvent]:
+        plain = [dataclasses.replace(i, images=()) if isinstance(i, Message) else i for i in prompt.input]
+        return self.inner.stream(dataclasses.replace(prompt, input=plain, output_schema=None), provider)
+
+
+def test_the_kit_checks_that_images_and_the_output_schema_reach_the_request() -> None:
+    with pytest.raises(ContractViolation) as caught:
+        check_wire(ForgetfulWire(), CHAT)
+    assert caught.value.report.failures == {
+        "a prompt with an image and an output schema is answered (and carries them, if the wire says so)": [
+            "the request does not carry the message's image (its base64 bytes are not in the body)",
+            "the request does not carry the prompt's output_schema",
+        ]
+    }
+    # A wire that says it sends neither passes: the core still checks the answer against the schema.
+    check_wire(ForgetfulWire(), dataclasses.replace(CHAT, sends_images=False, sends_output_schema=False))

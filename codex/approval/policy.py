@@ -7,8 +7,13 @@ decision; asking the person and running the command are the engine's job.
 Design choices (documented for users in the README):
 - Trusted commands (known-safe, or approved for this session) run without asking but still in
   the sandbox: being read-only-safe is no reason to drop confinement.
-- An approved command first runs in the sandbox too; only when the sandbox demonstrably denied it
-  does the policy offer to re-run it unsandboxed (under ``never``, that goes back to the model).
+- Every question says where the approved command will run (``Decision.sandboxed``), and the
+  answer covers exactly that: one question per command. Under ``untrusted`` a command that needs
+  approval runs outside the sandbox when the sandbox would stop its work (a read-only sandbox,
+  or a write target outside the writable roots: ``codex.approval.placement``), else inside.
+- A command approved to run inside that the sandbox then demonstrably denies is asked about once
+  more before it runs outside (under ``never``, that goes back to the model): what the person
+  approved never silently grows into a run outside the sandbox.
 """
 
 from __future__ import annotations
@@ -41,6 +46,9 @@ class CommandFacts:
     sandbox_available: bool
     escalation_requested: bool = False
     justification: str | None = None
+    # (outside, why): whether an approved run must leave the sandbox to do its work, or a function
+    # that works it out (``codex.approval.placement.predict_placement``).
+    placement: tuple[bool, str] | Callable[[], tuple[bool, str]] = (False, "")
 
     @property
     def trusted(self) -> bool:
@@ -51,6 +59,22 @@ class CommandFacts:
     def trust_reason(self) -> str:
         """Why the command is (or is not) trusted, in words for the person."""
         return self._trust()[1]
+
+    @property
+    def needs_unsandboxed(self) -> bool:
+        """The sandbox would stop this command's work (read-only, or a write target it refuses)."""
+        return self._placement()[0]
+
+    @property
+    def unsandboxed_reason(self) -> str:
+        """Why it must run outside the sandbox, in words for the person ("" when it need not)."""
+        return self._placement()[1]
+
+    def _placement(self) -> tuple[bool, str]:
+        if callable(self.placement):
+            object.__setattr__(self, "placement", self.placement())  # worked out once, on first read
+        assert isinstance(self.placement, tuple)
+        return self.placement
 
     def _trust(self) -> tuple[bool, str]:
         if callable(self.trust):
@@ -69,10 +93,16 @@ class PatchFacts:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """The policy's answer; ``reason`` is shown to the person when asking, or to the model."""
+    """The policy's answer; ``reason`` is shown to the person when asking, or to the model.
+
+    ``sandboxed`` (with ``ASK``) is where the command runs once approved, and the question says
+    so: True inside the sandbox, False outside. None leaves it to the engine: outside only when
+    the model asked for escalated permissions or no sandbox is available.
+    """
 
     action: Action
     reason: str = ""
+    sandboxed: bool | None = None
 
 
 @runtime_checkable
@@ -105,6 +135,8 @@ _NO_SANDBOX = (
     "so this command would run unconfined"
 )
 
+_RERUN = "the sandbox denied it ({denial}); run it again outside the sandbox?"
+
 
 class _BasePolicy:
     """Shared rules; subclasses change the few places where the four policies differ."""
@@ -114,9 +146,9 @@ class _BasePolicy:
     offers_escalation = False
     asks = True  # False for `never`: every "ask" becomes a rejection the model can act on
 
-    def _ask(self, reason: str) -> Decision:
+    def _ask(self, reason: str, sandboxed: bool | None = None) -> Decision:
         if self.asks:
-            return Decision(Action.ASK, reason)
+            return Decision(Action.ASK, reason, sandboxed)
         return Decision(
             Action.REJECT,
             f"rejected without asking (approval_policy = never): {reason}. "
@@ -127,7 +159,7 @@ class _BasePolicy:
         if facts.sandbox_mode == "danger-full-access":
             return Decision(Action.RUN_UNSANDBOXED, "danger-full-access")
         if not facts.sandbox_available:
-            return self._ask(_NO_SANDBOX)
+            return self._ask(_NO_SANDBOX, sandboxed=False)
         return Decision(Action.RUN_SANDBOXED, "runs in the sandbox")
 
     def decide_command(self, facts: CommandFacts) -> Decision:
@@ -153,13 +185,17 @@ class UntrustedPolicy(_BasePolicy):
     def decide_command(self, facts: CommandFacts) -> Decision:
         if not facts.trusted:
             reason = facts.trust_reason
-            if not facts.sandbox_available and facts.sandbox_mode != "danger-full-access":
-                reason += f"; also, {_NO_SANDBOX}"
-            return Decision(Action.ASK, reason)
+            if facts.sandbox_mode == "danger-full-access":
+                return Decision(Action.ASK, reason, sandboxed=False)
+            if not facts.sandbox_available:
+                return Decision(Action.ASK, f"{reason}; also, {_NO_SANDBOX}", sandboxed=False)
+            if facts.needs_unsandboxed:
+                return Decision(Action.ASK, f"{reason}; {facts.unsandboxed_reason}", sandboxed=False)
+            return Decision(Action.ASK, reason, sandboxed=True)
         return self._run(facts)
 
     def after_sandbox_denial(self, facts: CommandFacts, denial: str) -> Decision:
-        return Decision(Action.ASK, f"the sandbox denied it ({denial}); run it without the sandbox?")
+        return Decision(Action.ASK, _RERUN.format(denial=denial), sandboxed=False)
 
     def decide_patch(self, facts: PatchFacts) -> Decision:
         return Decision(Action.ASK, "untrusted: every patch is shown before it is applied")
@@ -172,7 +208,7 @@ class OnFailurePolicy(_BasePolicy):
     description = "run in the sandbox; ask to re-run unsandboxed when the sandbox denies it"
 
     def after_sandbox_denial(self, facts: CommandFacts, denial: str) -> Decision:
-        return Decision(Action.ASK, f"the sandbox denied it ({denial}); run it without the sandbox?")
+        return Decision(Action.ASK, _RERUN.format(denial=denial), sandboxed=False)
 
 
 class OnRequestPolicy(_BasePolicy):
@@ -185,7 +221,7 @@ class OnRequestPolicy(_BasePolicy):
     def decide_command(self, facts: CommandFacts) -> Decision:
         if facts.escalation_requested and facts.sandbox_mode != "danger-full-access":
             why = facts.justification or "(no justification given)"
-            return Decision(Action.ASK, f"the model asks to run this without the sandbox: {why}")
+            return Decision(Action.ASK, f"the model asks to run this without the sandbox: {why}", sandboxed=False)
         return self._run(facts)
 
 

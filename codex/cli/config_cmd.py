@@ -44,13 +44,17 @@ def render_annotated(loaded: LoadedConfig) -> str:
     Unset optional keys are left out (TOML has no null); ``profiles`` is left out because the
     selected profile is already merged in, and each provider's ``id`` is its table name.
     """
-    data = loaded.config.to_data(by_alias=True, exclude_none=True)
+    from codex.config.peer_keys import split_peer_only
+
+    data, peer_only = split_peer_only(loaded.config.to_data(by_alias=True, exclude_none=True))
     data.pop("profiles", None)
-    for entry in data.get("model_providers", {}).values():
+    providers = data.get("model_providers")
+    for entry in providers.values() if isinstance(providers, dict) else ():
         entry.pop("id", None)
     lines = [
         f"# Effective configuration (config file: {loaded.config_path}).",
-        "# Precedence, low to high: default < config.toml < profile < -c < flags.",
+        "# Precedence, low to high: default < config.toml < profile ([profiles.NAME], then NAME.config.toml)"
+        " < -c < flags.",
     ]
 
     def table(node: dict[str, Any], path: tuple[str, ...]) -> None:
@@ -66,7 +70,18 @@ def render_annotated(loaded: LoadedConfig) -> str:
             table(value, (*path, key))
 
     table(data, ())
+    if peer_only:
+        lines += ["", "# Accepted from the Rust CLI, not used here:"]
+        for key, reason in peer_only.items():
+            origin = loaded.origins.get(key) or _first_origin(loaded, key)
+            lines.append(f"#   {key} ({origin}) — {reason}")
     return "\n".join(lines)
+
+
+def _first_origin(loaded: LoadedConfig, key: str) -> str:
+    """Where a table was written: the origin of its first value."""
+    prefix = key + "."
+    return next((origin for path, origin in loaded.origins.items() if path.startswith(prefix)), "default")
 
 
 @config.command(
@@ -86,12 +101,17 @@ def show(ctx: click.Context, /, as_json: bool, **_flags: Any) -> None:
 
     The output is TOML; a comment after each value says where it came from. The agent
     flags (-c, -p, -m, ...) are applied, so this shows what a run with the same flags uses.
+    Keys of the Rust CLI's config.toml that codex-py accepts but does not use (such as
+    [features] or [tui]) are listed last, each with the reason, instead of warning on every run.
     """
+    from codex.config.peer_keys import split_peer_only
+
     loaded = loaded_config(ctx)
     if as_json:
         payload = {
             "config": loaded.config.to_data(by_alias=True),
             "origins": loaded.origins,
+            "accepted_not_used": split_peer_only(loaded.config.to_data(by_alias=True))[1],
             "config_path": str(loaded.config_path),
             "cwd": str(loaded.cwd),
         }

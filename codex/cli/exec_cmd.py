@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from codex.cli.exec_run import EXEC_OPTIONS, run_exec
-from codex.cli.options import agent_options, agent_settings, cli_state
+from codex.cli.options import agent_options, agent_settings, cli_state, image_arguments
 
 EPILOG = """\b
 Examples:
@@ -21,6 +21,10 @@ Examples:
   codex exec --json "list the TODOs" > events.jsonl
   codex exec resume --last "now also update the README"
   codex exec resume 7f3c... "continue"
+  codex exec -i screenshot.png "why does this dialog look broken?"
+  codex exec --output-schema answer.schema.json "list the failing tests" > answer.json
+  codex exec resume --last --compact "go on"          (summarise the long conversation first)
+  codex exec resume --last --compact                  (only compact; no new turn)
 """
 
 
@@ -42,6 +46,8 @@ def exec_command(ctx: click.Context, /, **params: Any) -> None:
     exec never asks (there is no one to answer), so it runs under `never`: commands needing
     approval are refused and the model is told (an -a POLICY given here is checked, then a
     note says it does not apply). `codex exec resume [--last | ID] PROMPT` continues a
-    recorded session.
+    recorded session; with --compact its conversation is first replaced by a summary (long
+    sessions also compact on their own near model_auto_compact_token_limit).
     """
+    params["images"] = tuple(image_arguments(ctx))  # `codex -i a.png exec ...` attaches too
     ctx.exit(run_exec(cli_state(ctx), agent_settings(ctx), params))

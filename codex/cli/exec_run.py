@@ -14,10 +14,11 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from codex.cli.options import AGENT_OPTIONS, CliState, OptionSpec, merge_agent_settings
+from codex.cli.options import AGENT_OPTIONS, IMAGE_OPTIONS, CliState, OptionSpec, merge_agent_settings
 from codex.errors import CodexError, UsageError
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from codex.cli.render_json import JsonRenderer
     from codex.config.loader import LoadedConfig
     from codex.plugins import CodexPluginManager
+    from codex.protocol import ImageInput
 
 EXEC_OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("json_mode", ("--json",), "Print events as JSON lines on stdout (peer's exec schema).", kind="flag"),
@@ -51,10 +53,27 @@ EXEC_OPTIONS: tuple[OptionSpec, ...] = (
     ),
     OptionSpec("last", ("--last",), "With `resume`: continue the most recent session.", kind="flag"),
     OptionSpec(
+        "compact",
+        ("--compact",),
+        "With `resume`: first replace the recorded conversation by a summary the model writes, to free "
+        "context (the PROMPT is then optional).",
+        kind="flag",
+    ),
+    OptionSpec(
         "assume_yes",
         ("-y", "--yes"),
         "Answer yes to setup questions (e.g. start Ollama for --oss); never to command approvals.",
         kind="flag",
+    ),
+    *IMAGE_OPTIONS,
+    OptionSpec(
+        "output_schema",
+        ("--output-schema",),
+        "A JSON Schema file the final answer must follow: the model is asked for JSON of that "
+        "shape (structured outputs), and an answer that does not follow it is an error (exit 1, "
+        "the answer on stderr) instead of being printed. Checked before the turn starts.",
+        metavar="FILE",
+        path="file",
     ),
 )
 
@@ -85,6 +104,9 @@ def quick_exec(argv: Sequence[str]) -> int | None:
 def run_exec(state: CliState, settings: Mapping[str, Any], params: Mapping[str, Any]) -> int:
     """The body of ``codex exec``: ``params`` are the command's, ``settings`` the merged agent flags."""
     resume_path, prompt_words = _split_resume(params["args"], params["last"])
+    compact = bool(params.get("compact"))
+    if compact and resume_path is None:
+        raise UsageError("--compact only goes with `codex exec resume`: a new session has nothing to compact")
     loaded = state.load(settings)
     if loaded.config.approval_policy != "never":
         # exec has no one to ask; a configured policy would only turn every question into a refusal.
@@ -93,7 +115,8 @@ def run_exec(state: CliState, settings: Mapping[str, Any], params: Mapping[str, 
         loaded.config.approval_policy = "never"
         loaded.origins["approval_policy"] = "codex exec (never asks)"
     output_path = None if params["output_last_message"] is None else check_output_path(params["output_last_message"])
-    prompt = _read_prompt(prompt_words)
+    attachments = _attachments(params)
+    prompt = _read_prompt(prompt_words) if prompt_words or not compact else _read_optional_prompt()
     if not params["skip_git_repo_check"] and not _inside_git_repo(loaded.cwd):
         raise CodexError(
             f"{loaded.cwd} is not inside a git repository, so changes could not be reviewed or undone. "
@@ -111,6 +134,8 @@ def run_exec(state: CliState, settings: Mapping[str, Any], params: Mapping[str, 
             output_path,
             resume_path,
             params["assume_yes"],
+            compact,
+            attachments=attachments,
         )
     )
 
@@ -175,6 +200,28 @@ def write_output_file(path: Path, text: str) -> None:
         raise
 
 
+def _attachments(params: Mapping[str, Any]) -> Attachments:
+    """The ``-i`` images and the ``--output-schema``, read and checked before anything runs."""
+    attachments = Attachments()
+    if params.get("images"):
+        from codex.images import load_image_arguments
+
+        attachments.images = tuple(load_image_arguments(params["images"], Path.cwd()))
+    if params.get("output_schema") is not None:
+        from codex.output_schema import load_output_schema
+
+        attachments.output_schema = load_output_schema(params["output_schema"])
+    return attachments
+
+
+@dataclass
+class Attachments:
+    """What goes with the prompt besides its text."""
+
+    images: tuple[ImageInput, ...] = ()
+    output_schema: dict[str, Any] | None = None
+
+
 def _env() -> dict[str, str]:
     import os
 
@@ -214,6 +261,12 @@ def _read_prompt(words: tuple[str, ...]) -> str:
     if not prompt.strip():
         raise UsageError("the prompt is empty")
     return prompt
+
+
+def _read_optional_prompt() -> str | None:
+    """The prompt piped on stdin, or None (``exec resume --compact`` may run without one)."""
+    text = "" if sys.stdin is None or sys.stdin.isatty() else _read_piped_stdin()
+    return text.strip() or None
 
 
 def _read_piped_stdin() -> str:
@@ -257,12 +310,15 @@ def _inside_git_repo(cwd: Path) -> bool:
 async def _run(
     pm: CodexPluginManager,
     loaded: LoadedConfig,
-    prompt: str,
+    prompt: str | None,
     json_mode: bool,
     color: bool,
     output_last_message: Path | None,
     resume: Path | None,
     assume_yes: bool = False,
+    compact: bool = False,
+    *,
+    attachments: Attachments | None = None,
 ) -> int:
     from codex import events as ev
     from codex.engine import open_session, prepare_provider
@@ -279,22 +335,29 @@ async def _run(
 
         renderer = HumanRenderer(sys.stdout, sys.stderr, color, prompt)
     session = await open_session(pm, loaded, resume=resume)
-    session.submit(ev.UserInput(prompt))
+    extra = attachments or Attachments()
+    ops: list[ev.Op] = [ev.Compact()] if compact else []
+    if prompt is not None:
+        ops.append(ev.UserInput(prompt, images=extra.images, output_schema=extra.output_schema))
     last_message: str | None = None
     failed = False
     try:
-        while True:
-            event = await session.next_event()
-            msg = event.msg
-            if isinstance(msg, ev.ExecApprovalRequest | ev.PatchApprovalRequest):
-                # Unreachable under `never`, but a plugin policy might still ask: refuse, never hang.
-                session.submit(ev.ApprovalAnswer(msg.request_id, ev.ReviewDecision.DENIED, "exec cannot ask"))
-            renderer.handle(event)
-            if isinstance(msg, ev.TaskComplete):
-                last_message = msg.last_agent_message
-                break
-            if isinstance(msg, ev.Error | ev.TurnAborted):
-                failed = True
+        for op in ops:
+            session.submit(op)
+            while True:
+                event = await session.next_event()
+                msg = event.msg
+                if isinstance(msg, ev.ExecApprovalRequest | ev.PatchApprovalRequest):
+                    # Unreachable under `never`, but a plugin policy might still ask: refuse, never hang.
+                    session.submit(ev.ApprovalAnswer(msg.request_id, ev.ReviewDecision.DENIED, "exec cannot ask"))
+                renderer.handle(event)
+                if isinstance(msg, ev.TaskComplete):
+                    last_message = msg.last_agent_message
+                    break
+                if isinstance(msg, ev.Error | ev.TurnAborted):
+                    failed = True
+                    break
+            if failed:
                 break
     finally:
         await session.close()

@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from codex import __version__
-from codex.cli.options import agent_options, cli_state, plugin_manager, warn
+from codex.cli.options import agent_options, cli_state, image_options, plugin_manager, warn
 from codex.references import load_reference
 
 # name -> ("module:attribute", one-line help)
@@ -27,11 +27,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "completion": ("codex.cli.completion_cmd:completion", "Print a shell completion script (bash, zsh or fish)."),
     "config": ("codex.cli.config_cmd:config", "Show the effective configuration or edit config.toml."),
     "debug": ("codex.cli.debug_cmd:debug_group", "Explain codex's decisions (e.g. why a command is not safe)."),
-    "doctor": ("codex.cli.sandbox_cmd:doctor_command", "Check what this machine's sandbox backends enforce."),
+    "doctor": ("codex.cli.doctor_cmd:doctor_command", "Check config, sign-in, provider, MCP servers, sandbox and git."),
     "exec": ("codex.cli.exec_cmd:exec_command", "Run a task non-interactively, answer on stdout (alias: e)."),
+    "login": ("codex.cli.login_cmd:login_group", "Store an OpenAI API key read from stdin; `codex login status`."),
+    "logout": ("codex.cli.login_cmd:logout_command", "Remove the API key stored by `codex login`."),
     "mcp": ("codex.cli.mcp_cmd:mcp", "Serve codex over MCP (stdio), or manage [mcp_servers]."),
     "mcp-server": ("codex.cli.mcp_cmd:mcp_server", "Serve codex over MCP on stdin/stdout."),
     "plugins": ("codex.cli.plugins_cmd:plugins", "List installed plugins and what each one provides."),
+    "review": ("codex.cli.review_cmd:review", "Find problems in uncommitted changes, a branch or a commit."),
     "resume": ("codex.cli.resume_cmd:resume", "Reopen a recorded session in the interactive terminal."),
     "sandbox": ("codex.cli.sandbox_cmd:sandbox_group", "Run a command under the sandbox, or show sandbox status."),
 }
@@ -206,7 +209,9 @@ Words that name no command are a prompt. A first word that looks like a mistyped
 (codex exce) or names a Rust Codex command codex-py lacks is an error instead; put `--`
 before the words to send them as a prompt anyway.
 \b
-Files: $CODEX_HOME/config.toml (CODEX_HOME defaults to ~/.codex).
+Files: $CODEX_HOME/config.toml, auth.json (`codex login`); CODEX_HOME defaults to ~/.codex.
+OPENAI_API_KEY wins over auth.json. The openai provider's URL: [model_providers.openai]
+base_url, else openai_base_url (config), else OPENAI_BASE_URL. `codex doctor` checks all of this.
 Set CODEX_DEBUG=1 or pass --debug to see tracebacks.
 """
 
@@ -219,6 +224,7 @@ Set CODEX_DEBUG=1 or pass --debug to see tracebacks.
     epilog=EPILOG,
 )
 @agent_options
+@image_options
 @click.option("--debug", is_flag=True, help="Show a Python traceback when an error stops codex.")
 @click.version_option(
     __version__, "-V", "--version", prog_name="codex-py", message="%(prog)s %(version)s",

@@ -48,6 +48,10 @@ Managing the servers codex itself uses ([mcp_servers.NAME] in config.toml):
   codex mcp list
   codex mcp get docs --json
   codex mcp remove docs
+\b
+A stdio server's stderr goes to $CODEX_HOME/log/mcp-NAME.log (in the
+terminal UI and in `codex exec`); when a server fails to start, the
+message quotes its last stderr lines.
 """
 
 

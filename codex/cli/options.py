@@ -86,7 +86,13 @@ AGENT_OPTIONS: tuple[OptionSpec, ...] = (
         kind="multiple",
         metavar="KEY=VALUE",
     ),
-    OptionSpec("profile", ("-p", "--profile"), "Use the settings of [profiles.NAME] from config.toml.", metavar="NAME"),
+    OptionSpec(
+        "profile",
+        ("-p", "--profile"),
+        "Use the profile NAME: $CODEX_HOME/NAME.config.toml (the Rust CLI's form) and/or [profiles.NAME] in "
+        "config.toml; with both, the file wins key by key (the Rust CLI refuses both).",
+        metavar="NAME",
+    ),
     OptionSpec("model", ("-m", "--model"), "The model to ask, e.g. o3 or gpt-5-codex.", metavar="MODEL"),
     OptionSpec(
         "sandbox_mode",
@@ -143,6 +149,40 @@ AGENT_OPTIONS: tuple[OptionSpec, ...] = (
         kind="flag",
     ),
 )
+
+
+# -i/--image: exec's and the interactive terminal's (also on the group: `codex -i shot.png "..."`).
+IMAGE_OPTIONS: tuple[OptionSpec, ...] = (
+    OptionSpec(
+        "images",
+        ("-i", "--image"),
+        "Attach an image (PNG, JPEG, GIF or WebP, up to 20 MiB) to the first prompt; repeat the "
+        "option or separate files with commas (-i a.png,b.png). Unlike the Rust CLI's, it takes "
+        "exactly one value, so a prompt after it stays the prompt.",
+        kind="multiple",
+        metavar="FILE",
+    ),
+)
+
+
+def image_options(function: F) -> F:
+    """Add ``-i/--image`` to a click command."""
+    for spec in reversed(IMAGE_OPTIONS):
+        function = spec.click_option()(function)
+    return function
+
+
+def image_arguments(ctx: click.Context) -> list[str]:
+    """Every ``-i`` value given on this command line, the group's and the subcommand's."""
+    values: list[str] = []
+    current: click.Context | None = ctx
+    chain: list[click.Context] = []
+    while current is not None:
+        chain.append(current)
+        current = current.parent
+    for level in reversed(chain):
+        values.extend(level.params.get("images") or ())
+    return values
 
 
 def agent_options(function: F) -> F:

@@ -92,7 +92,7 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
         # A note, not a warning on every run: only here, where an author looks.
         click.echo(
             f"note: {', '.join(undeclared)} declare(s) no plugin API version and load(s) as written "
-            f"for {API_VERSION}; the plugin should set {API_DECLARATION} = \"{API_VERSION}\" "
+            f"for {API_VERSION.split('.')[0]}.0; the plugin should set {API_DECLARATION} = \"{API_VERSION}\" "
             "(see docs/plugins.md)",
             err=True,
         )

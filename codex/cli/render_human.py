@@ -113,11 +113,26 @@ class HumanRenderer:
         elif isinstance(msg, ev.McpToolCallEnd):
             status = "succeeded" if msg.success else "failed"
             self._say(self.style(f"{msg.server}.{msg.tool} {status}", "green" if msg.success else "red"))
+        elif isinstance(msg, ev.ToolCallBegin):
+            owner = f" (plugin {msg.plugin})" if msg.plugin else ""
+            self._say(f"{self.style('tool', 'magenta', 'bold')} {msg.tool}{owner} {_arguments_text(msg.arguments)}")
+        elif isinstance(msg, ev.ToolCallEnd):
+            status = "succeeded" if msg.success else "failed"
+            color = "green" if msg.success else "red"
+            self._say(self.style(f"{msg.tool} {status} in {msg.duration_seconds * 1000:.0f}ms:", color))
+            lines = msg.output.splitlines()
+            for line in lines[:OUTPUT_PREVIEW_LINES]:
+                self._say(self.style(line, "dim"))
+            if len(lines) > OUTPUT_PREVIEW_LINES:
+                self._say(self.style(f"... +{len(lines) - OUTPUT_PREVIEW_LINES} lines", "dim"))
         elif isinstance(msg, ev.ExecApprovalRequest | ev.PatchApprovalRequest):
             self._say(self.style("approval needed, but exec never asks: denied", "yellow"))
         elif isinstance(msg, ev.AgentMessage):
             self.final_message = msg.message
             self._held_message = msg.message
+        elif isinstance(msg, ev.ContextCompacted):
+            self._say(self.style(f"context compacted ({msg.reason}): {msg.tokens_before:,} → "
+                                 f"{msg.tokens_after:,} tokens; continuing from a summary", "cyan"))
         elif isinstance(msg, ev.StreamError | ev.BackgroundEvent):
             self._say(self.style(msg.message, "yellow"))
         elif isinstance(msg, ev.Error):
@@ -133,7 +148,9 @@ class HumanRenderer:
 
     def _release_tokens(self) -> None:
         if self._held_tokens is not None:
-            self._say(self.style(f"tokens used: {self._held_tokens.total.total_tokens}", "dim"))
+            left = self._held_tokens.percent_left()
+            context = f" · {left}% context left" if left is not None else ""
+            self._say(self.style(f"tokens used: {self._held_tokens.total.total_tokens}{context}", "dim"))
             self._held_tokens = None
 
     def _message(self, text: str) -> None:
@@ -170,3 +187,14 @@ def _is_terminal(stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+ARGUMENTS_PREVIEW_CHARS = 200
+
+
+def _arguments_text(arguments: object) -> str:
+    """A tool call's arguments on one line, as JSON, cut at ``ARGUMENTS_PREVIEW_CHARS``."""
+    import json
+
+    text = json.dumps(arguments, ensure_ascii=False)
+    return text if len(text) <= ARGUMENTS_PREVIEW_CHARS else text[: ARGUMENTS_PREVIEW_CHARS - 1] + "…"

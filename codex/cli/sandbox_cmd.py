@@ -232,7 +232,7 @@ def status_command(ctx: click.Context) -> None:
 
 
 def sandbox_report(ctx: click.Context) -> str:
-    """The text of `codex sandbox status` (also `codex doctor`)."""
+    """The text of `codex sandbox status`."""
     from codex.plugins import collect_registry
 
     pm = plugin_manager(ctx)
@@ -249,17 +249,3 @@ def sandbox_report(ctx: click.Context) -> str:
             best = name
     lines.append(f"sandbox_backend = \"auto\" picks: {best or 'nothing (restrictive policies will ask or refuse)'}")
     return "\n".join(lines)
-
-
-DOCTOR_EPILOG = """\b
-Examples:
-  codex doctor
-  codex sandbox run -- touch /etc/x   (see a denial for yourself)
-"""
-
-
-@click.command("doctor", epilog=DOCTOR_EPILOG)
-@click.pass_context
-def doctor_command(ctx: click.Context) -> None:
-    """Check this machine: sandbox backends and what they enforce (same as `codex sandbox status`)."""
-    click.echo(sandbox_report(ctx))

@@ -1,5 +1,9 @@
 """The effective configuration: defaults < config.toml < profile < ``-c`` < dedicated flags.
 
+A profile is a ``[profiles.NAME]`` table in config.toml, a ``$CODEX_HOME/NAME.config.toml`` file
+(the Rust CLI's current form), or both: then the table applies first and the file on top of it,
+so the file wins key by key.
+
 Every value remembers where it came from, so ``codex config show`` can annotate it and a wrong
 value is reported at its line in config.toml (or as the ``-c`` argument or flag that set it).
 config.toml is parsed on every run; pydantic checks the merged data only when that exact data
@@ -26,12 +30,14 @@ from codex.config.errors import (
 )
 from codex.config.overrides import Override, format_key_path, nest, parse_overrides
 from codex.errors import ConfigError, UsageError
+from codex.home import codex_home as codex_home  # re-exported: its old home
 
 if TYPE_CHECKING:
     from codex.config.model import Config, _Section
     from codex.memo import Memo
 
 CONFIG_FILE = "config.toml"
+PROFILE_FILE_SUFFIX = ".config.toml"  # $CODEX_HOME/NAME.config.toml is the profile NAME
 OSS_PROVIDER = "oss"
 OSS_MODEL = "gpt-oss:20b"
 
@@ -53,13 +59,6 @@ class LoadedConfig:
     config_path: Path
     cwd: Path
     warnings: list[str] = field(default_factory=list)
-
-
-def codex_home(env: Mapping[str, str] | None = None) -> Path:
-    """``$CODEX_HOME`` when set, else ``~/.codex`` (the same place the Rust peer uses)."""
-    env = os.environ if env is None else env
-    value = env.get("CODEX_HOME", "").strip()
-    return Path(value).expanduser() if value else Path.home() / ".codex"
 
 
 class _Layers:
@@ -155,8 +154,13 @@ def _schema_of(section: type[_Section], key: str) -> tuple[str, type[_Section]] 
 
 
 def find_unknown_keys(data: Mapping[str, Any], source_for: SourceFor) -> list[str]:
-    """One message per key that config.toml's schema does not know, with a spelling hint."""
+    """One message per key that config.toml's schema does not know, with a spelling hint.
+
+    Keys of the Rust CLI's config that codex-py accepts without using are not unknown
+    (``codex.config.peer_keys``); ``codex config show`` explains them instead.
+    """
     from codex.config.model import Config, field_types
+    from codex.config.peer_keys import peer_only_reason
 
     messages: list[str] = []
 
@@ -164,6 +168,8 @@ def find_unknown_keys(data: Mapping[str, Any], source_for: SourceFor) -> list[st
         known = set(field_types(model))
         for key, value in table.items():
             here = (*path, key)
+            if key not in known and peer_only_reason(here) is not None:
+                continue
             if key not in known:
                 import difflib  # only for the spelling hint of an unknown key
 
@@ -192,10 +198,32 @@ def find_unknown_keys(data: Mapping[str, Any], source_for: SourceFor) -> list[st
 # --- the layers ---------------------------------------------------------------------------------
 
 
-def _select_profile(
-    combined: _Layers, profile: str | None
-) -> tuple[str, Mapping[str, Any], Source] | None:
-    """The chosen profile (``--profile`` beats ``profile =``) and its table, or None."""
+@dataclass
+class _Profile:
+    """The selected profile: its ``[profiles.NAME]`` table and/or its NAME.config.toml file."""
+
+    name: str
+    table: Mapping[str, Any] | None
+    file_data: Mapping[str, Any] | None = None
+    file_source: SourceFor | None = None
+
+
+def profile_file(home: Path, name: str) -> Path:
+    """Where the profile ``name`` lives as a file: ``$CODEX_HOME/NAME.config.toml``."""
+    return home / f"{name}{PROFILE_FILE_SUFFIX}"
+
+
+def profile_files(home: Path) -> list[str]:
+    """The names of the profiles defined as files in ``home``."""
+    try:
+        names = [p.name[: -len(PROFILE_FILE_SUFFIX)] for p in home.iterdir() if p.name.endswith(PROFILE_FILE_SUFFIX)]
+    except OSError:
+        return []
+    return sorted(n for n in names if n)
+
+
+def _select_profile(combined: _Layers, profile: str | None, home: Path) -> _Profile | None:
+    """The chosen profile (``--profile`` beats ``profile =``): its table, its file, or both."""
     if profile is not None:
         name: Any = profile
         chosen_by = Source("--profile", f"--profile {profile}")
@@ -206,14 +234,19 @@ def _select_profile(
         return None  # absent, or the wrong type, which validation reports with its line
     profiles = combined.data.get("profiles")
     profiles = profiles if isinstance(profiles, dict) else {}
-    if name not in profiles:
-        defined = ", ".join(sorted(profiles)) or "none"
+    table = profiles.get(name)
+    file = profile_file(home, name) if name and "/" not in name and name not in (".", "..") else None
+    if file is not None and file.is_file():
+        data, source = _read_config_file(file)
+        return _Profile(name, table if isinstance(table, Mapping) else None, data, source)
+    if table is None:
+        defined = ", ".join(sorted({*profiles, *profile_files(home)})) or "none"
         raise ConfigError(
             f"{chosen_by.where}: profile {name!r} is not defined (profiles defined: {defined}); "
-            f"add a [profiles.{format_key_path((name,))}] table to config.toml or pick another profile"
+            f"create {profile_file(home, name) if file else home / ('NAME' + PROFILE_FILE_SUFFIX)} or add a "
+            f"[profiles.{format_key_path((name,))}] table to config.toml, or pick another profile"
         )
-    table = profiles[name]
-    return (name, table, chosen_by) if isinstance(table, Mapping) else None
+    return _Profile(name, table) if isinstance(table, Mapping) else None
 
 
 def _apply_flags(layers: _Layers, flags: Mapping[str, Any]) -> None:
@@ -264,6 +297,12 @@ def _merge_providers(
         plugin = provider_plugins.get(provider_id)
         label = f"plugin {plugin}" if plugin else "plugin"
         merged.overlay({provider_id: dict(entry)}, _constant(Source(label, f"the {label}")))
+    openai_base_url = layers.data.get("openai_base_url")
+    if isinstance(openai_base_url, str) and openai_base_url.strip() and "openai" in plugin_providers:
+        # The peer's key for moving its built-in provider: above OPENAI_BASE_URL (which the
+        # plugin read), below an explicit [model_providers.openai] base_url.
+        source = layers.sources.get(("openai_base_url",), DEFAULT)
+        merged.overlay({"openai": {"base_url": openai_base_url.strip()}}, _constant(source))
     for provider_id, entry in user.items():
         if not isinstance(entry, dict):
             continue
@@ -432,20 +471,31 @@ def load_config(
     combined.overlay(file_data, file_source)
     for override in overrides:
         combined.overlay(nest(override.path, override.value), _constant(Source("-c", override.where)))
-    selected = _select_profile(combined, profile)
+    selected = _select_profile(combined, profile, home)
 
     layers = _Layers()
     layers.overlay(file_data, file_source)
     profile_name = None
     if selected is not None:
-        profile_name, table, _ = selected
+        profile_name = chosen = selected.name
         label = f"profile {profile_name}"
 
         def profile_source(path: LocPath) -> Source:
-            inner = combined.sources.get(("profiles", profile_name, *path), DEFAULT)
+            inner = combined.sources.get(("profiles", chosen, *path), DEFAULT)
             return Source(label, inner.where)
 
-        layers.overlay(table, profile_source)
+        if selected.table is not None:
+            layers.overlay(selected.table, profile_source)
+        if selected.file_data is not None and selected.file_source is not None:
+            # The file wins over the table key by key; origins name the file and line.
+            profile_warnings = find_unknown_keys(selected.file_data, selected.file_source)
+            if strict and profile_warnings:
+                raise ConfigError(
+                    "\n".join(profile_warnings)
+                    + "\n(--strict-config turns unknown keys into errors; remove or fix them)"
+                )
+            warnings += profile_warnings
+            layers.overlay(selected.file_data, selected.file_source)
     for override in overrides:
         layers.overlay(nest(override.path, override.value), _constant(Source("-c", override.where)))
     if profile is not None:
@@ -456,6 +506,8 @@ def load_config(
     config = _validate(layers, profile_name)
     if plugin_schemas is not None:
         warnings += _check_plugin_tables(config, layers, plugin_schemas, strict)
+    resolved_cwd = _resolve_cwd(config.cwd, cwd, layers.sources.get(("cwd",), DEFAULT))
+    _apply_project_trust(config, layers, resolved_cwd)
     origins: dict[str, str] = {}
     for path in _leaves(config.to_data(by_alias=True)):
         origins[format_key_path(path)] = (nearest(layers.sources, path) or DEFAULT).label
@@ -464,9 +516,43 @@ def load_config(
         origins=origins,
         codex_home=home,
         config_path=config_path,
-        cwd=_resolve_cwd(config.cwd, cwd, layers.sources.get(("cwd",), DEFAULT)),
+        cwd=resolved_cwd,
         warnings=warnings,
     )
+
+
+def _apply_project_trust(config: Config, layers: _Layers, cwd: Path) -> None:
+    """The Rust CLI's defaults for a folder listed in ``[projects]``, where no layer set the key.
+
+    The project is ``cwd`` itself, else the repository around it (as the Rust CLI looks it up).
+    A listed project runs ``sandbox_mode = "workspace-write"``, trusted or not (what 0.169 does);
+    an untrusted one also ``approval_policy = "untrusted"``, so every command is shown first.
+    """
+    if not config.projects:
+        return
+    candidates = [cwd, *(d for d in cwd.parents if (d / ".git").exists())][:2]
+    by_path: dict[Path, tuple[str, str | None]] = {}
+    for key, project in config.projects.items():
+        try:
+            by_path.setdefault(Path(key).expanduser().resolve(), (key, project.trust_level))
+        except (OSError, RuntimeError):
+            continue
+    for candidate in candidates:
+        found = by_path.get(candidate)
+        if found is None:
+            continue
+        key, trust = found
+        where = nearest(layers.sources, ("projects", key, "trust_level")) or DEFAULT
+        label = f"projects.{format_key_path((key,))}.trust_level ({where.label})"
+        if trust is None:
+            return
+        if ("sandbox_mode",) not in layers.sources:
+            config.sandbox_mode = "workspace-write"
+            layers.sources[("sandbox_mode",)] = Source(label, where.where)
+        if trust == "untrusted" and ("approval_policy",) not in layers.sources:
+            config.approval_policy = "untrusted"
+            layers.sources[("approval_policy",)] = Source(label, where.where)
+        return
 
 
 def _resolve_cwd(configured: str | None, base: Path | None, source: Source) -> Path:

@@ -19,6 +19,8 @@ from typing import Any, Literal, TypeVar
 
 ApprovalPolicyName = str  # a registered policy name; built-ins: untrusted, on-failure, on-request, never
 SandboxModeName = Literal["read-only", "workspace-write", "danger-full-access"]
+ReasoningEffortName = Literal["none", "minimal", "low", "medium", "high", "xhigh"]
+FileOpenerName = Literal["vscode", "vscode-insiders", "windsurf", "cursor", "none"]
 WireApiName = str  # "responses", "chat", or any registered wire API
 
 S = TypeVar("S", bound="_Section")
@@ -171,24 +173,31 @@ class ModelProviderInfo(_Section):
     context_window: int | None = field(default=None, metadata=_limits(ge=512))
 
     def api_key(self) -> str | None:
-        """The key from ``env_key``, or None when the provider needs none.
+        """The key from ``env_key``, else (``requires_openai_auth``) from ``$CODEX_HOME/auth.json``
+        as ``codex login`` stores it; None when the provider needs none.
 
-        Raises ProviderError naming the variable (and the provider's instructions) when unset.
+        Raises ProviderError naming the variable (and the provider's instructions) when neither
+        has a key, and AuthFileError when auth.json cannot be trusted.
         """
-        import os
-
+        from codex.auth import key_origin
         from codex.errors import ProviderError
 
-        if not self.env_key:
+        if not self.env_key and not self.requires_openai_auth:
             return None
-        value = os.environ.get(self.env_key, "").strip()
-        if not value:
-            hint = f" {self.env_key_instructions}" if self.env_key_instructions else ""
+        origin = key_origin(self.env_key, use_auth_file=self.requires_openai_auth)
+        if origin is not None:
+            return origin.key
+        hint = f" {self.env_key_instructions}" if self.env_key_instructions else ""
+        if self.requires_openai_auth:
+            where = f"set the environment variable {self.env_key}, or " if self.env_key else ""
             raise ProviderError(
-                f"provider {self.id or self.name!r} needs an API key in the environment variable "
-                f"{self.env_key}, which is not set.{hint}"
+                f"provider {self.id or self.name!r} needs an API key and has none: {where}store one "
+                f"with `codex login --with-api-key` (it reads the key from stdin).{hint}"
             )
-        return value
+        raise ProviderError(
+            f"provider {self.id or self.name!r} needs an API key in the environment variable "
+            f"{self.env_key}, which is not set.{hint}"
+        )
 
 
 @dataclass
@@ -228,6 +237,8 @@ class McpServerConfig(_Section):
     http_headers: dict[str, str] | None = None
     startup_timeout_sec: float = field(default=10.0, metadata=_limits(gt=0))
     tool_timeout_sec: float = field(default=60.0, metadata=_limits(gt=0))
+    # The Rust CLI's switch: false keeps the entry but does not start the server.
+    enabled: bool = True
 
 
 @dataclass
@@ -264,6 +275,18 @@ class Analytics(_Section):
 
 
 @dataclass
+class ProjectConfig(_Section):
+    """``[projects."<path>"]``: the Rust CLI records here whether the person trusts a folder.
+
+    A listed project runs with ``sandbox_mode = "workspace-write"``, and an untrusted one also
+    with ``approval_policy = "untrusted"``, unless a layer sets them: the defaults the Rust CLI
+    0.169 applies to the same folders.
+    """
+
+    trust_level: Literal["trusted", "untrusted"] | None = None
+
+
+@dataclass
 class Profile(_Section):
     """``[profiles.<name>]``: any top-level setting, chosen by ``--profile`` or ``profile =``."""
 
@@ -293,18 +316,36 @@ class Config(_Section):
     mcp_servers: dict[str, McpServerConfig] = field(default_factory=dict)
     profiles: dict[str, Profile] = field(default_factory=dict)
     profile: str | None = None
-    model_reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
+    model_reasoning_effort: ReasoningEffortName | None = None
     model_reasoning_summary: Literal["auto", "concise", "detailed", "none"] | None = None
     model_verbosity: Literal["low", "medium", "high"] | None = None
     hide_agent_reasoning: bool = False
+    # Raw reasoning text (open models stream it): None shows it when the model sends it, false
+    # never shows it, true always does. Summaries follow hide_agent_reasoning alone.
+    show_raw_agent_reasoning: bool | None = None
     project_doc_max_bytes: int = field(default=32 * 1024, metadata=_limits(ge=0))
+    # Names tried, in order, in a directory that has no AGENTS.md (e.g. ["CLAUDE.md"]).
+    project_doc_fallback_filenames: list[str] = field(default_factory=list)
+    projects: dict[str, ProjectConfig] = field(default_factory=dict)
     history: History = field(default_factory=History)
     notify: list[str] | None = None
     instructions: str | None = None
     base_instructions: str | None = field(default=None, metadata=_limits(alias="base-instructions"))
     disable_response_storage: bool = False
-    file_opener: str = "none"
+    # The editor whose URI scheme file links in the terminal UI use (OSC 8 hyperlinks).
+    file_opener: FileOpenerName = "none"
+    # The peer's key for the built-in openai provider's URL (beats OPENAI_BASE_URL; an explicit
+    # [model_providers.openai] base_url beats it). Applied when the providers are merged.
+    openai_base_url: str | None = None
     include_plan_tool: bool = True
+    # The model's context window in tokens (default: the provider entry's, else known models').
+    model_context_window: int | None = field(default=None, metadata=_limits(ge=512))
+    # Compact the conversation before a request that would carry more tokens than this
+    # (default: 80 % of the context window).
+    model_auto_compact_token_limit: int | None = field(default=None, metadata=_limits(ge=256))
+    # Tokens of one tool's output sent to the model (head and tail; default: a 16th of the
+    # window, at most 10,000). The whole output is still shown and recorded.
+    tool_output_token_limit: int | None = field(default=None, metadata=_limits(ge=0))
     # Ours: how long any tool call may take before the model is told it timed out (MCP tools
     # keep their server's tool_timeout_sec, shell its command timeout).
     tool_timeout_sec: float = field(default=60.0, metadata=_limits(gt=0))

@@ -50,7 +50,14 @@ def schema_problem(schema: Any) -> str | None:
 
 
 def undeclared_tables(tables: Mapping[str, Any], schemas: Mapping[str, Any], where_of: WhereOf) -> list[str]:
-    """One warning per ``[plugins.<name>]`` table that no installed plugin declares."""
+    """One warning per ``[plugins.<name>]`` table that no installed plugin declares.
+
+    The Rust CLI's own plugin tables (``[plugins."NAME@MARKETPLACE"]``) are not warned about:
+    ``codex config show`` lists them as accepted and unused.
+    """
+    from codex.config.peer_keys import peer_only_reason
+
+    tables = {name: table for name, table in tables.items() if peer_only_reason(("plugins", name)) is None}
     declared = ", ".join(sorted(schemas)) or "none"
     return [
         f"{where_of(('plugins', name))}: [plugins.{format_key_path((name,))}]: no installed plugin declares "

@@ -52,7 +52,8 @@ def exec_elicitation(
     msg: ExecApprovalRequest, *, tool_call_id: str | int, event_id: str
 ) -> dict[str, Any]:
     """``elicitation/create`` params asking whether a command may run."""
-    message = f"Allow Codex to run `{_shell_words(msg.command)}` in {msg.cwd}?"
+    where = {True: ", inside the sandbox", False: ", outside the sandbox", None: ""}[msg.sandboxed]
+    message = f"Allow Codex to run `{_shell_words(msg.command)}` in {msg.cwd}{where}?"
     if msg.reason:
         message += f"\nReason: {msg.reason}"
     params: dict[str, Any] = {
@@ -67,6 +68,8 @@ def exec_elicitation(
     }
     if msg.reason:
         params["codex_reason"] = msg.reason
+    if msg.sandboxed is not None:
+        params["codex_sandboxed"] = msg.sandboxed  # ours: where the approved command will run
     return params
 
 

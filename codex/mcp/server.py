@@ -10,19 +10,24 @@ hang. ``notifications/cancelled`` interrupts the call's turn; the session stays 
 
 The connection speaks the initialize handshake (protocol versions 2024-11-05 to 2025-11-25, as
 the SDK negotiates them): it is the era in which a server may send requests, which elicitation
-needs. Malformed lines get JSON-RPC parse or invalid-request errors; nothing a client sends
-stops the server.
+needs. Malformed lines get JSON-RPC parse or invalid-request errors, and so does a request whose
+id JSON-RPC forbids (null, a float, a boolean, an object or array), which the SDK would take for
+a notification and leave unanswered; nothing a client sends stops the server.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import os
 import sys
 from collections import OrderedDict
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from codex import events as ev
 from codex.errors import CodexError
@@ -39,6 +44,7 @@ from codex.mcp.server_tools import (
     CodexReplyArgs,
     CodexToolArgs,
     ServerSettings,
+    call_config_warnings,
     config_for_call,
     parse_args,
 )
@@ -62,8 +68,9 @@ MAX_IDLE_SESSIONS = 16
 _PROGRESS_EVENTS = {
     "task_started", "agent_message", "agent_reasoning", "exec_command_begin", "exec_command_end",
     "exec_approval_request", "apply_patch_approval_request", "patch_apply_begin", "patch_apply_end",
-    "plan_update", "mcp_tool_call_begin", "mcp_tool_call_end", "background_event", "stream_error",
-    "error", "task_complete", "turn_aborted",
+    "plan_update", "mcp_tool_call_begin", "mcp_tool_call_end", "tool_call_begin", "tool_call_end",
+    "background_event", "stream_error",
+    "error", "task_complete", "turn_aborted", "context_compacted",
 }
 
 
@@ -110,38 +117,46 @@ class CodexMcpServer:
 
     async def serve_stdio(self) -> None:
         """Serve one client over the process's stdin/stdout until it goes away, then close every
-        session (fd 1 points at stderr meanwhile, so a stray print by a plugin or a command cannot
-        corrupt the protocol stream)."""
+        session (fd 0 reads /dev/null and fd 1 points at stderr meanwhile, so neither a command
+        nor a stray print by a plugin can touch the protocol stream)."""
+        import anyio
+        from mcp.server.stdio import stdio_server
+
+        with _claimed_stdin() as stdin:
+            guard = RequestIdGuard(anyio.wrap_file(stdin))
+            # stdio_server only iterates the lines of the stdin it is given.
+            async with stdio_server(stdin=cast("anyio.AsyncFile[str]", guard)) as (read_stream, write_stream):
+                guard.reply = write_stream.send
+                await self._serve(read_stream, write_stream)
+
+    async def _serve(self, read_stream: Any, write_stream: Any) -> None:
+        # The stream types are the SDK's private protocols, so they stay unnamed here.
         from mcp.server.connection import Connection
         from mcp.server.runner import serve_connection
-        from mcp.server.stdio import stdio_server
         from mcp.shared.jsonrpc_dispatcher import JSONRPCDispatcher
 
-        # The stream types are the SDK's private protocols, so they stay unnamed here.
-        async with stdio_server() as (read_stream, write_stream):
+        async def reject(exc: Exception) -> None:
+            await write_stream.send(unreadable_message_error(exc))
 
-            async def reject(exc: Exception) -> None:
-                await write_stream.send(unreadable_message_error(exc))
-
-            dispatcher: JSONRPCDispatcher[Any] = JSONRPCDispatcher(
-                read_stream,
-                write_stream,
-                # initialize runs before the next message is read, so a pipelined request sees it.
-                inline_methods=frozenset({"initialize"}),
-                on_stream_exception=reject,
+        dispatcher: JSONRPCDispatcher[Any] = JSONRPCDispatcher(
+            read_stream,
+            write_stream,
+            # initialize runs before the next message is read, so a pipelined request sees it.
+            inline_methods=frozenset({"initialize"}),
+            on_stream_exception=reject,
+        )
+        self.connection = Connection.for_loop(dispatcher)
+        server = self.build()
+        try:
+            await serve_connection(
+                server,
+                dispatcher,
+                connection=self.connection,
+                lifespan_state={},
+                init_options=server.create_initialization_options(),
             )
-            self.connection = Connection.for_loop(dispatcher)
-            server = self.build()
-            try:
-                await serve_connection(
-                    server,
-                    dispatcher,
-                    connection=self.connection,
-                    lifespan_state={},
-                    init_options=server.create_initialization_options(),
-                )
-            finally:
-                await self.aclose()
+        finally:
+            await self.aclose()
 
     async def aclose(self) -> None:
         """Close every session the server still holds."""
@@ -205,9 +220,10 @@ class CodexMcpServer:
     async def _codex(self, ctx: ServerRequestContext[Any], arguments: dict[str, Any]) -> mcp_types.CallToolResult:
         args = parse_args(CodexToolArgs, CODEX_TOOL, arguments)
         loaded = await asyncio.to_thread(config_for_call, self.settings, args)
+        warnings = call_config_warnings(args)
         session = await self._open(loaded, None)
         entry = self._register(session)
-        return await self._drive(ctx, entry, args.prompt)
+        return with_warnings(await self._drive(ctx, entry, args.prompt, warnings), warnings)
 
     async def _codex_reply(
         self, ctx: ServerRequestContext[Any], arguments: dict[str, Any]
@@ -222,7 +238,7 @@ class CodexMcpServer:
             entry = self._register(await self._resume(session_id))
         else:
             self.sessions.move_to_end(session_id)
-        return await self._drive(ctx, entry, args.prompt)
+        return await self._drive(ctx, entry, args.prompt, compact=args.compact)
 
     # ------------------------------------------------------------------ sessions
 
@@ -267,8 +283,18 @@ class CodexMcpServer:
 
     # ------------------------------------------------------------------ one turn
 
-    async def _drive(self, ctx: ServerRequestContext[Any], entry: _Entry, prompt: str) -> mcp_types.CallToolResult:
-        """Run one turn of ``entry``'s session for this call, forwarding its events."""
+    async def _drive(
+        self,
+        ctx: ServerRequestContext[Any],
+        entry: _Entry,
+        prompt: str,
+        warnings: Sequence[str] = (),
+        *,
+        compact: bool = False,
+    ) -> mcp_types.CallToolResult:
+        """Run one turn of ``entry``'s session for this call (after a compaction when asked),
+        forwarding its events (``warnings`` first, as ``background_event``s, where the CLI would
+        print them before the session)."""
         session = entry.session
         if entry.busy:
             return tool_error(
@@ -278,6 +304,19 @@ class CodexMcpServer:
         entry.busy = True
         progress = _Progress(ctx)
         try:
+            for warning in warnings:
+                await self._forward(ctx, ev.Event("0", ev.BackgroundEvent(f"warning: {warning}")), progress)
+            if compact:
+                compact_id = session.submit(ev.Compact())
+                while True:
+                    event = await session.next_event()
+                    if event.id not in (compact_id, "0"):
+                        continue
+                    await self._forward(ctx, event, progress)
+                    if isinstance(event.msg, ev.Error):
+                        return tool_error(event.msg.message, session.session_id)
+                    if isinstance(event.msg, ev.TaskComplete | ev.TurnAborted):
+                        break
             sub_id = session.submit(ev.UserInput(prompt))
             while True:
                 event = await session.next_event()
@@ -375,6 +414,15 @@ def tool_error(text: str, thread_id: str | None = None) -> mcp_types.CallToolRes
     )
 
 
+def with_warnings(result: mcp_types.CallToolResult, warnings: Sequence[str]) -> mcp_types.CallToolResult:
+    """``result`` with one more text block per warning, after the answer (which stays first)."""
+    import mcp_types as types
+
+    for warning in warnings:
+        result.content.append(types.TextContent(type="text", text=f"warning: {warning}"))
+    return result
+
+
 def jsonable(value: Any) -> Any:
     """Plain JSON data (paths, enums and other odd leaves become strings)."""
     return json.loads(json.dumps(value, default=str))
@@ -396,6 +444,11 @@ def describe_event(msg: dict[str, Any]) -> str:
         return str(msg.get("message") or kind)
     if kind in ("mcp_tool_call_begin", "mcp_tool_call_end"):
         return f"{kind.replace('_', ' ')}: {msg.get('server')}.{msg.get('tool')}"
+    if kind in ("tool_call_begin", "tool_call_end"):
+        return f"{kind.replace('_', ' ')}: {msg.get('tool')}"
+    if kind == "context_compacted":
+        before, after = msg.get("tokens_before"), msg.get("tokens_after")
+        return f"context compacted ({msg.get('reason')}): {before} -> {after} tokens"
     return kind.replace("_", " ")
 
 
@@ -421,6 +474,108 @@ def unreadable_message_error(exc: Exception) -> SessionMessage:
                 break
     reply = JSONRPCError(jsonrpc="2.0", id=request_id, error=ErrorData(code=code, message=message))
     return SessionMessage(message=reply)
+
+
+def request_id_problem(line: str) -> str | None:
+    """What is wrong with the id of a request line, or None (fine, not a request, or not JSON).
+
+    JSON-RPC ids are strings or integers; the SDK reads a request with any other id as a
+    notification, which gets no answer, so the client would wait forever.
+    """
+    if '"id"' not in line or '"method"' not in line:
+        return None  # the common case costs a substring search, not a second parse
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return None  # the SDK answers -32700 itself
+    if not isinstance(message, dict) or "method" not in message or "id" not in message:
+        return None
+    if str(message["method"]).startswith("notifications/"):
+        return None  # a notification that carries an id anyway is still plainly a notification
+    value = message["id"]
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return None
+    kinds = {bool: "a boolean", float: "a float", dict: "an object", list: "an array", type(None): "null"}
+    return f"the id must be a string or an integer, not {kinds.get(type(value), type(value).__name__)}"
+
+
+def invalid_request_id_error(problem: str) -> SessionMessage:
+    """``-32600 Invalid Request`` with ``id: null`` (the request's own id cannot be echoed)."""
+    from mcp.shared.message import SessionMessage
+    from mcp_types import INVALID_REQUEST, ErrorData, JSONRPCError
+
+    error = ErrorData(code=INVALID_REQUEST, message=f"Invalid Request: {problem}")
+    return SessionMessage(message=JSONRPCError(jsonrpc="2.0", id=None, error=error))
+
+
+class RequestIdGuard:
+    """The lines of stdin for the SDK's transport, minus requests whose id JSON-RPC forbids.
+
+    Those are answered here, through ``reply`` (the transport's write stream), and not passed on.
+    """
+
+    def __init__(self, lines: AsyncIterable[str]) -> None:
+        self.lines = lines
+        self.reply: Callable[[SessionMessage], Awaitable[None]] | None = None
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self._guarded()
+
+    async def _guarded(self) -> AsyncIterator[str]:
+        import anyio
+
+        async for line in self.lines:
+            problem = request_id_problem(line)
+            if problem is None or self.reply is None:
+                yield line
+                continue
+            try:
+                await self.reply(invalid_request_id_error(problem))
+            except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+                return  # the connection is closing
+
+
+class _UnownedText(io.TextIOWrapper):
+    """A text layer over a buffer that is not ours: closing it leaves ``sys.stdin`` usable."""
+
+    def close(self) -> None:
+        try:
+            self.detach()
+        except ValueError:
+            pass
+
+
+@contextmanager
+def _claimed_stdin() -> Iterator[TextIO]:
+    """stdin for the protocol alone: read through a private descriptor while fd 0 is /dev/null.
+
+    (What the SDK does when it opens stdin itself; a transport given its stdin skips that.)
+    Where descriptors cannot be moved, ``sys.stdin`` is read in place.
+    """
+    try:
+        import fcntl
+
+        private = fcntl.fcntl(0, fcntl.F_DUPFD_CLOEXEC, 3)
+    except (ImportError, OSError):
+        yield _UnownedText(sys.stdin.buffer, encoding="utf-8", errors="replace")
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        try:
+            os.dup2(devnull, 0)
+        finally:
+            os.close(devnull)
+    except OSError:
+        pass  # fd 0 stays the wire; commands start with their own stdin anyway
+    # closefd=False: the reading thread may still block on it after the server is done.
+    binary = os.fdopen(private, "rb", buffering=0, closefd=False)
+    try:
+        yield io.TextIOWrapper(io.BufferedReader(binary), encoding="utf-8", errors="replace")
+    finally:
+        try:
+            os.dup2(private, 0)
+        except OSError:
+            pass
 
 
 async def run_stdio_server(pm: CodexPluginManager, settings: ServerSettings) -> None:

@@ -62,6 +62,11 @@ CODEX_REPLY_INPUT_SCHEMA: dict[str, Any] = {
         "sessionId": {"type": "string", "description": "The threadId a `codex` call returned."},
         "conversationId": {"type": "string", "description": "Same as sessionId (older clients)."},
         "threadId": {"type": "string", "description": "Same as sessionId (newer clients)."},
+        "compact": {
+            "type": "boolean",
+            "description": "First replace the conversation by a summary the model writes (frees context; "
+            "long sessions also compact on their own near their limit).",
+        },
     },
     "required": ["prompt"],
     "additionalProperties": False,
@@ -131,6 +136,7 @@ class CodexReplyArgs(BaseModel):
     session_id: str | None = Field(None, validation_alias=_aliases("sessionId", "session_id"))
     conversation_id: str | None = Field(None, validation_alias=_aliases("conversationId", "conversation_id"))
     thread_id: str | None = Field(None, validation_alias=_aliases("threadId", "thread_id"))
+    compact: bool = False
 
     @field_validator("prompt")
     @classmethod
@@ -262,3 +268,23 @@ def config_for_call(
         cwd=settings.cwd,
         plugin_schemas=settings.plugin_schemas,
     )
+
+
+def call_config_warnings(call: CodexToolArgs) -> list[str]:
+    """One warning per key of the call's ``config`` that config.toml does not know.
+
+    The same check (and spelling hint) as ``-c`` on the command line; the key is ignored, as
+    there, but the client is told rather than left guessing why the setting had no effect.
+    """
+    if not call.config:
+        return []
+    from codex.config.errors import Source
+    from codex.config.loader import find_unknown_keys
+    from codex.config.overrides import format_value, nest, parse_overrides
+
+    source = Source("config", "the codex tool's `config` argument")
+    texts = [f"{key}={format_value(value)}" for key, value in call.config.items() if value is not None]
+    warnings: list[str] = []
+    for override in parse_overrides(texts):
+        warnings += find_unknown_keys(nest(override.path, override.value), lambda _path: source)
+    return warnings

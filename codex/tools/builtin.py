@@ -1,7 +1,8 @@
 """Assembles the built-in tools for a session's config: what the model is told about each.
 
-Everything is named by reference (argument models, handlers): offering the tools imports none
-of their modules; a tool's code loads when the model first calls it.
+Their parameters are JSON Schema data (``codex.tools.schemas``) and their handlers are named by
+reference: offering the tools imports none of their modules; a tool's code loads when the
+model first calls it.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from codex.tools.base import Tool
 if TYPE_CHECKING:
     from codex.config.model import Config
 
-
-_ARGUMENTS = "codex.tools.arguments"
 
 SHELL_DESCRIPTION = (
     "Run a command (argv array, e.g. [\"bash\", \"-lc\", \"ls -la\"]) in the workspace and return "
@@ -38,22 +37,24 @@ UPDATE_PLAN_DESCRIPTION = (
 
 
 def builtin_tools(config: Config) -> list[Tool]:
-    """shell (with escalation parameters only under on-request), apply_patch, update_plan."""
+    """shell (with escalation parameters only under on-request), apply_patch, update_plan, view_image."""
     import copy
 
     from codex.tools import schemas  # the schemas as data: no pydantic until a call arrives
 
     escalation = config.approval_policy == "on-request"
-    shell_args = "ShellArgsWithEscalation" if escalation else "ShellArgs"
     shell_schema = schemas.SHELL_WITH_ESCALATION if escalation else schemas.SHELL
     tools = [
         # The shell tool keeps its own limit: the command's timeout (timeout_ms, default 120 s).
-        Tool("shell", SHELL_DESCRIPTION, f"{_ARGUMENTS}:{shell_args}", "codex.tools.shell:run_shell",
-             schema_override=copy.deepcopy(shell_schema), timeout_sec=math.inf),
-        Tool("apply_patch", APPLY_PATCH_DESCRIPTION, f"{_ARGUMENTS}:ApplyPatchArgs",
-             "codex.tools.patch_tool:run_apply_patch", schema_override=copy.deepcopy(schemas.APPLY_PATCH)),
+        Tool("shell", SHELL_DESCRIPTION, copy.deepcopy(shell_schema), "codex.tools.shell:run_shell",
+             timeout_sec=math.inf, reports_own_items=True),
+        Tool("apply_patch", APPLY_PATCH_DESCRIPTION, copy.deepcopy(schemas.APPLY_PATCH),
+             "codex.tools.patch_tool:run_apply_patch", reports_own_items=True),
     ]
     if config.include_plan_tool:
-        tools.append(Tool("update_plan", UPDATE_PLAN_DESCRIPTION, f"{_ARGUMENTS}:UpdatePlanArgs",
-                          "codex.tools.plan:run_update_plan", schema_override=copy.deepcopy(schemas.UPDATE_PLAN)))
+        tools.append(Tool("update_plan", UPDATE_PLAN_DESCRIPTION, copy.deepcopy(schemas.UPDATE_PLAN),
+                          "codex.tools.plan:run_update_plan", reports_own_items=True))
+    from codex.tools.view_image import view_image_tool
+
+    tools.append(view_image_tool())
     return tools

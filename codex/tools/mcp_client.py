@@ -10,13 +10,19 @@ Each server's connection lives in its own asyncio task, entered and left there: 
 transports are anyio context managers that must exit in the task that entered them, while tool
 calls arrive from the session's turn task.
 
+A stdio server's stderr is appended to ``$CODEX_HOME/log/mcp-<server>.log`` (``log_dir``) in
+every face: the terminal UI has no file descriptor to lend it (``sys.stderr`` is the screen
+there), and in ``codex exec`` a chatty server would bury the transcript. When a server fails,
+the reason quotes the last lines it wrote there and names the file. A line on a server's stdout
+that is not JSON-RPC is reported once, as one line naming the server, and logged.
+
 Tool calls go through the session's approval policy unless the tool is annotated
 ``readOnlyHint: true``: a tool that may change things acts outside codex's sandbox, so it is
 treated like a command that is not known to be safe (see ``mcp_call_decision``).
 
 Example (what a face does around a session)::
 
-    connections = await start_mcp_servers(loaded.config, cwd=loaded.cwd)
+    connections = await start_mcp_servers(loaded.config, cwd=loaded.cwd, log_dir=loaded.codex_home / "log")
     services.tools.extend(connections.tools)
     for message in connections.startup_messages():
         print(message, file=sys.stderr)
@@ -28,15 +34,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
+import re
+import sys
 import time
 from collections.abc import Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from pydantic import BaseModel, ConfigDict
+from typing import TYPE_CHECKING, Any, TextIO
 
 from codex.approval.policy import Action, CommandFacts, Decision
 from codex.events import BackgroundEvent, McpToolCallBegin, McpToolCallEnd, ReviewDecision
@@ -55,16 +62,14 @@ CLIENT_NAME = "codex-py"
 MAX_INLINE_BINARY_CHARS = 4096
 # How long closing waits for one server to exit before leaving it to the SDK's kill escalation.
 CLOSE_TIMEOUT_SECONDS = 8.0
+# A server's log is moved aside to ``.log.1`` when it has grown past this at a server's start.
+LOG_MAX_BYTES = 1024 * 1024
+# How many of its last stderr lines a failure message quotes.
+STDERR_TAIL_LINES = 3
 
 
 class McpServerError(Exception):
     """A server could not be started or stopped answering; the message names it."""
-
-
-class McpArguments(BaseModel):
-    """Arguments of an MCP tool: any JSON object (the server validates against its schema)."""
-
-    model_config = ConfigDict(extra="allow")
 
 
 @dataclass
@@ -82,12 +87,16 @@ class McpToolInfo:
 class McpServerConnection:
     """One configured server: a task owns the connection; calls go through ``call_tool``."""
 
-    def __init__(self, name: str, config: McpServerConfig, cwd: Path) -> None:
+    def __init__(self, name: str, config: McpServerConfig, cwd: Path, log_dir: Path | None = None) -> None:
         self.name = name
         self.config = config
         self.cwd = cwd
+        self.log_dir = log_dir
+        self.log: ServerLog | None = None
+        self.log_problem: str | None = None
         self.session: ClientSession | None = None
         self.stopped_reason: str | None = None
+        self._noise_reported = False
         self._stop = asyncio.Event()
         self._ready: asyncio.Future[list[mcp_types.Tool]] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -103,7 +112,7 @@ class McpServerConnection:
         try:
             return await asyncio.wait_for(asyncio.shield(self._ready), timeout)
         except TimeoutError:
-            self.stopped_reason = f"did not start within {timeout:g} s (startup_timeout_sec)"
+            self.stopped_reason = f"did not start within {timeout:g} s (startup_timeout_sec){self.stderr_hint()}"
             self._task.cancel()  # the transport kills the process while unwinding
             raise McpServerError(self.stopped_reason) from None
         except McpServerError as exc:
@@ -125,6 +134,8 @@ class McpServerConnection:
             raise
         except BaseException as exc:  # every failure becomes a report, never a crash
             reason = describe_failure(exc, self.config)
+            if _process_ran(exc):
+                reason += self.stderr_hint()
             if not ready.done():
                 ready.set_exception(McpServerError(reason))
             else:
@@ -140,11 +151,12 @@ class McpServerConnection:
 
         from codex import __version__
 
-        read, write = await stack.enter_async_context(self._transport())
+        read, write = await stack.enter_async_context(self._transport(stack))
         info = Implementation(name=CLIENT_NAME, title="Codex", version=__version__)
-        return await stack.enter_async_context(ClientSession(read, write, client_info=info))
+        session = ClientSession(read, write, client_info=info, message_handler=self._on_incoming)
+        return await stack.enter_async_context(session)
 
-    def _transport(self) -> Any:
+    def _transport(self, stack: AsyncExitStack) -> Any:
         config = self.config
         if config.url:
             return _http_transport(config)
@@ -152,9 +164,57 @@ class McpServerConnection:
             raise McpServerError("has neither `command` (a stdio server) nor `url` (a streamable HTTP server)")
         from mcp.client.stdio import StdioServerParameters, stdio_client
 
+        _quiet_sdk_parse_errors()
         cwd = (self.cwd / Path(config.cwd).expanduser()) if config.cwd else self.cwd
         params = StdioServerParameters(command=config.command, args=list(config.args), env=config.env, cwd=cwd)
-        return stdio_client(params)
+        # Always an explicit file: the SDK's default is whatever sys.stderr was when it was
+        # imported, which in the terminal UI is the screen, a stream without a descriptor.
+        errlog: TextIO
+        if self.log_dir is None:
+            errlog = _process_stderr(stack)
+        else:
+            try:
+                self.log = ServerLog.open(self.log_dir, self.name, config)
+            except OSError as exc:  # a read-only CODEX_HOME costs the log, not the server
+                where = exc.filename or self.log_dir
+                self.log_problem = f"its stderr is discarded: cannot write {where}: {exc.strerror}"
+                errlog = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115  (closed by the stack)
+                stack.callback(errlog.close)
+            else:
+                stack.callback(self.log.close)
+                errlog = self.log.file
+        return stdio_client(params, errlog=errlog)
+
+    def stderr_hint(self) -> str:
+        """``; its stderr ended with: ... (log: PATH)`` for a failure message ("" without a log)."""
+        log = self.log
+        if log is None:
+            return f"; {self.log_problem}" if self.log_problem else ""
+        tail = log.tail(STDERR_TAIL_LINES)
+        if not tail:
+            return f"; it wrote nothing on stderr (log: {log.path})"
+        return f"; its stderr ended with: {' | '.join(tail)} (log: {log.path})"
+
+    async def _on_incoming(self, message: Any) -> None:
+        """Transport faults arrive here: a stdout line that is not JSON-RPC is reported once."""
+        if not isinstance(message, Exception):
+            return
+        line = _unreadable_line(message)
+        if line is None:
+            return
+        if self.log is not None:
+            self.log.note(f"[codex: this line on stdout is not JSON-RPC and was ignored] {line}")
+        if self._noise_reported:
+            return
+        self._noise_reported = True
+        excerpt = line if len(line) <= 120 else line[:117] + "..."
+        where = f"; it and any more go to {self.log.path}" if self.log is not None else ""
+        print(
+            f"MCP server {self.name!r} wrote a line on stdout that is not JSON-RPC, ignored{where}: "
+            f"{_printable(excerpt)!r} (servers must keep stdout for the protocol and log to stderr)",
+            file=sys.stderr,
+            flush=True,
+        )
 
     async def aclose(self) -> None:
         """Stop the connection (the SDK closes stdin, then terminates the process group)."""
@@ -187,7 +247,9 @@ class McpServerConnection:
             if exc.code == REQUEST_TIMEOUT:
                 raise McpServerError(too_slow) from None
             if exc.code == CONNECTION_CLOSED:
-                self.stopped_reason = "its connection closed during a call (the server exited or crashed)"
+                self.stopped_reason = (
+                    "its connection closed during a call (the server exited or crashed)" + self.stderr_hint()
+                )
                 self.session = None
                 self._stop.set()
                 raise McpServerError(f"MCP server {self.name!r} stopped: {self.stopped_reason}") from None
@@ -220,6 +282,116 @@ def _http_transport(config: McpServerConfig) -> Any:
     return connect()
 
 
+class ServerLog:
+    """One stdio server's stderr: ``LOG_DIR/mcp-<server>.log``, appended to, 0600 in a 0700 folder.
+
+    The server writes to the file directly (it is the process's stderr), so nothing of ours sits
+    between it and the disk; each start is marked with a header line, and ``tail`` reads only
+    what this start wrote.
+    """
+
+    def __init__(self, path: Path, file: TextIO, start: int) -> None:
+        self.path = path
+        self.file = file
+        self.start = start
+
+    @classmethod
+    def open(cls, log_dir: Path, name: str, config: McpServerConfig) -> ServerLog:
+        """Open (creating or rotating) the log of server ``name`` and write the start header."""
+        from codex import __version__
+        from codex.private import FILE_MODE, make_private_dirs
+
+        make_private_dirs(log_dir)
+        path = log_dir / f"mcp-{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.log"
+        try:
+            if path.stat().st_size > LOG_MAX_BYTES:
+                os.replace(path, path.with_name(path.name + ".1"))
+        except FileNotFoundError:
+            pass
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(path, flags, FILE_MODE)
+        file = os.fdopen(fd, "a", encoding="utf-8", errors="replace", buffering=1)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        command = " ".join([config.command or "", *config.args])
+        file.write(f"--- {stamp} codex-py {__version__} (pid {os.getpid()}) starts MCP server {name!r}: {command}\n")
+        file.flush()
+        return cls(path, file, os.fstat(fd).st_size)
+
+    def note(self, text: str) -> None:
+        """A line of ours (not the server's) in the log."""
+        try:
+            self.file.write(text.rstrip("\n") + "\n")
+            self.file.flush()
+        except (OSError, ValueError):
+            pass  # a full disk or a closed log must not break the session
+
+    def tail(self, count: int) -> list[str]:
+        """The last ``count`` non-blank lines written since this start, made printable."""
+        try:
+            with open(self.path, "rb") as handle:
+                size = handle.seek(0, os.SEEK_END)
+                handle.seek(max(self.start, size - 8192))
+                data = handle.read()
+        except OSError:
+            return []
+        lines = [_printable(line).strip() for line in data.decode("utf-8", "replace").splitlines()]
+        lines = [line if len(line) <= 200 else line[:197] + "..." for line in lines if line]
+        return lines[-count:]
+
+    def close(self) -> None:
+        """Close our handle (the server may still hold its own until it exits)."""
+        self.file.close()
+
+
+def _process_stderr(stack: AsyncExitStack) -> TextIO:
+    """The process's own stderr (fd 2) as a file, for callers that pass no log folder."""
+    try:
+        file = open(os.dup(2), "w", encoding="utf-8")  # noqa: SIM115  (closed by the stack)
+    except OSError:
+        file = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+    stack.callback(file.close)
+    return file
+
+
+class _SdkParseErrorFilter(logging.Filter):
+    """Drops the SDK's traceback for a server's non-JSON stdout line; codex reports it in one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != "Failed to parse JSONRPC message from server"
+
+
+def _quiet_sdk_parse_errors() -> None:
+    logger = logging.getLogger("mcp.client.stdio")
+    if not any(isinstance(existing, _SdkParseErrorFilter) for existing in logger.filters):
+        logger.addFilter(_SdkParseErrorFilter())
+
+
+def _unreadable_line(exc: Exception) -> str | None:
+    """The stdout line behind the SDK's parse error, or None for other transport faults."""
+    from pydantic import ValidationError
+
+    if not isinstance(exc, ValidationError):
+        return None
+    for problem in exc.errors():
+        value = problem.get("input")
+        if isinstance(value, str):
+            return value.rstrip("\r\n")
+        if value is not None:
+            return json.dumps(value, ensure_ascii=False, default=str)
+    return str(exc).splitlines()[0]
+
+
+def _process_ran(exc: BaseException) -> bool:
+    """False when the failure came before the server's process could run (so its log is empty)."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return not isinstance(exc, FileNotFoundError | PermissionError | McpServerError)
+
+
+def _printable(text: str) -> str:
+    return "".join(c for c in text if c.isprintable())
+
+
 async def _list_all_tools(session: ClientSession) -> list[mcp_types.Tool]:
     from mcp_types import PaginatedRequestParams
 
@@ -250,7 +422,7 @@ def describe_failure(exc: BaseException, config: McpServerConfig) -> str:
         from mcp_types import CONNECTION_CLOSED
 
         if exc.code == CONNECTION_CLOSED:
-            return "the server closed the connection while starting (its process exited; see its stderr)"
+            return "the server closed the connection while starting (its process exited)"
         return f"the server answered with an error: {exc.message} (code {exc.code})"
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
@@ -279,14 +451,17 @@ class McpConnections:
         await asyncio.gather(*(server.aclose() for server in self.servers.values()), return_exceptions=True)
 
 
-async def start_mcp_servers(config: Config, *, cwd: Path) -> McpConnections:
+async def start_mcp_servers(config: Config, *, cwd: Path, log_dir: Path | None = None) -> McpConnections:
     """Connect to every ``[mcp_servers.<name>]`` concurrently and wrap their tools.
 
+    ``log_dir`` (faces pass ``$CODEX_HOME/log``) receives each stdio server's stderr as
+    ``mcp-<name>.log``; without it the servers share this process's stderr.
     Never raises for a server's failure: it is recorded in ``failures`` instead.
     """
     connections = McpConnections()
     for name, server_config in config.mcp_servers.items():
-        connections.servers[name] = McpServerConnection(name, server_config, cwd)
+        if server_config.enabled:  # enabled = false (the Rust CLI's switch) keeps it configured, not started
+            connections.servers[name] = McpServerConnection(name, server_config, cwd, log_dir)
     if not connections.servers:
         return connections
     names = list(connections.servers)
@@ -354,8 +529,7 @@ def mcp_call_decision(policy: ApprovalPolicy, info: McpToolInfo, sandbox_mode: s
 def make_tool(connection: McpServerConnection, info: McpToolInfo) -> Tool:
     """The codex Tool that calls ``info`` on ``connection``."""
 
-    async def handler(args: McpArguments, ctx: ToolContext) -> ToolResult:
-        arguments = args.model_dump()
+    async def handler(arguments: dict[str, Any], ctx: ToolContext) -> ToolResult:
         refusal = await _approve(info, arguments, ctx)
         if refusal is not None:
             return refusal
@@ -380,13 +554,15 @@ def make_tool(connection: McpServerConnection, info: McpToolInfo) -> Tool:
         end(not result.is_error, wire)
         return ToolResult(result_for_model(wire), not result.is_error)
 
+    # The server's inputSchema is the tool's parameters: codex checks calls against it like
+    # any tool's before they reach the server.
     return Tool(
         info.qualified_name,
         info.description,
-        McpArguments,
+        info.input_schema,
         handler,
         read_only=info.read_only,
-        schema_override=info.input_schema,
+        reports_own_items=True,
     )
 
 

@@ -12,13 +12,12 @@ from codex.events import PatchApplyBegin, PatchApplyEnd, ReviewDecision
 from codex.tools.base import ToolContext, ToolResult, TurnAborted
 
 if TYPE_CHECKING:
-    from codex.tools.arguments import ApplyPatchArgs
     from codex.tools.patch.paths import Resolver
 
 
-async def run_apply_patch(args: ApplyPatchArgs, ctx: ToolContext) -> ToolResult:
+async def run_apply_patch(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     """Handler of the apply_patch function tool."""
-    return await apply_patch_flow(args.input, ctx.cwd, ctx)
+    return await apply_patch_flow(args["input"], ctx.cwd, ctx)
 
 
 def describe_changes(changes: list[Any], cwd: Path) -> tuple[dict[str, dict[str, Any]], str]:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from codex.events import PlanUpdate
 from codex.tools.base import ToolContext, ToolResult
 
-if TYPE_CHECKING:
-    from codex.tools.arguments import UpdatePlanArgs
 
-
-async def run_update_plan(args: UpdatePlanArgs, ctx: ToolContext) -> ToolResult:
-    """Handler of update_plan."""
-    ctx.emit(PlanUpdate(args.explanation, [step.model_dump() for step in args.plan]))
+async def run_update_plan(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    """Handler of update_plan (the schema has checked each step's text and status)."""
+    plan = [{"step": step["step"], "status": step["status"]} for step in args["plan"]]
+    if sum(step["status"] == "in_progress" for step in plan) > 1:
+        return ToolResult(
+            "error: invalid arguments for update_plan: plan: at most one step may be in_progress", False
+        )
+    ctx.emit(PlanUpdate(args.get("explanation"), plan))
     return ToolResult("Plan updated")

@@ -1,16 +1,16 @@
-"""The JSON schemas of the built-in tools' arguments, as the model receives them.
+"""The JSON schemas of the built-in tools' arguments: what the model reads and what every call
+is checked against (``codex.tools.validation``), like any plugin's tool.
 
-Written out as data so that offering the built-in tools needs neither pydantic nor a cache: a
-schema read back from a cache could have been written by a sandboxed command, while this file is
-as trusted as the code. ``tests/test_memo.py`` checks that each equals what its pydantic model in
-``codex.tools.arguments`` generates; change both together.
+Written out as data, as the declaration itself: offering the built-in tools needs neither
+pydantic nor a cache (a schema read back from a cache could have been written by a sandboxed
+command, while this file is as trusted as the code). Checks JSON Schema cannot state (at most
+one plan step in progress) are the handlers' own.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-# codex.tools.arguments.ShellArgs
 SHELL: dict[str, Any] = {
     "description": "Arguments of the shell tool.",
     "properties": {
@@ -41,7 +41,7 @@ SHELL: dict[str, Any] = {
     "additionalProperties": False,
 }
 
-# codex.tools.arguments.ShellArgsWithEscalation: the same, plus the two escalation fields.
+# Under on-request: the same, plus the two escalation fields.
 SHELL_WITH_ESCALATION: dict[str, Any] = {
     **SHELL,
     "description": "Arguments of the shell tool under on-request, where the model may ask to leave the sandbox.",
@@ -60,7 +60,6 @@ SHELL_WITH_ESCALATION: dict[str, Any] = {
     },
 }
 
-# codex.tools.arguments.ApplyPatchArgs
 APPLY_PATCH: dict[str, Any] = {
     "description": "Arguments of the apply_patch function tool.",
     "properties": {
@@ -74,7 +73,6 @@ APPLY_PATCH: dict[str, Any] = {
     "additionalProperties": False,
 }
 
-# codex.tools.arguments.UpdatePlanArgs
 UPDATE_PLAN: dict[str, Any] = {
     "$defs": {
         "PlanStep": {

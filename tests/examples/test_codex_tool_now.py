@@ -16,7 +16,8 @@ def test_the_model_calls_now_and_gets_the_time_in_its_zone(
 ) -> None:
     write_config('model = "mock-model"\nmodel_provider = "mock"\n' + mock_model.provider_toml("mock", "responses"))
     mock_model.responses_turn(Call("now", {"timezone": "Asia/Tokyo"}, "tokyo"), Call("now", {}, "default"),
-                              Call("now", {"timezone": "Mars/Olympus_Mons"}, "mars"))
+                              Call("now", {"timezone": "Mars/Olympus_Mons"}, "mars"),
+                              Call("now", {"timezone": 9}, "nine"))
     mock_model.responses_turn(Text("It is morning in Tokyo."))
 
     result = run_codex("exec", "What time is it in Tokyo?", cwd=git_workspace, timeout=60)
@@ -29,7 +30,14 @@ def test_the_model_calls_now_and_gets_the_time_in_its_zone(
             if i.get("type") == "function_call_output"}
     assert datetime.fromisoformat(told["tokyo"]).isoformat().endswith("+09:00")
     assert datetime.fromisoformat(told["default"]).isoformat().endswith("+00:00")
-    assert told["mars"] == "error: unknown time zone 'Mars/Olympus_Mons'; use an IANA name"
+    assert told["mars"] == (
+        "error: tool 'now' (plugin 'now') failed: "
+        "ZoneInfoNotFoundError: 'No time zone found with key Mars/Olympus_Mons'"
+    )
+    assert told["nine"].startswith("error: invalid arguments for now: timezone: expected a string; got 9.")
+    # Each call is an item of the transcript on stderr, arguments and outcome included.
+    assert 'tool now (plugin now) {"timezone": "Asia/Tokyo"}' in result.stderr
+    assert "now succeeded in" in result.stderr and "now failed in" in result.stderr
 
 
 def test_codex_plugins_lists_the_installed_distribution(run_codex: RunCodex) -> None:

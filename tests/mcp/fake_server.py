@@ -1,6 +1,8 @@
 """A small MCP server written with the official SDK, for the client tests.
 
-Run as ``python fake_server.py [--hang-at-startup | --crash-at-startup] [--http PORT]``.
+Run as ``python fake_server.py [--hang-at-startup | --crash-at-startup | --stdout-noise] [--http PORT]``.
+It says on stderr that it started and when ``echo`` is called (lines starting ``fake server:``);
+``--stdout-noise`` makes it misbehave by printing a banner on stdout, the protocol channel.
 Tools: ``echo`` (read-only), ``add`` (structured output), ``write_note`` (writes a file, not
 read-only), ``picture`` (an image), ``fail`` (an error result), ``slow`` (sleeps), ``crash``
 (the process exits mid-call) and, over HTTP, ``whoami`` (echoes the Authorization and X-Team headers).
@@ -62,6 +64,7 @@ async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.Call
     args = params.arguments or {}
     name = params.name
     if name == "echo":
+        print(f"fake server: echo called with {args.get('text')!r}", file=sys.stderr, flush=True)
         return _text(str(args.get("text", "")))
     if name == "add":
         total = args["a"] + args["b"]
@@ -105,6 +108,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--hang-at-startup", action="store_true")
     parser.add_argument("--crash-at-startup", action="store_true")
+    parser.add_argument("--stdout-noise", action="store_true")
     parser.add_argument("--http", type=int, default=None, help="serve streamable HTTP on this port")
     options = parser.parse_args()
     if options.crash_at_startup:
@@ -112,6 +116,9 @@ def main() -> None:
         sys.exit(1)
     if options.hang_at_startup:
         time.sleep(3600)
+    print(f"fake server: started (pid {os.getpid()})", file=sys.stderr, flush=True)
+    if options.stdout_noise:
+        print("Fake Server v1.0 -- starting up (this banner belongs on stderr)", flush=True)
     if options.http is not None:
         import uvicorn
 

@@ -79,8 +79,8 @@ async def call(tools: list[Tool], name: str, arguments: dict[str, Any], ctx: Con
     return await ToolRegistry(tools).dispatch(name, json.dumps(arguments), ctx)
 
 
-async def connect(tmp_path: Path, **servers: McpServerConfig) -> McpConnections:
-    return await start_mcp_servers(Config(mcp_servers=servers), cwd=tmp_path)
+async def connect(tmp_path: Path, log_dir: Path | None = None, **servers: McpServerConfig) -> McpConnections:
+    return await start_mcp_servers(Config(mcp_servers=servers), cwd=tmp_path, log_dir=log_dir)
 
 
 def test_tools_are_offered_as_server__tool_with_their_schemas(tmp_path: Path) -> None:
@@ -156,6 +156,25 @@ def test_servers_that_cannot_start_are_left_out_and_the_rest_work(tmp_path: Path
     assert "'codex-test-no-such-command' was not found" in connections.failures["missing"]
     messages = connections.startup_messages()
     assert len(messages) == 3 and all("left out" in m for m in messages)
+
+
+def test_a_log_folder_that_cannot_be_written_costs_the_log_not_the_server(tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the log folder should be\n", encoding="utf-8")
+    ctx = Context(tmp_path)
+
+    async def scenario() -> tuple[McpConnections, ToolResult]:
+        connections = await connect(tmp_path, blocked, good=fake(), crashes=fake("--crash-at-startup"))
+        try:
+            return connections, await call(connections.tools, "good__echo", {"text": "no log, no problem"}, ctx)
+        finally:
+            await connections.aclose()
+
+    connections, result = asyncio.run(scenario())
+
+    assert result.output == "no log, no problem"
+    assert "its stderr is discarded: cannot write" in connections.failures["crashes"]
+    assert str(blocked) in connections.failures["crashes"]
 
 
 def test_a_server_that_crashes_mid_call_is_reported_and_its_tools_fail_fast(tmp_path: Path) -> None:

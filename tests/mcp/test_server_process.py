@@ -135,6 +135,30 @@ def test_malformed_input_gets_jsonrpc_errors_and_the_server_lives_on(tmp_path: P
     assert client.process.returncode == 0
 
 
+def test_requests_with_ids_json_rpc_forbids_get_invalid_request_not_silence(tmp_path: Path,
+                                                                            workspace: Path) -> None:
+    home = tmp_path / "codex-home"
+    home.mkdir()
+    with RawClient(home, workspace) as client:
+        client.initialize()
+        for bad_id, kind in ((1.5, "a float"), (True, "a boolean"), (None, "null"), ({"n": 1}, "an object"),
+                             ([1], "an array")):
+            client.send({"jsonrpc": "2.0", "id": bad_id, "method": "tools/list"})
+            answer = client.response(timeout=10)  # bounded: before the fix nothing ever came
+            assert answer["id"] is None, answer
+            assert answer["error"]["code"] == -32600
+            assert f"not {kind}" in answer["error"]["message"]
+        # A notification that carries a null id is still taken as the notification it is: the
+        # next answer is the one for the request after it.
+        client.send({"jsonrpc": "2.0", "id": None, "method": "notifications/cancelled",
+                     "params": {"requestId": 99999}})
+        # Good ids of both kinds are still answered with their own id.
+        client.send({"jsonrpc": "2.0", "id": "s-1", "method": "tools/list"})
+        assert client.response(timeout=10)["id"] == "s-1"
+        assert "tools" in client.request("tools/list")["result"]
+    assert client.process.returncode == 0
+
+
 def test_the_server_exits_when_the_client_goes_away_mid_call(mock_model: MockModelServer, tmp_path: Path,
                                                               workspace: Path) -> None:
     home = _home(tmp_path, mock_model, 'approval_policy = "never"\nsandbox_mode = "danger-full-access"\n')

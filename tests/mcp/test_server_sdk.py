@@ -212,6 +212,23 @@ def test_progress_notifications_when_the_client_asks(shared_server: SdkClient, m
     assert sorted(values) == [float(n) for n in range(1, len(values) + 1)]
 
 
+def test_a_plugin_tool_call_is_a_progress_notification(shared_server: SdkClient, mock_model: MockModelServer,
+                                                        workspace: Path) -> None:
+    """The installed example plugin's ``now`` tool: its call shows like a command's would."""
+    mock_model.chat_call("now", {"timezone": "UTC"})
+    mock_model.chat_text("It is now.")
+    updates: list[str | None] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        updates.append(message)
+
+    call = shared_server.start("codex", codex_call(mock_model, workspace, "what time"), progress_callback=on_progress)
+
+    assert text_of(call.result()) == "It is now."
+    wait_until(lambda: "task complete" in updates, "the last progress notification")
+    assert "tool call begin: now" in updates and "tool call end: now" in updates
+
+
 def test_two_calls_run_at_once(shared_server: SdkClient, mock_model: MockModelServer, tmp_path: Path) -> None:
     first_dir, second_dir = tmp_path / "first", tmp_path / "second"
     first_dir.mkdir()
@@ -322,3 +339,26 @@ def test_bad_arguments_are_tool_errors_that_say_why(shared_server: SdkClient, wo
     # The server is still there and still serves.
     tools = shared_server.run(shared_server.session.list_tools())
     assert [tool.name for tool in tools.tools] == ["codex", "codex-reply"]
+
+
+def test_unknown_config_keys_are_warned_about_in_the_result_and_as_events(
+    shared_server: SdkClient, mock_model: MockModelServer, workspace: Path
+) -> None:
+    mock_model.chat_text("Done anyway.")
+    before = len(shared_server.events)
+    typos = {"modle": "o3", "sandbox_workspace_write.network_acess": True}
+    arguments = codex_call(mock_model, workspace, "hi", config=typos)
+
+    result = shared_server.call("codex", arguments)
+
+    assert not result.is_error, text_of(result)
+    texts = [block.text for block in result.content if isinstance(block, types.TextContent)]
+    assert texts[0] == "Done anyway."  # the answer stays first; clients reading content[0] get it
+    assert result.structured_content["content"] == "Done anyway."
+    assert len(texts) == 3
+    assert "unknown config key modle; it is ignored (did you mean model?)" in texts[1]
+    assert "unknown config key sandbox_workspace_write.network_acess" in texts[2]
+    assert all(text.startswith("warning: the codex tool's `config` argument: ") for text in texts[1:])
+    events = [e["msg"]["message"] for e in list(shared_server.events)[before:]
+              if e.get("msg", {}).get("type") == "background_event"]
+    assert texts[1] in events and texts[2] in events

@@ -301,7 +301,8 @@ def _handler_for(fake: FakeOllama) -> type[BaseHTTPRequestHandler]:
                          for i, (name, args) in enumerate(reply.calls)]
                 line({"content": "", "tool_calls": calls})
             line({"content": ""}, True, done_reason="stop", total_duration=1_000_000, load_duration=1000,
-                 prompt_eval_count=1200, prompt_eval_duration=1000, eval_count=42, eval_duration=1000)
+                 prompt_eval_count=1200, prompt_eval_cached_count=1024, prompt_eval_duration=1000, eval_count=42,
+                 eval_duration=1000)
             self._end_stream()
 
         def _chat_openai(self, body: dict[str, Any]) -> None:

@@ -68,6 +68,7 @@ def test_text_and_thinking_stream_as_deltas_then_items(gpt_oss: FakeOllama) -> N
     done = events[-1]
     assert isinstance(done, Completed) and done.usage is not None
     assert (done.usage.input_tokens, done.usage.output_tokens) == (1200, 42)
+    assert done.usage.cached_input_tokens == 1024  # prompt_eval_cached_count (newer Ollama releases)
 
 
 def test_every_request_carries_the_same_fixed_window(gpt_oss: FakeOllama) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from codex import events as ev
 from codex.cli.tui.markdown import MarkdownRenderer, MarkdownStream, block_boundary
 from codex.cli.tui.render import Transcript, clean_event, command_text, diff_lines, live_excerpt, plan_lines
-from codex.cli.tui.text import Palette, fit, sanitize, strip_ansi, visible_len, wrap
+from codex.cli.tui.text import Palette, fit, sanitize, strip_ansi, visible_len, wrap, wrap_choices
 from codex.protocol import TokenUsage
 
 
@@ -164,3 +164,31 @@ def test_events_reaching_the_screen_carry_no_escape_sequences() -> None:
 
 def test_sanitize_keeps_text_before_a_trailing_carriage_return() -> None:
     assert sanitize("streamed delta\r") == "streamed delta"
+
+
+def test_reasoning_finished_while_the_answer_streams_is_committed_after_the_answer() -> None:
+    transcript, committed = plain_transcript()
+    transcript.handle(ev.AgentMessageDelta("First paragraph.\n\nSecond"))
+    transcript.handle(ev.AgentMessageDelta(" paragraph."))
+    transcript.handle(ev.AgentReasoningDelta("A late thought."))
+    transcript.handle(ev.AgentReasoning("A late thought."))  # the chat wire: reasoning item first
+    assert committed == ["codex", "First paragraph."]
+    transcript.handle(ev.AgentMessage("First paragraph.\n\nSecond paragraph."))
+    assert committed == ["codex", "First paragraph.", "", "Second paragraph.", "thinking", "  A late thought."]
+
+
+def test_the_plan_is_committed_when_the_answer_starts() -> None:
+    transcript, committed = plain_transcript()
+    transcript.handle(ev.PlanUpdate(None, [{"step": "read", "status": "completed"}]))
+    transcript.handle(ev.AgentMessageDelta("Done reading.\n\n"))
+    assert committed == ["Plan", "  ✔ read", "codex", "Done reading."]
+    transcript.handle(ev.TaskComplete("Done reading."))
+    assert committed.count("Plan") == 1
+
+
+def test_choices_wrap_between_choices() -> None:
+    keys = "y yes · a yes, always this session · n no, tell codex why · q abort"
+    assert wrap_choices(keys, 80) == [keys]
+    assert wrap_choices(keys, 60) == ["y yes · a yes, always this session · n no, tell codex why", "q abort"]
+    assert wrap_choices(keys, 30) == ["y yes", "a yes, always this session", "n no, tell codex why · q abort"]
+    assert all(visible_len(row) <= 12 for row in wrap_choices(keys, 12))

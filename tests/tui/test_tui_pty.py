@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.long_session import LongSessionModel
 from tests.mock_model import Call, MockModelServer, Text, Thinking
 from tests.tui.pty_harness import PtyCodex, process_gone
 
@@ -337,8 +338,8 @@ def test_yes_for_the_session_is_not_asked_twice_and_q_aborts(
     term.wait_for("$ touch never.txt")
     term.wait_for("Run this command?")
     term.send("q")
-    screen = term.wait_for("■ turn aborted")
-    assert "aborted the turn instead of running the command" in screen
+    screen = term.wait_for("aborted the turn instead of running the command")
+    term.wait_for("⏎ send")  # the turn is over; its end is not announced a second time
     assert not (workspace / "never.txt").exists()
 
 
@@ -365,9 +366,7 @@ def test_at_completes_workspace_paths(start_codex: StartCodex) -> None:
     term.wait_until(lambda _text: "› explain @README.md" in term.visible(), "the completed path")
 
 
-def test_compact_continues_in_a_new_session_from_the_summary(
-    start_codex: StartCodex, mock_model: MockModelServer
-) -> None:
+def test_compact_summarises_and_the_session_goes_on(start_codex: StartCodex, mock_model: MockModelServer) -> None:
     mock_model.responses_text("Noted: 42.")
     mock_model.responses_text("SUMMARY: the user asked to remember the number 42.")
     mock_model.responses_text("You asked me to remember 42.")
@@ -377,17 +376,38 @@ def test_compact_continues_in_a_new_session_from_the_summary(
     term.send("remember the number 42\r")
     term.wait_for("Noted: 42.")
     term.send("/compact\r")
-    term.wait_for("conversation compacted")
-    screen = term.wait_until(lambda text: len(set(re.findall(r"session\s+([0-9a-f-]{36})", text))) == 2,
-                             "a second session header")
-    assert re.findall(r"session\s+([0-9a-f-]{36})", screen)[0] == first.group(1)
+    term.wait_for("context compacted (/compact)")
     term.wait_for(READY)
     term.send("what did I ask?\r")
-    term.wait_for("You asked me to remember 42.")
-    sent = json.dumps(mock_model.requests[2].json["input"])
-    assert "SUMMARY: the user asked to remember the number 42." in sent
-    assert "remember the number 42\"" not in sent  # the old conversation itself is gone
-    assert "Summarise our conversation" in json.dumps(mock_model.requests[1].json["input"])
+    screen = term.wait_for("You asked me to remember 42.")
+    assert set(re.findall(r"session\s+([0-9a-f-]{36})", screen)) == {first.group(1)}  # the same session
+    summary_request = json.dumps(mock_model.requests[1].json["input"])
+    assert "Context is running out" in summary_request and "Noted: 42." in summary_request
+    sent = mock_model.requests[2].json["input"]
+    texts = ["".join(p["text"] for p in item["content"]) for item in sent if item["type"] == "message"]
+    assert "SUMMARY: the user asked to remember the number 42." in texts[-2]
+    assert "remember the number 42" in texts  # the person's own words are kept
+    assert "Noted: 42." not in json.dumps(sent)  # the old answers are not
+
+
+def test_long_session_compacts_by_itself_and_shows_the_context_left(
+    start_codex: StartCodex, mock_model: MockModelServer
+) -> None:
+    model = LongSessionModel(window=8_000, commands=12)
+    mock_model.responder = model
+    term = start_codex("-c", "model_context_window=8000", "-a", "never")
+    term.wait_for(READY)
+    term.send("run the numbered commands\r")
+    screen = term.wait_for("done: all 12 commands ran", timeout=120)
+    assert "context compacted (the context was nearly full)" in screen
+    assert model.summaries >= 1 and model.over_window == 0
+    term.wait_until(lambda _text: re.search(r"\^C quit · \d+% context left", term.visible()) is not None,
+                    "the context left under the prompt")
+    term.send("/status\r")
+    screen = term.wait_for("compacts above 6,400 tokens")
+    assert re.search(r"context window\s+8,000 tokens", screen)
+    assert re.search(r"used\s+[\d,]+ tokens \(\d+% left\)", screen)
+    assert re.search(r"budget\s+500 tokens of each tool output", screen)
 
 
 def test_new_and_resume_picker_switch_sessions(start_codex: StartCodex, mock_model: MockModelServer) -> None:
@@ -578,3 +598,26 @@ def test_ctrl_z_suspends_to_the_shell_and_fg_resumes(tui_env: dict[str, str], wo
         term.wait_until(lambda _text: "› back" in term.visible(), "keys read again after fg")
     finally:
         term.close()
+
+
+def test_a_plugin_tool_call_is_shown_and_resume_shows_it_again(
+    start_codex: StartCodex, mock_model: MockModelServer
+) -> None:
+    """The installed example plugin's ``now``: an item like a command, live and after resume."""
+    mock_model.responses_calls(Call("now", {"timezone": "Asia/Tokyo"}))
+    mock_model.responses_text("Morning in Tokyo.")
+    first = start_codex()
+    first.wait_for(READY)
+    first.send("what time is it in Tokyo?\r")
+    first.wait_for("Morning in Tokyo.")
+    screen = first.text()
+    assert re.search(r"✓ now · \d+ms", screen), screen
+    assert "+09:00" in screen  # the tool's output, as the model read it
+    first.send("\x04")
+    assert first.wait_exit() == 0
+
+    second = start_codex("resume", "--last")
+    screen = second.wait_for(READY)
+    assert '• called now {"timezone": "Asia/Tokyo"}' in screen and "+09:00" in screen
+    second.send("\x04")
+    assert second.wait_exit() == 0

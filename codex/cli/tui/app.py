@@ -34,6 +34,7 @@ from codex.cli.tui.approvals import (
     plain_answer,
     request_lines,
 )
+from codex.cli.tui.attachments import Attachments, placeholder
 from codex.cli.tui.bridges import ScreenStream, TuiProviderUI
 from codex.cli.tui.editor import Completer, Editor, History, layout
 from codex.cli.tui.keys import Key, KeyDecoder
@@ -56,7 +57,7 @@ from codex.cli.tui.screen import (
     TerminalScreen,
     prompt_row,
 )
-from codex.cli.tui.text import Palette, color_wanted, fit, visible_len
+from codex.cli.tui.text import Palette, color_wanted, fit, visible_len, wrap, wrap_choices
 from codex.errors import CodexError
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ if TYPE_CHECKING:
     from codex.config.loader import LoadedConfig
     from codex.history import PromptHistory
     from codex.plugins import CodexPluginManager
+    from codex.protocol import ImageInput
     from codex.rollout import SessionSummary
     from codex.session import Session
 
@@ -82,6 +84,7 @@ class Launch:
     resume: ResumeTarget | None
     load: Callable[[], tuple[LoadedConfig, CodexPluginManager]]
     screen: TerminalScreen | None = None  # already showing the prompt, when stdout is a terminal
+    images: tuple[ImageInput, ...] = ()  # -i: they go with the first message
 
 
 def run(launch: Launch) -> int:
@@ -127,13 +130,13 @@ class App:
         self.turn_started = 0.0
         self.interrupting = False
         self.approvals: deque[ApprovalRequest] = deque()
-        self.pending_inputs: list[str] = []
+        self.pending_inputs: list[tuple[str, tuple[ImageInput, ...]]] = []
+        self.attachments = Attachments(launch.images)
         self.last_ctrl_c = 0.0
         self.notice: tuple[str, float] | None = None
         self.progress_row: str | None = None
         self.confirm: tuple[str, bool, concurrent.futures.Future[bool]] | None = None
         self.picker: tuple[list[SessionSummary], Editor] | None = None
-        self.compact_turn: str | None = None
         self.overrides: dict[str, str] = {}
         self._pump_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -145,6 +148,8 @@ class App:
         self._plain_lines: deque[str] = deque()
         self._plain_eof = False
         self._echoing = False
+        self._aborted_at_approval = False  # the answer's line already says the turn was aborted
+        self._quiet_turn: str | None = None  # the turn whose abort notice would repeat that line
         self._preloaded = False  # the first turn's imports are loaded once per run
 
     # ================================================================== lifecycle
@@ -170,6 +175,9 @@ class App:
                 await self._open(self._resume_path(target))
                 if self.launch.prompt:
                     self.send_text(self.launch.prompt)
+                elif self.launch.images:
+                    labels = " ".join(placeholder(image) for image in self.launch.images)
+                    self.say([self.paint(f"{labels} will go with your first message", "dim")])
             await self.exit_event.wait()
         finally:
             await self._close_session()
@@ -197,7 +205,12 @@ class App:
                 self.markdown.render("warm *up*", 40)  # import rich now rather than at the first answer
             return loaded, pm, entries
 
-        self.loaded, self.pm, entries = await asyncio.to_thread(load)
+        loaded, self.pm, entries = await asyncio.to_thread(load)
+        self.loaded = loaded
+        if self.terminal:
+            from codex.cli.tui.links import file_linker
+
+            self.markdown.linker = file_linker(loaded.config.file_opener, loaded.cwd)
         self.history.prepend(entries)
 
     def _resume_path(self, target: ResumeTarget | None) -> Path | None:
@@ -342,10 +355,16 @@ class App:
             return Frame(rows, len(rows) - 1, visible_len(keys))
         approval = self.approvals[0] if self.approvals else None
         if approval is not None and approval.feedback is None:
-            rows.append(fit(paint("▲ ", "yellow") + paint(approval.question, "bold"), width))
-            keys = fit(paint(APPROVAL_KEYS, "cyan"), width)
-            rows.append(keys)
-            return Frame(rows, len(rows) - 1, visible_len(keys))
+            asked = wrap(approval.question, max(1, width - 2))
+            rows.append(paint("▲ ", "yellow") + paint(asked[0], "bold"))
+            rows += ["  " + paint(row, "bold") for row in asked[1:]]
+            # Every answer stays readable on a narrow terminal: the keys wrap between choices.
+            choices = [paint(row, "cyan") for row in wrap_choices(APPROVAL_KEYS, width)]
+            rows += choices
+            return Frame(rows, len(rows) - 1, visible_len(choices[-1]))
+        for text, _images in self.pending_inputs:  # echoed for real under the session header, once it is there
+            rows.append(fit(paint("› ", "bold", "cyan") + paint(text.splitlines()[0] if text else "", "dim")
+                            + paint("  (sent when the session is ready)", "dim"), width))
         status = self._status_row(now, width)
         if status:
             rows.append(status)
@@ -370,7 +389,8 @@ class App:
                 text = f"  {name:<14} {description}" if description else f"  {name}"
                 rows.append(fit(paint(text, "reverse") if number == 0 else paint(text, "dim"), width))
         elif editor is self.editor and not self.turn_active and not self.starting:
-            rows.append(fit(paint("  ⏎ send · ^J newline · /help commands · @ files · ^C quit", "dim"), width))
+            rows.append(fit(paint("  ⏎ send · ^J newline · /help commands · @ files · ^C quit"
+                                  + self._context_left(), "dim"), width))
         return Frame(rows, cursor_row, shape.cursor_col)
 
     def _status_row(self, now: float, width: int) -> str | None:
@@ -383,14 +403,23 @@ class App:
             elapsed = format_duration(now - self.turn_started) if now - self.turn_started >= 1 else "0s"
             what = "interrupting…" if self.interrupting else "Working"
             return fit(f"{paint(spinner_frame(now), 'cyan')} {paint(what, 'bold')} "
-                       f"{paint(f'({elapsed} · Ctrl-C to interrupt)', 'dim')}", width)
+                       f"{paint(f'({elapsed} · Ctrl-C to interrupt){self._context_left()}', 'dim')}", width)
         return None
+
+    def _context_left(self) -> str:
+        """`` · 72% context left`` once the window and its use are known, else nothing."""
+        count = self.transcript.context
+        left = count.percent_left() if count is not None else None
+        return f" · {left}% context left" if left is not None else ""
 
     # ================================================================== session events
 
     def on_event(self, event: ev.Event) -> None:
         """Show one event and track the turn."""
         msg = event.msg if isinstance(event.msg, ev.SessionConfigured) else clean_event(event.msg)
+        if isinstance(msg, ev.BackgroundEvent) and event.id == self._quiet_turn:
+            self._quiet_turn = None  # the reason the engine gives for an abort chosen here
+            return
         if isinstance(msg, ev.SessionConfigured):
             self._configured(msg)
         elif isinstance(msg, ev.TaskStarted):
@@ -406,14 +435,14 @@ class App:
             self.turn_active = False
             self.interrupting = False
             self.approvals.clear()  # the engine cancelled whatever was still asked
-            self.transcript.handle(msg)
-            if self.compact_turn == event.id:
-                self.compact_turn = None
-                summary = msg.last_agent_message if isinstance(msg, ev.TaskComplete) else None
-                if summary:
-                    self.spawn(self._finish_compact(summary))
-                else:
-                    self.say([self.paint("compaction did not finish; the conversation is unchanged", "yellow")])
+            if isinstance(msg, ev.TurnAborted) and msg.reason == "aborted" and self._aborted_at_approval:
+                # The answer's line ("aborted the turn instead of ...") said it already; the
+                # turn's end and the reason the engine was given would say it twice more.
+                self.transcript.end_turn()
+                self._quiet_turn = event.id
+            else:
+                self.transcript.handle(msg)
+            self._aborted_at_approval = False
             self._plain_next()
         elif isinstance(msg, ev.ShutdownComplete):
             pass
@@ -441,8 +470,9 @@ class App:
             self._preloaded = True
             start_preload(self.session.services)
         pending, self.pending_inputs = self.pending_inputs, []
-        for text in pending:
-            self._submit(text)
+        for text, images in pending:
+            self.say(["", *self._prompt_lines(text, images, width)])
+            self._submit(text, images)
         self._plain_next()
 
     # ================================================================== input from the terminal
@@ -482,9 +512,21 @@ class App:
         elif self.picker is not None:
             self._picker_key(key)
         else:
+            if key.name == "paste":
+                key = self._paste(key)
             action = self.editor.handle(key)
             if action is not None:
                 self._action(action)
+
+    def _paste(self, key: Key) -> Key:
+        """A pasted path of an image file becomes an ``[image: name]`` attachment."""
+        from codex.images import ImageError
+
+        try:
+            return Key("paste", self.attachments.paste(key.text, self.cwd()))
+        except ImageError as exc:
+            self.say([self.paint(f"not attached: {exc}", "yellow")])
+            return key
 
     def _action(self, action: str) -> None:
         if action == "submit":
@@ -534,18 +576,30 @@ class App:
         self.send_text(text)
 
     def send_text(self, text: str) -> None:
-        """Send a message to the model (or keep it until the session is ready)."""
+        """Send a message to the model (or keep it until the session is ready).
+
+        A message kept for later is shown in the live area and echoed to the scrollback only
+        after the session header, so the transcript reads in order.
+        """
         self.history.add(text)
         self._remember(text)
-        self.say(["", *user_lines(text, self.paint, self.screen.width)])
+        images = self.attachments.take(text)
         if self.session is None or self.info is None:
-            self.pending_inputs.append(text)
+            self.pending_inputs.append((text, images))
+            self.screen.request_redraw()
             return
-        self._submit(text)
+        self.say(["", *self._prompt_lines(text, images, self.screen.width)])
+        self._submit(text, images)
 
-    def _submit(self, text: str) -> None:
+    def _prompt_lines(self, text: str, images: tuple[ImageInput, ...], width: int) -> list[str]:
+        """A message as the scrollback shows it: its lines, then images its text does not name."""
+        lines = user_lines(text, self.paint, width)
+        unnamed = [placeholder(image) for image in images if placeholder(image) not in text]
+        return lines + ["  " + self.paint(shown, "dim") for shown in unnamed]
+
+    def _submit(self, text: str, images: tuple[ImageInput, ...] = ()) -> None:
         assert self.session is not None
-        self.session.submit(ev.UserInput(text))
+        self.session.submit(ev.UserInput(text, images=images))
         if not self.turn_active:
             self.turn_active = True  # TaskStarted follows; show "Working" right away
             self.turn_started = time.monotonic()
@@ -593,6 +647,7 @@ class App:
 
     def _answer(self, decision: ev.ReviewDecision, feedback: str | None = None) -> None:
         request = self.approvals.popleft()
+        self._aborted_at_approval = decision is ev.ReviewDecision.ABORT
         if self.session is not None:
             self.session.submit(ev.ApprovalAnswer(request.msg.request_id, decision, feedback))
         self.say([decision_line(request, decision, feedback, self.paint)])
@@ -743,29 +798,14 @@ class App:
         if self.session is None:
             self.spawn(self._open(None))
 
-    def start_compact(self, prompt: str) -> None:
-        """Ask the model for a summary; when it arrives, continue in a new session seeded with it."""
+    def start_compact(self) -> None:
+        """Ask the engine to compact (the Compact op); it says so with a ContextCompacted event."""
         assert self.session is not None
         self.say([self.paint("• compacting: asking codex for a summary of the conversation…", "dim")])
-        self.compact_turn = self.session.submit(ev.UserInput(prompt))
+        self.session.submit(ev.Compact())
         self.turn_active = True
         self.turn_started = time.monotonic()
         self._ensure_ticking()
-
-    async def _finish_compact(self, summary: str) -> None:
-        from codex.protocol import Message
-
-        old_id = self.info.session_id if self.info else "?"
-        await self.switch_session(None)
-        session = self.session
-        assert session is not None
-        bridge = Message("user", slash.SUMMARY_BRIDGE.format(summary=summary))
-        # The summary opens the new history; recorded too, so resuming this session keeps it.
-        session.history.append(bridge)
-        if session.rollout is not None:
-            session.rollout.record_item(bridge)
-        self.say([self.paint(f"✓ conversation compacted: this session continues {old_id} from its summary",
-                             "green")])
 
     # ================================================================== @file completion
 
@@ -832,7 +872,7 @@ class App:
                 self._answer(*plain_answer(self._plain_lines.popleft()))
             elif self.picker is not None:
                 self._pick(self._plain_lines.popleft())
-            elif not self.turn_active and self.info is not None and self.compact_turn is None:
+            elif not self.turn_active and self.info is not None:
                 text = self._plain_lines.popleft()
                 if text.strip():
                     self._entered(text)

@@ -32,8 +32,17 @@ class ApprovalRequest:
 
     @property
     def question(self) -> str:
-        """The one-line question of the live area."""
-        return "Apply these changes?" if self.is_patch else "Run this command?"
+        """The one-line question of the live area; for a command, it says where it will run."""
+        if isinstance(self.msg, ev.PatchApprovalRequest):
+            return "Apply these changes?"
+        return f"Run this command{placement_words(self.msg.sandboxed, ' ')}?"
+
+
+def placement_words(sandboxed: bool | None, lead: str = "") -> str:
+    """Where an approved command runs, as words after ``lead`` ("" when that does not apply)."""
+    if sandboxed is None:
+        return ""
+    return lead + ("in the sandbox" if sandboxed else "outside the sandbox")
 
 
 def request_lines(msg: ev.ExecApprovalRequest | ev.PatchApprovalRequest, paint: Palette, width: int,
@@ -43,6 +52,9 @@ def request_lines(msg: ev.ExecApprovalRequest | ev.PatchApprovalRequest, paint: 
         lines = [paint("▲ ", "yellow") + paint("codex wants to run a command", "bold")]
         lines += [paint("  $ ", "dim") + paint(row, "bold") for row in command_text(msg.command).splitlines()]
         lines.append(paint(f"  in {msg.cwd}", "dim"))
+        if msg.sandboxed is not None:
+            where = placement_words(msg.sandboxed)
+            lines.append(paint("  runs ", "dim") + paint(where, "bold" if msg.sandboxed else "yellow"))
     else:
         lines = [paint("▲ ", "yellow") + paint("codex wants to change files", "bold")]
         lines += diff_lines(msg.diff, paint) if msg.diff else [f"  {path}" for path in msg.changes]
@@ -86,10 +98,11 @@ def decision_line(request: ApprovalRequest, decision: ev.ReviewDecision, feedbac
                   paint: Palette) -> str:
     """The record of the answer that stays in the scrollback."""
     what = "the changes" if request.is_patch else "the command"
+    where = "" if isinstance(request.msg, ev.PatchApprovalRequest) else placement_words(request.msg.sandboxed, " ")
     if decision is ev.ReviewDecision.APPROVED:
-        return paint("✔ ", "green") + f"approved {what}"
+        return paint("✔ ", "green") + f"approved {what}{where}"
     if decision is ev.ReviewDecision.APPROVED_FOR_SESSION:
-        return paint("✔ ", "green") + f"approved {what}, and the same again for this session"
+        return paint("✔ ", "green") + f"approved {what}{where}, and the same again for this session"
     if decision is ev.ReviewDecision.DENIED:
         return paint("✗ ", "red") + f"denied {what}" + (f"; told codex: {feedback}" if feedback else "")
     return paint("■ ", "red") + f"aborted the turn instead of running {what}"

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from codex.cli.options import agent_options, loaded_config, plugin_manager
+from codex.cli.options import agent_options, image_arguments, image_options, loaded_config, plugin_manager
 
 if TYPE_CHECKING:
     from codex.cli.tui.screen import TerminalScreen
+    from codex.protocol import ImageInput
 
 EPILOG = """\b
 Examples:
@@ -22,9 +23,11 @@ Examples:
   codex "explain what src/main.py does"  start with a first prompt
   codex -a untrusted -s workspace-write  ask before anything not known to be safe
   codex resume --last                   continue the most recent session
+  codex -i screenshot.png "fix this layout bug"
 \b
 In the session: Enter sends, Ctrl-J adds a line, /help lists the slash commands,
-Ctrl-C interrupts a turn, Ctrl-D (or Ctrl-C twice) quits.
+Ctrl-C interrupts a turn, Ctrl-D (or Ctrl-C twice) quits. Paste the path of an image
+file (or drop the file on the terminal) to attach it: it shows as [image: name.png].
 """
 
 
@@ -39,6 +42,7 @@ class ResumeTarget:
 
 @click.command("interactive", epilog=EPILOG)
 @agent_options
+@image_options
 @click.argument("prompt", nargs=-1)
 @click.pass_context
 def interactive(ctx: click.Context, /, prompt: tuple[str, ...], **_flags: object) -> None:
@@ -52,12 +56,19 @@ def interactive(ctx: click.Context, /, prompt: tuple[str, ...], **_flags: object
 
 def run_interactive(ctx: click.Context, prompt: str | None, resume: ResumeTarget | None) -> None:
     """Run the interactive face until the person leaves; exits the click context with its status."""
+    images: tuple[ImageInput, ...] = ()
+    if image_arguments(ctx):  # a bad image is a usage error before the terminal is taken over
+        from pathlib import Path
+
+        from codex.images import load_image_arguments
+
+        images = tuple(load_image_arguments(image_arguments(ctx), Path.cwd()))
     screen = show_prompt_early()
     try:
         from codex.cli.tui.app import Launch, run
 
         load = lambda: (loaded_config(ctx), plugin_manager(ctx))  # noqa: E731
-        code = run(Launch(prompt=prompt, resume=resume, load=load, screen=screen))
+        code = run(Launch(prompt=prompt, resume=resume, load=load, screen=screen, images=images))
     finally:
         if screen is not None:
             screen.restore_mode()

@@ -32,6 +32,8 @@ class MarkdownRenderer:
 
     def __init__(self, color: bool) -> None:
         self.color = color
+        # Links file citations in each rendered row (``links.file_linker``, from file_opener).
+        self.linker: Callable[[str], str] | None = None
         self._console: Any = None
         self._width = 0
         self._markdown_class: Any = None
@@ -89,6 +91,8 @@ class MarkdownRenderer:
             rows.pop()
         while rows and not rows[0]:
             rows.pop(0)
+        if self.linker is not None:
+            rows = [self.linker(row) for row in rows]
         return rows
 
 

@@ -1,8 +1,9 @@
 """Import what the first turn needs while the person is still typing it.
 
-The first model request imports httpx (with httpcore, h11, anyio and its asyncio backend), the
-wire module of the session's provider, and the tools' argument models (pydantic), then builds
-the tools' JSON schemas: together 150-300 ms here, paid after Enter if nobody did it before.
+The first model request imports httpx (with httpcore, h11, anyio and its asyncio backend) and the
+wire module of the session's provider, and builds the tools' JSON schemas; the first tool call
+imports jsonschema, which checks its arguments: together 150-300 ms here, paid after Enter if
+nobody did it before.
 Once the session is ready the app calls ``start_preload``: a daemon thread that does that work
 in the background, so the answer starts as soon as the model sends it.
 
@@ -48,9 +49,10 @@ def preload_steps(services: SessionServices) -> list[Callable[[], object]]:
         modules.append(reference_module(reference))
     steps: list[Callable[[], object]] = [partial(importlib.import_module, name) for name in modules]
     steps.append(load_anyio_backend)
-    # ``spec()`` imports the argument model (and pydantic) and keeps the schema on the very
-    # Tool the session sends; a tool declared as a schema costs nothing here.
+    # ``spec()`` keeps the schema on the very Tool the session sends (a deprecated pydantic
+    # model is converted here); a tool declared as a schema costs nothing.
     steps += [tool.spec for tool in services.tools]
+    steps.append(partial(importlib.import_module, "jsonschema"))  # the validator of every call
     return steps
 
 

@@ -29,7 +29,9 @@ _FENCE_OPEN_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 PLAN_MARKS = {"completed": "✔", "in_progress": "▸", "pending": "□"}
 # Messages the engine adds for the model's benefit, not typed by the person.
-_CONTEXT_PREFIXES = ("<environment_context>", "<user_instructions>", "<summary_of_earlier_conversation>")
+_CONTEXT_PREFIXES = (
+    "<environment_context>", "<user_instructions>", "<summary_of_earlier_conversation>", "<current_plan>"
+)
 
 
 def spinner_frame(now: float) -> str:
@@ -176,12 +178,16 @@ class Transcript:
         self.width = width
         self.plain = plain
         self.total = TokenUsage()
+        # The latest TokenCount's view of the window (None until the first one).
+        self.context: ev.TokenCount | None = None
         self.turn = TurnState()
         self.commands: dict[str, RunningCommand] = {}
         self.mcp_calls: dict[str, tuple[str, float]] = {}
         self._message: MarkdownStream | None = None
         self._reasoning = ""
         self._reasoning_shown: list[str] = []  # streamed reasoning already committed, by content
+        # Reasoning finished while an answer streams: committed after the answer, never inside it.
+        self._late_reasoning: list[str] = []
         self._live_cache: tuple[str, int, list[str]] = ("", 0, [])
         self._live_rendered_at = 0.0
 
@@ -194,9 +200,17 @@ class Transcript:
 
     def _stream(self) -> MarkdownStream:
         if self._message is None:
-            self._message = MarkdownStream(self._render_markdown)
+            # What came before the answer lands above it, in the order it happened: the plan
+            # (set by an earlier tool call), then this response's reasoning.
+            self._commit_plan()
             self._flush_reasoning()
+            self._message = MarkdownStream(self._render_markdown)
         return self._message
+
+    def _commit_plan(self) -> None:
+        if self.turn.plan:
+            self.commit(plan_lines(self.turn.plan, self.turn.plan_explanation, self.paint, self.width()))
+            self.turn.plan = None
 
     def _commit_message_rows(self, rows: list[str], first: bool) -> None:
         if rows:
@@ -219,6 +233,9 @@ class Transcript:
         first = stream.blocks == 0
         self._commit_message_rows(stream.finish(), first)
         self._message = None
+        late, self._late_reasoning = self._late_reasoning, []
+        for text in late:
+            self.commit(self._reasoning_rows(text))
 
     def _flush_reasoning(self) -> None:
         text = self._reasoning.strip()
@@ -249,6 +266,8 @@ class Transcript:
             finished = _squeeze(msg.text)
             if finished in self._reasoning_shown:
                 self._reasoning_shown.remove(finished)
+            elif finished and self._message is not None:
+                self._late_reasoning.append(msg.text)  # an answer is half on screen: after it
             elif finished:
                 self.commit(self._reasoning_rows(msg.text))
         elif isinstance(msg, ev.ExecCommandBegin):
@@ -285,13 +304,33 @@ class Transcript:
             mark = paint("✓", "green") if msg.success else paint("✗", "red")
             self.commit([f"{mark} {paint(f'{msg.server}.{msg.tool}', 'bold')} "
                          f"{paint('· ' + format_duration(msg.duration_seconds), 'dim')}"])
+        elif isinstance(msg, ev.ToolCallBegin):
+            # A plugin's tool: shown like an MCP tool, running in the live area, then committed.
+            self.finish_message()
+            self._flush_reasoning()
+            self.mcp_calls[msg.call_id] = (_tool_title(msg.tool, msg.plugin), time.monotonic())
+        elif isinstance(msg, ev.ToolCallEnd):
+            self.mcp_calls.pop(msg.call_id, None)
+            mark = paint("✓", "green") if msg.success else paint("✗", "red")
+            self.commit([f"{mark} {paint(sanitize(_tool_title(msg.tool, msg.plugin)), 'bold')} "
+                         f"{paint('· ' + format_duration(msg.duration_seconds), 'dim')}",
+                         *output_tail(sanitize(msg.output), paint, self.width())])
         elif isinstance(msg, ev.TokenCount):
             self.turn.usage.add(msg.last)
             self.total = msg.total
+            self.context = msg
+        elif isinstance(msg, ev.ContextCompacted):
+            self.finish_message()
+            reasons = {"auto": "the context was nearly full", "manual": "/compact",
+                       "context_length_exceeded": "the model refused a request that did not fit"}
+            why = reasons.get(msg.reason, msg.reason)
+            self.commit([paint(f"• context compacted ({why}): {msg.tokens_before:,} → {msg.tokens_after:,} tokens; "
+                               "continuing from a summary", "cyan")])
         elif isinstance(msg, ev.StreamError):
             # The attempt is void: what it streamed will come again, so drop the unfinished part.
             self._message = None
             self._reasoning = ""
+            self._late_reasoning = []
             self.commit([paint(f"⚠ {msg.message}", "yellow")])
         elif isinstance(msg, ev.BackgroundEvent):
             self.commit([paint(msg.message, "dim")])
@@ -330,9 +369,7 @@ class Transcript:
             running = self.commands.pop(call_id)
             self.commit([self.paint(f"■ {command_text(running.command)} (stopped)", "red")])
         self.mcp_calls.clear()
-        if self.turn.plan:
-            self.commit(plan_lines(self.turn.plan, self.turn.plan_explanation, self.paint, self.width()))
-            self.turn.plan = None
+        self._commit_plan()
 
     # ------------------------------------------------------------------ the live area
 
@@ -449,10 +486,16 @@ def history_lines(items: Sequence[InputItem], paint: Palette, markdown: Callable
                 lines += ["", paint("codex", "bold", "magenta"), *markdown(text)]
         elif isinstance(item, FunctionCall):
             calls[item.call_id] = item
-            lines.append(paint("• ", "magenta") + paint(sanitize(_call_summary(item)), "bold"))
-        elif isinstance(item, FunctionCallOutput) and item.success is False:
+            lines.append(fit(paint("• ", "magenta") + paint(sanitize(_call_summary(item)), "bold"), width))
+        elif isinstance(item, FunctionCallOutput) and (
+            item.success is False or _shows_output(calls.get(item.call_id))
+        ):
             lines.append(paint("  │ " + (sanitize(item.output).splitlines() or [""])[0][: width - 4], "dim"))
     return lines
+
+
+def _tool_title(tool: str, plugin: str) -> str:
+    return f"{tool} ({plugin})" if plugin and plugin != tool else tool
 
 
 def _call_summary(call: FunctionCall) -> str:
@@ -466,4 +509,11 @@ def _call_summary(call: FunctionCall) -> str:
         return "ran " + command_text([str(part) for part in arguments["command"]]).splitlines()[0]
     if call.name == "update_plan":
         return "updated the plan"
+    if isinstance(arguments, dict) and arguments:
+        return f"called {call.name} {json.dumps(arguments, ensure_ascii=False)}"
     return f"called {call.name}"
+
+
+def _shows_output(call: FunctionCall | None) -> bool:
+    """A tool other than the built-ins (a plugin's, an MCP server's): its answer is worth a line."""
+    return call is not None and call.name not in ("shell", "update_plan", "apply_patch")

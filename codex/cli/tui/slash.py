@@ -11,19 +11,22 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from codex import events as ev
 from codex.cli.tui.render import diff_lines
 
 if TYPE_CHECKING:
     from codex.cli.tui.app import App
+    from codex.review import Review
 
 COMMANDS: list[tuple[str, str]] = [
     ("/model", "use another model from the next turn: /model NAME"),
     ("/approvals", "change when codex asks before running commands: /approvals POLICY"),
     ("/status", "model, sandbox, approval policy, session and token usage"),
     ("/diff", "show the git diff of the workspace, untracked files included"),
+    ("/review", "review the uncommitted changes (or --base BRANCH, --commit SHA)"),
     ("/new", "start a new session in this directory"),
     ("/resume", "reopen a recorded session"),
-    ("/compact", "summarise the conversation into a new session to save context"),
+    ("/compact", "summarise the conversation to free context, and go on from the summary"),
     ("/help", "commands and keys"),
     ("/quit", "leave codex (also /exit, Ctrl-D)"),
 ]
@@ -37,18 +40,6 @@ KEYS_HELP = [
     ("Ctrl-D", "quit on an empty prompt"),
     ("y a n q", "answer an approval: yes, yes for this session, no (+ message), abort"),
 ]
-
-COMPACT_PROMPT = (
-    "Summarise our conversation so far so that it can continue in a fresh context. Include: the task "
-    "and its goal, decisions made and why, the files created or changed (with paths), commands that "
-    "mattered and their results, what is finished, what remains, and any open questions. Write it "
-    "as a handover note in Markdown; do not call any tools."
-)
-
-SUMMARY_BRIDGE = (
-    "<summary_of_earlier_conversation>\nThe conversation so far was summarised to save context; "
-    "continue from this summary.\n\n{summary}\n</summary_of_earlier_conversation>"
-)
 
 Handler = Callable[["App", str], Awaitable[None]]
 
@@ -101,8 +92,9 @@ async def _status(app: App, _argument: str) -> None:
     paint = app.paint
     rows = status_rows(app)
     lines = [paint("Status", "bold")]
+    column = max(len(label) for label, _ in rows) + 2  # the longest label still gets a gap
     for label, value in rows:
-        lines.append(f"  {paint(f'{label:<11}', 'dim')}{value}")
+        lines.append(f"  {paint(label.ljust(column), 'dim')}{value}")
     app.say(lines)
 
 
@@ -132,7 +124,23 @@ def status_rows(app: App) -> list[tuple[str, str]]:
     total = app.transcript.total
     rows.append(("tokens", f"{total.total_tokens:,} this session (in {total.input_tokens:,}, "
                            f"cached {total.cached_input_tokens:,}, out {total.output_tokens:,})"))
+    rows.extend(context_rows(app))
     return rows
+
+
+def context_rows(app: App) -> list[tuple[str, str]]:
+    """/status's context lines: the window, what the conversation uses, the compaction threshold."""
+    session = app.session
+    if session is None:
+        return []
+    context = session.context
+    window = f"{context.window:,} tokens" if context.window else "unknown (set model_context_window)"
+    left = context.percent_left()
+    used = f"{context.used_tokens:,} tokens" + (f" ({left}% left)" if left is not None else "")
+    limit = context.auto_compact_limit
+    threshold = f"compacts above {limit:,} tokens" if limit else "only on /compact or a context-length error"
+    return [("context window", window), ("used", used), ("compaction", threshold),
+            ("budget", f"{context.tool_output_budget:,} tokens of each tool output go to the model")]
 
 
 async def _diff(app: App, _argument: str) -> None:
@@ -147,6 +155,103 @@ async def _diff(app: App, _argument: str) -> None:
         app.say([app.paint("no changes in the workspace", "dim")])
         return
     app.say(diff_lines(text, app.paint))
+
+
+REVIEW_USAGE = "usage: /review [--base BRANCH | --commit SHA] [what to focus on]"
+PRIORITY_STYLES = {0: ("red", "bold"), 1: ("red",), 2: ("yellow",), 3: ("dim",)}
+
+
+async def _review(app: App, argument: str) -> None:
+    """Review in a separate read-only session that never asks; the findings are then shown and
+    added to the conversation, so "fix the first one" works next."""
+    import dataclasses
+    import shlex
+
+    from codex.errors import CodexError
+    from codex.review import ReviewTarget, collect_change, parse_review, review_prompt, run_review
+
+    if app.loaded is None or app.pm is None:
+        app.say([app.paint("/review has to wait until codex has started", "yellow")])
+        return
+    if app.progress_row is not None:
+        app.say([app.paint("/review has to wait for what is running now to finish", "yellow")])
+        return
+    try:
+        words = shlex.split(argument)
+    except ValueError as exc:
+        app.say([app.paint(f"{REVIEW_USAGE} ({exc})", "red")])
+        return
+    target = ReviewTarget.uncommitted()
+    if words and words[0] in ("--base", "--commit"):
+        if len(words) < 2:
+            app.say([app.paint(f"{words[0]} needs a name; {REVIEW_USAGE}", "red")])
+            return
+        target = ReviewTarget.base(words[1]) if words[0] == "--base" else ReviewTarget.commit(words[1])
+        words = words[2:]
+    focus = " ".join(words) or None
+    loaded = app.loaded
+    loaded = dataclasses.replace(loaded, config=dataclasses.replace(loaded.config, model=app.current_model()))
+    paint = app.paint
+
+    def progress(event: ev.Event) -> None:
+        if isinstance(event.msg, ev.ExecCommandBegin):
+            app.say([paint(f"  exec {shlex.join(event.msg.command)}", "dim")])
+
+    try:
+        change = await asyncio.to_thread(collect_change, app.cwd(), target)
+        if not change.diff.strip():
+            app.say([paint(f"nothing to review: the diff of {change.description} is empty", "dim")])
+            return
+        files = len(change.files)
+        app.say([paint(f"• reviewing {change.description}: {files} file{'s' * (files != 1)}…", "dim")])
+        app.progress_row = paint("◦ reviewing… the findings appear here when the model is done", "cyan")
+        app.screen.request_redraw()
+        answer = await run_review(app.pm, loaded, review_prompt(change, focus), progress)
+        review = parse_review(answer, change.root)
+    except CodexError as exc:
+        app.say([paint(f"review failed: {exc}", "red")])
+        return
+    finally:
+        app.progress_row = None
+        app.screen.request_redraw()
+    app.say(review_lines(app, review))
+    _remember_review(app, change.description, review)
+
+
+def review_lines(app: App, review: Review) -> list[str]:
+    """The findings as the terminal shows them: location and priority coloured, bodies indented."""
+    from codex.review import format_findings, verdict_line
+
+    paint = app.paint
+    lines = [paint("Review", "bold")]
+    for line in format_findings(review.findings):
+        if line and not line.startswith(" "):
+            where, tag, title = line.partition("[P")
+            priority = int(title[0])
+            line = paint(where, "cyan") + paint(tag + title[:2], *PRIORITY_STYLES[priority]) + title[2:]
+        lines.append(line)
+    if not review.findings:
+        lines.append(paint("no findings", "green"))
+    verdict = verdict_line(review)
+    if verdict:
+        lines += ["", paint(verdict, "dim")]
+    return lines
+
+
+def _remember_review(app: App, description: str, review: Review) -> None:
+    from codex.protocol import Message
+    from codex.review import format_findings
+
+    session = app.session
+    if session is None or app.turn_active or not review.findings:
+        return
+    text = (f"<code_review>\nA code review of {description} found:\n\n"
+            + "\n".join(format_findings(review.findings)) + "\n</code_review>")
+    note = Message("user", text)
+    session.history.append(note)
+    if session.rollout is not None:
+        session.rollout.record_item(note)
+    app.say([app.paint("the findings are now part of the conversation: ask codex to fix them", "dim")])
 
 
 async def _new(app: App, _argument: str) -> None:
@@ -167,7 +272,7 @@ async def _resume(app: App, argument: str) -> None:
 async def _compact(app: App, _argument: str) -> None:
     if app.refuse_while_busy("/compact"):
         return
-    app.start_compact(COMPACT_PROMPT)
+    app.start_compact()
 
 
 async def _help(app: App, _argument: str) -> None:
@@ -188,6 +293,7 @@ HANDLERS: dict[str, Handler] = {
     "/approvals": _approvals,
     "/status": _status,
     "/diff": _diff,
+    "/review": _review,
     "/new": _new,
     "/resume": _resume,
     "/compact": _compact,

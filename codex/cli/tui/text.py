@@ -115,6 +115,17 @@ def wrap(text: str, width: int) -> list[str]:
     return rows
 
 
+def wrap_choices(text: str, width: int, separator: str = " · ") -> list[str]:
+    """A list of choices (``y yes · n no``) in rows of ``width`` cells, broken between choices."""
+    rows: list[str] = []
+    for choice in text.split(separator):
+        if rows and cell_len(rows[-1] + separator + choice) <= width:
+            rows[-1] += separator + choice
+        else:
+            rows += wrap(choice, width)
+    return rows
+
+
 def _split_cells(text: str, width: int) -> tuple[str, str]:
     used = 0
     for index, char in enumerate(text):

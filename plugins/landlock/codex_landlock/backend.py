@@ -63,6 +63,8 @@ class LandlockBackend:
     name = "landlock"
     description = "Linux: mount namespace + Landlock + seccomp, via a stdlib-only helper"
     priority = 100
+    # sys.platform prefixes this backend is for; `codex doctor` leaves it out elsewhere.
+    platforms = ("linux",)
 
     def __init__(self, platform: str | None = None, python: str | None = None) -> None:
         """``platform`` overrides ``sys.platform`` and ``python`` the interpreter (for tests)."""

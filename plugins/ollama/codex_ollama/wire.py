@@ -288,10 +288,16 @@ class OllamaChatApi:
         if chunk.get("done"):
             turn.done = True
             if "prompt_eval_count" in chunk or "eval_count" in chunk:
+                # prompt_eval_count is the whole prompt, cached part included (since mid-2024);
+                # older servers left it out when the prompt came from the cache: then there is
+                # no input count at all, and the session estimates it instead of reading 0.
                 prompt_tokens = int(chunk.get("prompt_eval_count") or 0)
                 output_tokens = int(chunk.get("eval_count") or 0)
                 turn.usage = TokenUsage(
-                    input_tokens=prompt_tokens, output_tokens=output_tokens, total_tokens=prompt_tokens + output_tokens
+                    input_tokens=prompt_tokens,
+                    cached_input_tokens=min(prompt_tokens, int(chunk.get("prompt_eval_cached_count") or 0)),
+                    output_tokens=output_tokens,
+                    total_tokens=prompt_tokens + output_tokens,
                 )
         return events
 

@@ -26,6 +26,7 @@ from codex.plugin import (
     CustomToolCallOutput,
     FunctionCall,
     FunctionCallOutput,
+    ImageInput,
     InputItem,
     Message,
     OutputItemDone,
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
 
     from codex.plugin import ModelProviderInfo
 
+# The name structured outputs report the schema under (the peer's name for it).
+OUTPUT_SCHEMA_NAME = "codex_output_schema"
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "host.docker.internal"})
 # Chat has no free-form tools: they travel as a function with one string argument.
 _FREEFORM_ARGUMENT = "input"
@@ -100,7 +103,11 @@ def build_messages(prompt: Prompt, *, send_reasoning: bool) -> list[dict[str, An
             else:
                 pending_reasoning.clear()
                 role = "system" if item.role == "developer" else item.role
-                messages.append({"role": role, "content": item.text})
+                content: str | list[dict[str, Any]] = item.text
+                if item.images and role == "user":
+                    parts = [{"type": "text", "text": item.text}] if item.text else []
+                    content = parts + [_image_part(image) for image in item.images]
+                messages.append({"role": role, "content": content})
         elif isinstance(item, Reasoning):
             text = "\n".join(item.content) if item.content else "\n".join(item.summary)
             if text:
@@ -112,6 +119,14 @@ def build_messages(prompt: Prompt, *, send_reasoning: bool) -> list[dict[str, An
         elif isinstance(item, FunctionCallOutput | CustomToolCallOutput):
             messages.append({"role": "tool", "tool_call_id": item.call_id, "content": item.output})
     return messages
+
+
+def _image_part(image: ImageInput) -> dict[str, Any]:
+    """An ``image_url`` content part with the bytes inline, or the note for an image that is gone."""
+    url = image.data_url()
+    if url is None:
+        return {"type": "text", "text": image.placeholder()}
+    return {"type": "image_url", "image_url": {"url": url}}
 
 
 def serialize_tool(tool: ToolSpec) -> dict[str, Any]:
@@ -141,7 +156,21 @@ def build_body(prompt: Prompt, provider: ModelProviderInfo) -> dict[str, Any]:
     if prompt.tools:
         body["tools"] = [serialize_tool(tool) for tool in prompt.tools]
         body["tool_choice"] = "auto"
+    if prompt.output_schema is not None:
+        # Structured outputs, as OpenAI, vLLM, LM Studio and Ollama's OpenAI endpoint read them.
+        body["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": OUTPUT_SCHEMA_NAME, "schema": prompt.output_schema, "strict": True},
+        }
+    if prompt.session_id and _is_openai(provider):
+        # One key per session keeps its requests on the same prompt cache; other Chat servers
+        # may refuse fields they do not know, so it goes to OpenAI only.
+        body["prompt_cache_key"] = prompt.session_id
     return body
+
+
+def _is_openai(provider: ModelProviderInfo) -> bool:
+    return (urlsplit(provider.base_url or "https://api.openai.com/v1").hostname or "") == "api.openai.com"
 
 
 def parse_usage(data: Any) -> TokenUsage | None:

@@ -15,6 +15,7 @@ from codex.plugin import (
     Created,
     CustomToolCall,
     FunctionCall,
+    ImageInput,
     InputItem,
     Message,
     OutputItemDone,
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from codex.plugin import ModelProviderInfo
 
 _REASONING_MODEL_PREFIXES = ("gpt-5", "o1", "o3", "o4", "codex-")
+# The name structured outputs report the schema under (the peer's name for it).
+OUTPUT_SCHEMA_NAME = "codex_output_schema"
 
 
 def supports_reasoning(model: str) -> bool:
@@ -78,6 +81,14 @@ def build_body(prompt: Prompt) -> dict[str, Any]:
             body["include"] = ["reasoning.encrypted_content"]
     if prompt.verbosity:
         body["text"] = {"verbosity": prompt.verbosity}
+    if prompt.output_schema is not None:
+        # Structured outputs: the final answer is JSON following the schema (the session checks it too).
+        body.setdefault("text", {})["format"] = {
+            "type": "json_schema",
+            "name": OUTPUT_SCHEMA_NAME,
+            "schema": prompt.output_schema,
+            "strict": True,
+        }
     if prompt.session_id:
         body["prompt_cache_key"] = prompt.session_id
     return body
@@ -111,7 +122,12 @@ def serialize_item(item: InputItem, *, keep_ids: bool = False) -> dict[str, Any]
     out: dict[str, Any]
     if isinstance(item, Message):
         part = "output_text" if item.role == "assistant" else "input_text"
-        out = {"type": "message", "role": item.role, "content": [{"type": part, "text": item.text}]}
+        content: list[dict[str, Any]] = [{"type": part, "text": item.text}]
+        if item.images and item.role == "user":
+            if not item.text:
+                content.clear()
+            content.extend(_image_part(image) for image in item.images)
+        out = {"type": "message", "role": item.role, "content": content}
     elif isinstance(item, Reasoning):
         out = {"type": "reasoning", "summary": [{"type": "summary_text", "text": s} for s in item.summary]}
         if item.content:
@@ -136,6 +152,14 @@ def serialize_item(item: InputItem, *, keep_ids: bool = False) -> dict[str, Any]
     if keep_ids and item.id:
         out["id"] = item.id
     return out
+
+
+def _image_part(image: ImageInput) -> dict[str, Any]:
+    """An ``input_image`` with the bytes inline, or the note that replaces an image that is gone."""
+    url = image.data_url()
+    if url is None:
+        return {"type": "input_text", "text": image.placeholder()}
+    return {"type": "input_image", "image_url": url, "detail": "auto"}
 
 
 def parse_output_item(data: dict[str, Any]) -> InputItem | None:

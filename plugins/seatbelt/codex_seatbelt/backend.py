@@ -33,6 +33,8 @@ class SeatbeltBackend:
     name = "seatbelt"
     description = "macOS sandbox-exec with a generated Seatbelt (SBPL) profile"
     priority = 100
+    # sys.platform prefixes this backend is for; `codex doctor` leaves it out elsewhere.
+    platforms = ("darwin",)
 
     def __init__(self, platform: str | None = None) -> None:
         """``platform`` overrides ``sys.platform`` (for tests of the availability probe)."""
