@@ -291,6 +291,10 @@ def review_config(loaded: LoadedConfig) -> LoadedConfig:
     config = dataclasses.replace(loaded.config, sandbox_mode="read-only", approval_policy="never")
     origins = {**loaded.origins, "sandbox_mode": "codex review (read-only)",
                "approval_policy": "codex review (never asks)"}
+    # The peer's review_model picks the reviewer; a model named on the command line still wins.
+    if config.review_model and loaded.origins.get("model") not in ("--model", "--oss"):
+        config.model = config.review_model
+        origins["model"] = f"review_model ({loaded.origins.get('review_model', 'config')})"
     return dataclasses.replace(loaded, config=config, origins=origins)
 
 

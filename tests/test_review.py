@@ -349,3 +349,29 @@ def test_a_diff_too_long_is_cut_and_the_model_told_how_to_read_the_rest(
     prompt = review.review_prompt(change)
     assert f"only its first {len(change.diff):,} characters are below" in prompt
     assert "git diff HEAD" in prompt
+
+
+def test_exec_review_is_the_peers_spelling_of_review(
+    repo: Path, configured: MockModelServer, run_codex: RunCodex
+) -> None:
+    change_calc(repo)
+    configured.responses_text(answer(finding("Guard against division by zero", "calc.py", 6, 1)))
+    configured.responses_text(answer(correctness="patch is correct"))
+    result = run_codex("exec", "review", "--fail-on", "P1", cwd=repo)
+    assert result.returncode == 1, result.stderr
+    assert "calc.py:6: [P1] Guard against division by zero" in result.stdout
+    assert run_codex("e", "review", cwd=repo).returncode == 0
+    assert "diff --git a/calc.py b/calc.py" in user_text(configured, 1)
+
+
+def test_review_model_picks_the_reviewer_unless_the_command_line_names_one(
+    repo: Path, configured: MockModelServer, run_codex: RunCodex, codex_home: Path
+) -> None:
+    change_calc(repo)
+    text = (codex_home / "config.toml").read_text(encoding="utf-8")
+    (codex_home / "config.toml").write_text('review_model = "reviewer-model"\n' + text, encoding="utf-8")
+    for _ in range(2):
+        configured.responses_text(answer(correctness="patch is correct"))
+    assert run_codex("review", cwd=repo).returncode == 0
+    assert run_codex("review", "-m", "chosen-model", cwd=repo).returncode == 0
+    assert [request.json["model"] for request in configured.requests] == ["reviewer-model", "chosen-model"]

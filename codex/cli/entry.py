@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     if args in _VERSION_ARGS and not completing:
         sys.stdout.write(f"codex-py {__version__}\n")
         return 0
-    code = _run_quickly(args) if args[:1] in (["exec"], ["e"]) and not completing else None
+    quick = args[:1] in (["exec"], ["e"]) and args[1:2] != ["review"] and not completing
+    code = _run_quickly(args) if quick else None
     if code is None:
         code = _run_click(args)
     if argv is None:

@@ -132,6 +132,9 @@ class LazyGroup(click.Group):
             return super().resolve_command(ctx, args)
         if args == ctx.meta.get(_FORCED_PROMPT):
             return "interactive", _interactive_command(), args
+        if len(args) > 1 and ALIASES.get(args[0], args[0]) == "exec" and args[1] == "review":
+            # The peer's spelling of a non-interactive review; `codex review` never asks either.
+            args = args[1:]
         if not args[0].startswith("-") and self.get_command(ctx, args[0]) is None:
             mistake = None if ctx.resilient_parsing else self.command_mistake(ctx, args[0])
             if mistake is not None:

@@ -337,6 +337,8 @@ class Config(_Section):
     # The peer's key for the built-in openai provider's URL (beats OPENAI_BASE_URL; an explicit
     # [model_providers.openai] base_url beats it). Applied when the providers are merged.
     openai_base_url: str | None = None
+    # The model `codex review` and /review ask (the peer's key); -m on the command line wins.
+    review_model: str | None = None
     include_plan_tool: bool = True
     # The model's context window in tokens (default: the provider entry's, else known models').
     model_context_window: int | None = field(default=None, metadata=_limits(ge=512))

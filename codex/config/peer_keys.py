@@ -75,7 +75,6 @@ PEER_ONLY: dict[str, str] = {
     "plan_mode_reasoning_effort": "there is no plan mode; set model_reasoning_effort",
     "project_root_markers": "the project root is the nearest directory with .git",
     "realtime": _REALTIME,
-    "review_model": "reviews use the session's model",
     "service_tier": "requests use the provider's default service tier",
     "skills": "skills are not supported; tools come from plugins and MCP servers",
     "sqlite_home": "codex-py keeps no SQLite state; sessions are JSONL files",
