@@ -109,6 +109,9 @@ def test_comma_separated_images_and_the_group_flag(
     urls = [part["image_url"] for part in last_user_content(mock_model.requests[0].json, "responses")[1:]]
     assert urls == [data_url(png(1, 3), "image/png"), data_url(png(1, 1), "image/png"),
                     data_url(png(3, 1), "image/png")]
+    # The transcript names them under the prompt, so a log shows what the model was given.
+    echoed = result.stderr.split("count them\n", 1)[1].splitlines()[:3]
+    assert echoed == ["[image: c.png]", "[image: a.png]", "[image: b.png]"], result.stderr
 
 
 @pytest.mark.parametrize(
@@ -239,6 +242,7 @@ def test_an_answer_that_breaks_the_schema_fails_and_goes_to_stderr(
     configure(codex_home, mock_model, "chat")
     (git_workspace / "schema.json").write_text(json.dumps(SCHEMA))
     out = git_workspace / "last.txt"
+    out.write_text("the answer of an earlier run\n")
     answer(mock_model, "chat", answer_text)
 
     result = run_codex("exec", "--output-schema", "schema.json", "-o", str(out), "describe it", cwd=git_workspace)
@@ -247,6 +251,7 @@ def test_an_answer_that_breaks_the_schema_fails_and_goes_to_stderr(
     assert result.stdout == ""
     assert f"error: the final answer does not follow the output schema: {problem}; the answer was:" in result.stderr
     assert answer_text in result.stderr.split("the answer was:", 1)[1]
+    assert out.read_text() == ""  # not an earlier run's answer, which would pass for this one's
 
 
 @pytest.mark.parametrize(

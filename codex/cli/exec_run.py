@@ -333,7 +333,8 @@ async def _run(
     else:
         from codex.cli.render_human import HumanRenderer
 
-        renderer = HumanRenderer(sys.stdout, sys.stderr, color, prompt)
+        images = (attachments or Attachments()).images
+        renderer = HumanRenderer(sys.stdout, sys.stderr, color, prompt, [image.name for image in images])
     session = await open_session(pm, loaded, resume=resume)
     extra = attachments or Attachments()
     ops: list[ev.Op] = [ev.Compact()] if compact else []
@@ -362,5 +363,6 @@ async def _run(
     finally:
         await session.close()
     if output_last_message is not None:
+        # A failed turn empties the file: an earlier run's answer left there would pass for this one's.
         write_output_file(output_last_message, (last_message or "") + ("\n" if last_message else ""))
     return 1 if failed else 0

@@ -13,6 +13,7 @@ the final answer. When stdout and stderr are the same terminal the answer is pri
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 from typing import TextIO
 
 from codex import events as ev
@@ -32,9 +33,12 @@ OUTPUT_PREVIEW_LINES = 5
 class HumanRenderer:
     """Writes a readable transcript of the session's events."""
 
-    def __init__(self, out: TextIO, err: TextIO, color: bool, prompt: str | None = None) -> None:
+    def __init__(
+        self, out: TextIO, err: TextIO, color: bool, prompt: str | None = None, image_names: Sequence[str] = ()
+    ) -> None:
         self.out, self.err, self.color = out, err, color
         self.prompt = prompt
+        self.image_names = list(image_names)  # attached with the prompt (-i), shown under it
         self.final_message: str | None = None
         self._reasoning_open = False
         self._held_tokens: ev.TokenCount | None = None  # printed after the items of its response
@@ -78,6 +82,8 @@ class HumanRenderer:
             if self.prompt is not None:
                 self._say(self.style("user", "cyan", "bold"))
                 self._say(self.prompt)
+                for name in self.image_names:
+                    self._say(self.style(f"[image: {name}]", "dim"))
         elif isinstance(msg, ev.AgentReasoning):
             self._say(self.style("thinking", "magenta", "bold"))
             self._say(self.style(msg.text, "dim"))
