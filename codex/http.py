@@ -390,10 +390,12 @@ class ClientCache:
         clients = self._clients.setdefault(asyncio.get_running_loop(), {})
         # Corporate proxies set for the internet must not break a model server on this machine,
         # whatever NO_PROXY says.
-        kind = "direct" if is_loopback(base_url or "") else "environment"
+        direct = is_loopback(base_url or "")
+        plain = urlsplit(base_url or "").scheme == "http"
+        kind = ("direct" if direct else "environment") + ("-http" if plain else "")
         client = clients.get(kind)
         if client is None or client.is_closed:
-            client = _new_client(self._transport, direct=kind == "direct")
+            client = _new_client(self._transport, direct=direct, plain_http=plain)
             clients[kind] = client
         return client
 
@@ -405,9 +407,16 @@ class ClientCache:
             await client.aclose()
 
 
-def _new_client(transport: httpx.AsyncBaseTransport | None, *, direct: bool) -> httpx.AsyncClient:
+def _new_client(
+    transport: httpx.AsyncBaseTransport | None, *, direct: bool, plain_http: bool = False
+) -> httpx.AsyncClient:
     """An httpx client that reads SSL_CERT_FILE/SSL_CERT_DIR and, unless ``direct``, the proxy
-    variables. A certificate file that cannot be loaded is a ``ProviderError`` that names it."""
+    variables. A certificate file that cannot be loaded is a ``ProviderError`` that names it.
+
+    ``plain_http`` and ``direct``: the client is for a server on this machine that speaks plain
+    HTTP (Ollama, a local model server), so it loads no certificates (~20 ms per process) and
+    refuses https:// URLs rather than reach one unverified.
+    """
     import ssl
 
     import httpx
@@ -417,9 +426,15 @@ def _new_client(transport: httpx.AsyncBaseTransport | None, *, direct: bool) -> 
     mounts: dict[str, httpx.AsyncBaseTransport | None] | None = (
         {"all://": None, "http://": None, "https://": None} if direct else None
     )
+    # A server on this machine that speaks plain HTTP (never proxied, so no proxy needs TLS
+    # either); elsewhere a given transport would turn off the proxies from the environment.
+    without_tls = plain_http and direct and transport is None
+    if without_tls:
+        mounts = {**(mounts or {}), "https://": _https_refused()}
+        transport = httpx.AsyncHTTPTransport(verify=False)  # https:// never reaches it
     try:
         bundle = os.environ.get("SSL_CERT_FILE")
-        if bundle:
+        if bundle and not without_tls:
             # httpx before 0.28 silently falls back to its own bundle when this file is missing.
             with open(bundle, "rb"):
                 pass
@@ -431,6 +446,20 @@ def _new_client(transport: httpx.AsyncBaseTransport | None, *, direct: bool) -> 
             f"cannot load the trusted certificates ({where or 'the system default'}): {exc}. "
             "Point SSL_CERT_FILE at a readable PEM bundle, or unset it."
         ) from None
+
+
+def _https_refused() -> httpx.AsyncBaseTransport:
+    """Mounted on https:// in a client made for a plain-HTTP server, which has no certificates."""
+    import httpx
+
+    class HttpsRefused(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            raise httpx.UnsupportedProtocol(
+                f"{request.url}: this client was made for a plain-HTTP server and checks no certificates; "
+                "get a client for the https:// URL from ClientCache.get(url)"
+            )
+
+    return HttpsRefused()
 
 
 def is_loopback(url: str) -> bool:

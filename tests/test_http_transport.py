@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import trustme
 
@@ -758,5 +759,34 @@ def test_wrong_content_type_is_explained() -> None:
             assert "with text/plain instead of an event stream (text/event-stream): <html>login</html>" in str(
                 info.value
             )
+
+    run(scenario())
+
+
+def test_a_plain_http_server_needs_no_certificates_and_its_client_refuses_https(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A bundle that cannot be loaded: only a client that loads certificates would fail on it.
+    broken = tmp_path / "broken.pem"
+    broken.write_text("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n")
+    monkeypatch.setenv("SSL_CERT_FILE", str(broken))
+    body = b"plain and local\n"
+
+    async def handler(peer: Peer) -> None:
+        while await peer.request() is not None:
+            await peer.send(response(body))
+
+    async def scenario() -> None:
+        async with ScriptedServer(handler) as server:
+            cache = ClientCache()
+            assert await fetch(cache, server.url("/v1/x")) == body
+            plain = cache.get(server.url())
+            with pytest.raises(httpx.UnsupportedProtocol, match="made for a plain-HTTP server"):
+                await plain.get(f"https://localhost:{server.port}/")
+            # A server that speaks TLS gets a client of its own, which does load the bundle.
+            with pytest.raises(ProviderError, match="cannot load the trusted certificates"):
+                cache.get(f"https://localhost:{server.port}/")
+            await cache.aclose()
+            assert len(server.requests) == 1
 
     run(scenario())
