@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Collection, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -175,18 +175,26 @@ class ToolGate:
 class EventObservers:
     """Every event to ``codex_event``; a failing observer is reported once, then left out."""
 
-    def __init__(self, pm: CodexPluginManager, context: Any, warn: Callable[[str], None]) -> None:
+    def __init__(
+        self, pm: CodexPluginManager, context: Any, warn: Callable[[str], None], idle: Collection[str] = ()
+    ) -> None:
         self.pm = pm
         self.context = context
         self.warn = warn
-        self.dropped: set[str] = set()
+        # ``idle``: plugins with nothing to do in this session (the built-in notify without a
+        # `notify` program), left out so that no streamed delta pays for calling them.
+        self.dropped: set[str] = set(idle)
         self._caller: Any = pm.hook.codex_event
+        if self.dropped:
+            self._caller = pm.subset_hook_caller(
+                _OBSERVER, remove_plugins=[p for n, p in pm.list_name_plugin() if n in self.dropped]
+            )
         self._pending: set[asyncio.Task[Any]] = set()
 
     @staticmethod
-    def wanted(pm: CodexPluginManager) -> bool:
-        """Whether any plugin observes events."""
-        return bool(pm.hook.codex_event.get_hookimpls())
+    def wanted(pm: CodexPluginManager, idle: Collection[str] = ()) -> bool:
+        """Whether any plugin observes events (``idle`` ones aside)."""
+        return any(impl.plugin_name not in idle for impl in pm.hook.codex_event.get_hookimpls())
 
     def deliver(self, event: Event) -> None:
         """Hand one event to every observer; never raises."""

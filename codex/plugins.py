@@ -23,12 +23,14 @@ from codex.references import load_reference
 
 ENTRY_POINT_GROUP = "codex"
 
+# The built-in observer that runs the `notify` program (idle in a session without one).
+NOTIFY_PLUGIN = "core-notify"
 # The core's own capabilities, registered through the public hooks (as pytest does).
 CORE_PLUGINS: tuple[tuple[str, str], ...] = (
     ("core-tools", "codex.tools.plugin"),
     ("core-approval", "codex.approval.plugin"),
     ("core-sandbox", "codex.sandbox_none"),
-    ("core-notify", "codex.notify"),
+    (NOTIFY_PLUGIN, "codex.notify"),
 )
 
 

@@ -22,6 +22,7 @@ from codex.errors import CodexError, ProviderError
 from codex.hook_calls import EventObservers, SessionHookContext, ToolGate
 from codex.ids import random_uuid
 from codex.instructions import BASE_INSTRUCTIONS, collect_agents_md, environment_context
+from codex.plugins import NOTIFY_PLUGIN
 from codex.protocol import (
     Completed,
     CustomToolCall,
@@ -76,7 +77,10 @@ class Session:
         self.tools = ToolRegistry(
             services.tools, services.tool_owners, self.config.tool_timeout_sec, gate.check if gate else None
         )
-        self.observers = EventObservers(pm, self.hook_context, self._warn) if pm and EventObservers.wanted(pm) else None
+        idle = () if self.config.notify else (NOTIFY_PLUGIN,)
+        self.observers = (
+            EventObservers(pm, self.hook_context, self._warn, idle) if pm and EventObservers.wanted(pm, idle) else None
+        )
         # The person's messages of the running turn (hooks read them through hook_context).
         self.turn_input: list[str] = []
         self.model = self.config.model

@@ -371,3 +371,67 @@ def test_a_stream_held_open_after_the_last_event_still_completes(mock_model: Moc
     turn = run(mock_model, wire, stream_idle_timeout_ms=60_000)
     assert turn.messages == ["all said"]
     assert turn.completed and turn.retries == []
+
+
+class _PacedWire:
+    """A wire whose events come ``gaps`` seconds apart (an in-process model, no socket)."""
+
+    name = "paced"
+
+    def __init__(self, gaps: list[float]) -> None:
+        self.gaps = gaps
+        self.attempts = 0
+
+    async def stream(self, prompt: Prompt, provider: ModelProviderInfo) -> AsyncIterator[Any]:
+        self.attempts += 1
+        yield Created()
+        for gap in self.gaps:
+            await asyncio.sleep(gap)
+            yield OutputTextDelta("x")
+        yield OutputItemDone(Message("assistant", "x" * len(self.gaps)))
+        yield Completed("r1")
+
+
+def _paced_turn(wire: _PacedWire, idle_ms: int, consumer_pause: float = 0.0) -> list[Any]:
+    provider = ModelProviderInfo(
+        name="paced", base_url="http://127.0.0.1:9", stream_idle_timeout_ms=idle_ms, stream_max_retries=0
+    )
+
+    async def consume() -> list[Any]:
+        seen = []
+        async for event in stream_with_retries(wire, Prompt(model="m", instructions="", input=[]), provider):
+            seen.append(event)
+            await asyncio.sleep(consumer_pause)
+        return seen
+
+    return asyncio.run(asyncio.wait_for(consume(), 30))
+
+
+def test_idle_limit_counts_each_wait_not_the_whole_stream_or_the_consumer() -> None:
+    # Twenty events 0.05 s apart take 1 s in all, twice the limit; each wait stays under it,
+    # and the consumer's own 0.3 s per event is not the wire's idleness.
+    wire = _PacedWire([0.05] * 20)
+    events = _paced_turn(wire, idle_ms=500, consumer_pause=0.3 / 20)
+    assert isinstance(events[-1], Completed) and wire.attempts == 1
+    slow_reader = _PacedWire([0.01] * 3)
+    assert isinstance(_paced_turn(slow_reader, idle_ms=200, consumer_pause=0.4)[-1], Completed)
+
+
+def test_one_wait_past_the_idle_limit_ends_the_attempt_and_the_task_stays_usable() -> None:
+    wire = _PacedWire([0.01, 0.01, 1.0])
+    with pytest.raises(ProviderError, match=r"idle for more than 0.2 s"):
+        _paced_turn(wire, idle_ms=200)
+
+    async def afterwards() -> str:
+        # The watch's cancellation was taken back: the same task can still await.
+        provider = ModelProviderInfo(
+            name="paced", base_url="http://127.0.0.1:9", stream_idle_timeout_ms=100, stream_max_retries=0
+        )
+        with pytest.raises(ProviderError):
+            prompt = Prompt(model="m", instructions="", input=[])
+            async for _ in stream_with_retries(_PacedWire([0.5]), prompt, provider):
+                pass
+        await asyncio.sleep(0.01)
+        return "still running"
+
+    assert asyncio.run(afterwards()) == "still running"
