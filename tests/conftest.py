@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.mock_model import mock_model  # noqa: F401  (the shared mock model fixture)
+from tests.mock_model import MockModelServer, mock_model  # noqa: F401  (the shared mock model fixture)
 
 # Variables that change what codex loads; every test starts without them.
 _CODEX_VARIABLES = ("CODEX_PLUGINS", "CODEX_DISABLE_PLUGINS", "CODEX_DEBUG", "CODEX_TUI_PRELOAD")
@@ -141,6 +141,17 @@ class PluginSite:
 def plugin_site(tmp_path: Path) -> PluginSite:
     """Fake plugin distributions for subprocess runs (pass ``env=plugin_site.env``)."""
     return PluginSite(tmp_path / "site")
+
+
+@pytest.fixture
+def mock_model_config(codex_home: Path, mock_model: MockModelServer) -> MockModelServer:
+    """config.toml pointing at the mock model (no retries), for runs that only need an answer."""
+    (codex_home / "config.toml").write_text(
+        'model = "mock-model"\nmodel_provider = "mock"\n'
+        + mock_model.provider_toml(request_max_retries=0, stream_max_retries=0),
+        encoding="utf-8",
+    )
+    return mock_model
 
 
 @pytest.fixture

@@ -18,16 +18,6 @@ from tests.conftest import RunCodex
 from tests.mock_model import MockModelServer, mock_model  # noqa: F401  (fixture)
 
 
-@pytest.fixture
-def model_config(codex_home: Path, mock_model: MockModelServer) -> MockModelServer:
-    (codex_home / "config.toml").write_text(
-        'model = "mock-model"\nmodel_provider = "mock"\n'
-        + mock_model.provider_toml(request_max_retries=0, stream_max_retries=0),
-        encoding="utf-8",
-    )
-    return mock_model
-
-
 def user_text(mock: MockModelServer) -> str:
     """The last user message of the first request the model received."""
     body = mock.requests[0].json
@@ -49,14 +39,14 @@ def user_text(mock: MockModelServer) -> str:
     ],
 )
 def test_a_word_that_looks_like_a_command_is_an_error_not_a_prompt(
-    argv: list[str], suggestion: str, model_config: MockModelServer, git_workspace: Path, run_codex: RunCodex
+    argv: list[str], suggestion: str, mock_model_config: MockModelServer, git_workspace: Path, run_codex: RunCodex
 ) -> None:
     result = run_codex(*argv, cwd=git_workspace)
     assert result.returncode == 2, result.stderr
     assert suggestion in result.stderr
     assert f"codex -- {argv[0]} ..." in result.stderr  # how to send it as a prompt after all
     assert "Traceback" not in result.stderr
-    assert model_config.requests == []
+    assert mock_model_config.requests == []
 
 
 @pytest.mark.parametrize(
@@ -65,25 +55,25 @@ def test_a_word_that_looks_like_a_command_is_an_error_not_a_prompt(
     ids=["quoted", "words", "one-word", "dashdash-typo", "dashdash-peer"],
 )
 def test_a_prompt_starts_a_session(
-    argv: list[str], model_config: MockModelServer, git_workspace: Path, run_codex: RunCodex
+    argv: list[str], mock_model_config: MockModelServer, git_workspace: Path, run_codex: RunCodex
 ) -> None:
-    model_config.responses_text("on it")
+    mock_model_config.responses_text("on it")
     result = run_codex(*argv, cwd=git_workspace)
     assert result.returncode == 0, result.stderr
     assert "on it" in result.stdout
     expected = " ".join(word for word in argv if word != "--")
-    assert user_text(model_config) == expected
+    assert user_text(mock_model_config) == expected
 
 
 @pytest.mark.parametrize("before", [[], ["-m", "mock-model"]], ids=["fast-path", "click"])
 def test_e_is_exec(
-    before: list[str], model_config: MockModelServer, git_workspace: Path, run_codex: RunCodex
+    before: list[str], mock_model_config: MockModelServer, git_workspace: Path, run_codex: RunCodex
 ) -> None:
-    model_config.responses_text("exec answered")
+    mock_model_config.responses_text("exec answered")
     result = run_codex(*before, "e", "hi", cwd=git_workspace)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "exec answered\n"  # exec's stdout: the answer and nothing else
-    assert user_text(model_config) == "hi"
+    assert user_text(mock_model_config) == "hi"
 
 
 def test_help_says_how_to_force_a_prompt_and_names_the_alias(run_codex: RunCodex) -> None:

@@ -17,14 +17,9 @@ from tests.mock_model import MockModelServer, mock_model  # noqa: F401  (fixture
 
 
 @pytest.fixture
-def model(codex_home: Path, mock_model: MockModelServer) -> MockModelServer:
-    (codex_home / "config.toml").write_text(
-        'model = "mock-model"\nmodel_provider = "mock"\n'
-        + mock_model.provider_toml(request_max_retries=0, stream_max_retries=0),
-        encoding="utf-8",
-    )
-    mock_model.responses_text("the answer")
-    return mock_model
+def model(mock_model_config: MockModelServer) -> MockModelServer:
+    mock_model_config.responses_text("the answer")
+    return mock_model_config
 
 
 @pytest.mark.parametrize(

@@ -24,13 +24,8 @@ from tests.mock_model import Call, MockModelServer, Text, Thinking, mock_model  
 
 
 @pytest.fixture
-def model(codex_home: Path, mock_model: MockModelServer) -> MockModelServer:
-    (codex_home / "config.toml").write_text(
-        'model = "mock-model"\nmodel_provider = "mock"\n'
-        + mock_model.provider_toml(request_max_retries=0, stream_max_retries=0),
-        encoding="utf-8",
-    )
-    return mock_model
+def model(mock_model_config: MockModelServer) -> MockModelServer:
+    return mock_model_config
 
 
 def test_the_transcript_runs_prompt_items_tokens_answer(
