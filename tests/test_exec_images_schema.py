@@ -355,3 +355,23 @@ def test_view_image_refuses_files_outside_the_workspace_and_non_images(
         f"error: {git_workspace / 'notes.png'}: not an image codex can send (expected PNG, JPEG, GIF or WebP")
     assert tool_output(second, "responses", "call_missing") == f"error: {git_workspace / 'nowhere.png'}: no such file"
     assert not any(item.get("role") == "user" and len(item["content"]) > 1 for item in second["input"])
+
+
+def test_the_peers_tools_table_switches_view_image_off_and_explains_web_search(
+    mock_model: MockModelServer, codex_home: Path, git_workspace: Path, run_codex: RunCodex
+) -> None:
+    configure(codex_home, mock_model, "responses")
+    answer(mock_model, "responses", "first")
+    answer(mock_model, "responses", "second")
+    assert run_codex("exec", "hi", cwd=git_workspace).returncode == 0
+    with (codex_home / "config.toml").open("a") as config:
+        config.write("\n[tools]\nview_image = false\nweb_search = true\n")
+
+    result = run_codex("exec", "hi", cwd=git_workspace)
+
+    assert result.returncode == 0, result.stderr
+    assert "unknown" not in result.stderr
+    offered = [[tool.get("name") for tool in request.json["tools"]] for request in mock_model.requests]
+    assert "view_image" in offered[0] and "view_image" not in offered[1]
+    shown = run_codex("config", "show", cwd=git_workspace).stdout
+    assert "tools.web_search" in shown.split("Accepted from the Rust CLI, not used here:", 1)[1]

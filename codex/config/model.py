@@ -250,6 +250,14 @@ class History(_Section):
 
 
 @dataclass
+class ToolsSettings(_Section):
+    """``[tools]`` (the Rust CLI's table): built-in tools that can be switched off."""
+
+    # The model may look at image files in the workspace (the view_image tool).
+    view_image: bool = True
+
+
+@dataclass
 class ApprovalSettings(_Section):
     """``[approval]`` (ours): extends the known-safe command list."""
 
@@ -328,6 +336,7 @@ class Config(_Section):
     project_doc_fallback_filenames: list[str] = field(default_factory=list)
     projects: dict[str, ProjectConfig] = field(default_factory=dict)
     history: History = field(default_factory=History)
+    tools: ToolsSettings = field(default_factory=ToolsSettings)
     notify: list[str] | None = None
     instructions: str | None = None
     base_instructions: str | None = field(default=None, metadata=_limits(alias="base-instructions"))

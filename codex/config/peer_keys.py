@@ -80,7 +80,7 @@ PEER_ONLY: dict[str, str] = {
     "sqlite_home": "codex-py keeps no SQLite state; sessions are JSONL files",
     "suppress_unstable_features_warning": "there are no unstable feature flags to warn about",
     "tool_suggest": "tools come from plugins and MCP servers; nothing is suggested for installation",
-    "tools": "built-in tools are always on; plugins add more (see `codex plugins`)",
+    "tools.web_search": "codex-py has no web search tool; a plugin can add one",
     "tui": "the Rust CLI's terminal UI settings (keymaps, notifications, theme); codex-py's UI has its own",
     "web_search": "there is no web search tool in codex-py",
     "windows": "Windows sandbox settings; codex-py's sandboxes are Landlock (Linux) and Seatbelt (macOS)",

@@ -54,7 +54,8 @@ def builtin_tools(config: Config) -> list[Tool]:
     if config.include_plan_tool:
         tools.append(Tool("update_plan", UPDATE_PLAN_DESCRIPTION, copy.deepcopy(schemas.UPDATE_PLAN),
                           "codex.tools.plan:run_update_plan", reports_own_items=True))
-    from codex.tools.view_image import view_image_tool
+    if config.tools.view_image:
+        from codex.tools.view_image import view_image_tool
 
-    tools.append(view_image_tool())
+        tools.append(view_image_tool())
     return tools
