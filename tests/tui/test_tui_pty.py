@@ -436,6 +436,22 @@ def test_new_and_resume_picker_switch_sessions(start_codex: StartCodex, mock_mod
     assert "the first question" in json.dumps(mock_model.requests[2].json["input"])
 
 
+def test_a_line_typed_right_after_new_goes_to_the_new_session(
+    start_codex: StartCodex, mock_model: MockModelServer
+) -> None:
+    mock_model.responses_text("First session answer.")
+    mock_model.responses_text("Fresh start.")
+    term = start_codex()
+    term.wait_for(READY)
+    term.send("the first question\r")
+    term.wait_for("First session answer.")
+    # Both lines in one write: the terminal hands them over in one read.
+    term.send("/new\ra new topic\r")
+    term.wait_for("Fresh start.")
+    second = json.dumps(mock_model.requests[1].json["input"])
+    assert "a new topic" in second and "the first question" not in second
+
+
 def test_resume_without_id_offers_the_picker(start_codex: StartCodex, mock_model: MockModelServer) -> None:
     mock_model.responses_text("Recorded.")
     first = start_codex()

@@ -131,6 +131,8 @@ class App:
         self.interrupting = False
         self.approvals: deque[ApprovalRequest] = deque()
         self.pending_inputs: list[tuple[str, tuple[ImageInput, ...]]] = []
+        # A /new or /resume is replacing the session: what is typed meanwhile waits for the new one.
+        self.switching = False
         self.attachments = Attachments(launch.images)
         self.last_ctrl_c = 0.0
         self.notice: tuple[str, float] | None = None
@@ -469,11 +471,31 @@ class App:
 
             self._preloaded = True
             start_preload(self.session.services)
+        self._send_pending()
+        self._plain_next()
+
+    def _send_pending(self) -> None:
+        """Send what was typed while no session could take it, once one can."""
+        if self.session is None or self.info is None or self.switching:
+            return
         pending, self.pending_inputs = self.pending_inputs, []
         for text, images in pending:
-            self.say(["", *self._prompt_lines(text, images, width)])
+            self.say(["", *self._prompt_lines(text, images, self.screen.width)])
             self._submit(text, images)
-        self._plain_next()
+
+    def _spawn_switch(self, switch: Any) -> None:
+        """Run ``switch`` (a coroutine that may replace the session) with typed input held from
+        now, not from when its task first runs: a line typed right after the command (in the
+        same read from the terminal) must not reach the old session."""
+        self.switching = True
+        self.spawn(self._while_switching(switch))
+
+    async def _while_switching(self, switch: Any) -> None:
+        try:
+            await switch
+        finally:
+            self.switching = False
+            self._send_pending()
 
     # ================================================================== input from the terminal
 
@@ -571,7 +593,10 @@ class App:
         command = slash.parse(text)
         if command is not None:
             self.say(["", self.paint(text.strip(), "bold", "cyan")])
-            self.spawn(slash.run(self, *command))
+            if command[0] in slash.SWITCHES_SESSION:
+                self._spawn_switch(slash.run(self, *command))
+            else:
+                self.spawn(slash.run(self, *command))
             return
         self.send_text(text)
 
@@ -584,7 +609,7 @@ class App:
         self.history.add(text)
         self._remember(text)
         images = self.attachments.take(text)
-        if self.session is None or self.info is None:
+        if self.session is None or self.info is None or self.switching:
             self.pending_inputs.append((text, images))
             self.screen.request_redraw()
             return
@@ -790,7 +815,7 @@ class App:
             return
         self.picker = None
         self.starting = True
-        self.spawn(self.switch_session(sessions[int(choice) - 1].path))
+        self._spawn_switch(self.switch_session(sessions[int(choice) - 1].path))
 
     def _cancel_picker(self) -> None:
         self.picker = None

@@ -55,6 +55,10 @@ def parse(text: str) -> tuple[str, str] | None:
     return name.lower(), argument.strip()
 
 
+# Commands that replace the session: input typed while they run waits for the new one.
+SWITCHES_SESSION = frozenset({"/new", "/resume"})
+
+
 async def run(app: App, name: str, argument: str) -> None:
     """Run the command ``name`` (with its ``/``); unknown names get a hint."""
     handler = HANDLERS.get(name)
