@@ -482,9 +482,13 @@ async def post_sse(
     body: dict[str, Any],
     *,
     session_id: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> AsyncGenerator[tuple[str, str], None]:
     """POST ``body`` as JSON to ``{base_url}/{path}`` and yield each server-sent event as
     ``(event name, data)`` (the name is ``"message"`` when the server sends none).
+
+    ``headers`` replaces ``request_headers(provider)`` for an API that wants its key or version
+    in headers of its own (the Anthropic example sends ``x-api-key``).
 
     Every read waits at most ``stream_idle_timeout_ms``. Failures before the stream starts raise
     ``RetryableError`` (429, 5xx, transport) or ``ProviderError``; failures after it started
@@ -492,7 +496,8 @@ async def post_sse(
     ``stream_with_retries``'s job.
     """
     url = endpoint_url(provider, path)
-    headers = request_headers(provider, session_id=session_id)
+    if headers is None:
+        headers = request_headers(provider, session_id=session_id)
     content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     decoder = SSEDecoder()
     chunks = post_stream(

@@ -12,7 +12,7 @@ Provider options (extra keys of a ``[model_providers.<id>]`` table):
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -33,14 +33,12 @@ from codex.plugin import (
     ProviderError,
     ResponseEvent,
     RetryableError,
-    SSEDecoder,
     TokenUsage,
     ToolSpec,
-    endpoint_url,
     error_for_event,
     finish_sse,
     new_call_id,
-    post_stream,
+    post_sse,
     provider_label,
     request_headers,
 )
@@ -187,16 +185,6 @@ class _Turn:
         return Completed(self.response_id, usage)
 
 
-async def _sse(chunks: AsyncGenerator[bytes, None]) -> AsyncGenerator[tuple[str, str], None]:
-    decoder = SSEDecoder()
-    try:
-        async for chunk in chunks:
-            for event in decoder.feed(chunk):
-                yield event
-    finally:
-        await chunks.aclose()
-
-
 class AnthropicApi:
     """Streaming client for ``POST {base_url}/messages`` (the Anthropic Messages API).
 
@@ -216,10 +204,8 @@ class AnthropicApi:
         if key:  # the API takes its key in x-api-key, not as a bearer token
             headers["x-api-key"] = key
         headers.setdefault("anthropic-version", API_VERSION)
-        body = json.dumps(build_body(prompt, provider)).encode()
-        client, url = self._clients.get(provider.base_url), endpoint_url(provider, "messages")
-        expect = ("text/event-stream", "an event stream")
-        events = _sse(post_stream(client, provider, url, headers, body, expect=expect))
+        client = self._clients.get(provider.base_url)
+        events = post_sse(client, provider, "messages", build_body(prompt, provider), headers=headers)
         label = provider_label(provider)
         turn = _Turn({tool.name for tool in prompt.tools if tool.kind == "freeform"})
         try:
