@@ -371,6 +371,10 @@ class ShutdownComplete:
     type: str = "shutdown_complete"
 
 
+# Events that carry a piece of something a later event delivers whole (faces that show only
+# whole items skip them with one type lookup; a long answer streams thousands).
+STREAMED_PIECES: frozenset[type] = frozenset({AgentMessageDelta, AgentReasoningDelta, ExecCommandOutputDelta})
+
 EventMsg = (
     SessionConfigured
     | TaskStarted

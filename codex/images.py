@@ -84,17 +84,26 @@ def read_image_fd(fd: int, path: str, *, limit: int = MAX_IMAGE_BYTES) -> ImageI
     return image_from_bytes(path, b"".join(chunks), limit=limit)
 
 
-def load_image(path: Path, *, limit: int = MAX_IMAGE_BYTES) -> ImageInput:
-    """Read the image at ``path`` (stored under its absolute path); raises ``ImageError``."""
-    shown = str(path)
+def open_image_file(path: str | Path, shown: str, *, follow_symlinks: bool = True) -> int:
+    """A read-only descriptor of the file at ``path`` (non-blocking, so a FIFO cannot stall
+    codex); ``ImageError`` naming ``shown`` when it cannot be opened."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        return os.open(path, flags)
     except FileNotFoundError:
         raise ImageError(f"{shown}: no such file") from None
     except IsADirectoryError:
         raise ImageError(f"{shown}: is a directory, not an image file") from None
     except OSError as exc:
         raise ImageError(f"{shown}: cannot read it ({exc.strerror})") from None
+
+
+def load_image(path: Path, *, limit: int = MAX_IMAGE_BYTES) -> ImageInput:
+    """Read the image at ``path`` (stored under its absolute path); raises ``ImageError``."""
+    shown = str(path)
+    fd = open_image_file(path, shown)
     try:
         image = read_image_fd(fd, shown, limit=limit)
     finally:

@@ -30,10 +30,6 @@ _STYLES = {
 OUTPUT_PREVIEW_LINES = 5
 
 
-# Events that carry a piece of something a later event shows whole.
-_STREAMED_PIECES = frozenset({ev.AgentMessageDelta, ev.AgentReasoningDelta, ev.ExecCommandOutputDelta})
-
-
 class HumanRenderer:
     """Writes a readable transcript of the session's events."""
 
@@ -59,9 +55,7 @@ class HumanRenderer:
 
     def handle(self, event: ev.Event) -> None:
         msg = event.msg
-        if type(msg) in _STREAMED_PIECES:
-            # Shown as the whole message, reasoning or output they add up to; one type lookup
-            # per delta instead of the ~20 checks below (a long answer streams thousands).
+        if type(msg) in ev.STREAMED_PIECES:  # shown as the whole items they add up to
             self._release_message()
             return
         if isinstance(msg, ev.TokenCount):

@@ -20,9 +20,6 @@ from typing import Any, TextIO
 
 from codex import events as ev
 
-# Events that carry a piece of an item that a later event delivers whole.
-_STREAMED_PIECES = frozenset({ev.AgentMessageDelta, ev.AgentReasoningDelta, ev.ExecCommandOutputDelta})
-
 
 class JsonRenderer:
     """Turns engine events into exec JSONL lines."""
@@ -52,7 +49,7 @@ class JsonRenderer:
 
     def handle(self, event: ev.Event) -> None:
         msg = event.msg
-        if type(msg) in _STREAMED_PIECES:
+        if type(msg) in ev.STREAMED_PIECES:
             return  # the peer's schema has whole items only; skip the checks below per delta
         if isinstance(msg, ev.SessionConfigured):
             self._line({"type": "thread.started", "thread_id": msg.session_id})

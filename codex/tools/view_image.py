@@ -83,21 +83,13 @@ def readable_roots(cwd: Path, policy: SandboxPolicy) -> list[Path] | None:
 
 def read_readable_image(path: Path, cwd: Path, policy: SandboxPolicy) -> ImageInput:
     """Read the image at ``path`` if it lies in the readable area; raises ``ImageError``."""
-    from codex.images import ImageError, read_image_fd
+    from codex.images import ImageError, open_image_file, read_image_fd
 
     roots = readable_roots(cwd, policy)
     resolved = Path(os.path.realpath(path))
     if roots is not None and not _inside(resolved, roots):
         raise ImageError(_outside(path, roots))
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(resolved, flags)
-    except FileNotFoundError:
-        raise ImageError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ImageError(f"{path}: is a directory, not an image file") from None
-    except OSError as exc:
-        raise ImageError(f"{path}: cannot read it ({exc.strerror})") from None
+    fd = open_image_file(resolved, str(path), follow_symlinks=False)
     try:
         # A directory on the way may have been swapped for a symlink since realpath: ask the
         # system which file is open, where it can tell.
