@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import atexit
 import glob
+import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -77,31 +77,72 @@ def child_env(**extra: str) -> dict[str, str]:
 BUILT_IN_PLUGINS = "openai,ollama,seatbelt,landlock"
 
 
+# The measuring process: a small interpreter of its own that forks and waits for each measured
+# program. Linux carries a process's peak RSS across execve, and a child made by fork or vfork
+# starts from its parent's memory: spawned straight from a benchmark that holds a mock server
+# with 20,000 prepared deltas, a program's `ru_maxrss` would be the benchmark's size, not its own.
+_LAUNCHER = r"""
+import json, os, sys, time
+for line in sys.stdin:
+    job = json.loads(line)
+    started = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.chdir(job["cwd"] or ".")
+            null = os.open(os.devnull, os.O_RDWR)
+            err = os.open(job["stderr"], os.O_WRONLY)
+            os.dup2(null, 0); os.dup2(null, 1); os.dup2(err, 2)
+            os.execve(job["argv"][0], job["argv"], job["env"])
+        finally:
+            os._exit(127)
+    deadline = started + job["timeout"]
+    timed_out = False
+    while True:
+        got, status, usage = os.wait4(pid, os.WNOHANG)
+        if got:
+            break
+        if time.perf_counter() > deadline and not timed_out:
+            os.kill(pid, 9)
+            timed_out = True
+        time.sleep(0.0005)
+    wall = time.perf_counter() - started
+    print(json.dumps([wall, usage.ru_maxrss, os.waitstatus_to_exitcode(status), timed_out]), flush=True)
+"""
+_launcher: subprocess.Popen[str] | None = None
+
+
+def _launcher_process() -> subprocess.Popen[str]:
+    global _launcher
+    if _launcher is None:
+        _launcher = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", _LAUNCHER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+    return _launcher
+
+
 def run_measured(
     argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 120
 ) -> tuple[float, int, int, str]:
     """(wall seconds, peak RSS in KiB, exit status, stderr tail) of one whole process."""
     # stderr goes to a file, not a pipe nobody reads during the run: a program that prints more
     # than a pipe holds (a big diff) would block on its write until the timeout.
-    with tempfile.TemporaryFile() as err_file:
-        started = time.perf_counter()
-        proc = subprocess.Popen(
-            list(argv), env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err_file
-        )
-        deadline = started + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                proc.kill()
-                raise TimeoutError(f"{argv[0]} did not finish in {timeout} s")
-            time.sleep(0.0005)
-        wall = time.perf_counter() - started
+    program = shutil.which(argv[0]) or argv[0]
+    launcher = _launcher_process()
+    assert launcher.stdin is not None and launcher.stdout is not None
+    with tempfile.NamedTemporaryFile() as err_file:
+        job = {
+            "argv": [program, *argv[1:]], "env": dict(os.environ if env is None else env),
+            "cwd": str(cwd) if cwd else None, "stderr": err_file.name, "timeout": timeout,
+        }
+        launcher.stdin.write(json.dumps(job) + "\n")
+        launcher.stdin.flush()
+        wall, peak_kib, code, timed_out = json.loads(launcher.stdout.readline())
+        if timed_out:
+            raise TimeoutError(f"{argv[0]} did not finish in {timeout} s")
         err_file.seek(max(0, err_file.seek(0, os.SEEK_END) - 8000))
         err = err_file.read()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_maxrss, proc.returncode, err.decode(errors="replace")[-2000:]
+    return wall, peak_kib, code, err.decode(errors="replace")[-2000:]
 
 
 def median_ms(values: Sequence[float]) -> float:
