@@ -111,10 +111,10 @@ def whole_process(base_url: str, wire: str) -> dict[str, float]:
 
 
 def framing(repeat: int) -> list[dict[str, Any]]:
-    """CPU time per event of SSE framing alone: the same body, as an ``httpx.Response`` fed from
+    """CPU time per event of SSE framing alone: the same body, as an ``httpx2.Response`` fed from
     memory in 64 KiB chunks, through codex's ``SSEDecoder`` and through httpx-sse's
     ``EventSource.aiter_sse`` (the pipeline each would run inside ``post_sse``)."""
-    import httpx
+    import httpx2
     from httpx_sse import EventSource
 
     from codex.http import SSEDecoder
@@ -124,12 +124,12 @@ def framing(repeat: int) -> list[dict[str, Any]]:
     body = sse_body(responses_frames([Text("".join(deltas), deltas=deltas)])).body
     chunks = [body[i : i + 65536] for i in range(0, len(body), 65536)]
 
-    def response() -> httpx.Response:
+    def response() -> httpx2.Response:
         async def content() -> AsyncIterator[bytes]:
             for chunk in chunks:
                 yield chunk
 
-        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=content())
+        return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=content())
 
     async def ours() -> int:
         decoder, count = SSEDecoder(), 0

@@ -67,7 +67,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 def codex_wire_apis() -> dict[str, WireApi]:  # type: ignore[empty-body]
     """Wire-API clients by name, e.g. ``{"responses": ResponsesApi()}``.
 
-    A provider entry's ``wire_api`` selects one. Return cheap objects: import httpx inside
+    A provider entry's ``wire_api`` selects one. Return cheap objects: import httpx2 inside
     ``stream()``, not at module import time::
 
         @hookimpl

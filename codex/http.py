@@ -8,9 +8,10 @@ body of another streaming format (NDJSON). Everything a provider entry says abou
 timeout) is applied here once, and every failure comes out as a ``RetryableError`` (429, 5xx,
 transport errors, dropped or stalled streams) or a ``ProviderError`` with the server's message.
 
-Requests go through httpx, the one HTTP stack of codex: one ``httpx.AsyncClient`` per event loop
+Requests go through httpx2 (Pydantic's maintained continuation of httpx, which the mcp SDK
+uses too), the one HTTP stack of codex: one ``httpx2.AsyncClient`` per event loop
 with its keep-alive pool (``ClientCache``), system proxies from the environment, and
-``httpx.MockTransport`` swapped in by unit tests. httpx itself is imported on the first request,
+``httpx2.MockTransport`` swapped in by unit tests. httpx2 itself is imported on the first request,
 so importing this module stays cheap::
 
     from codex.http import ClientCache, post_sse
@@ -48,12 +49,12 @@ if TYPE_CHECKING:
     import asyncio
     from datetime import datetime
 
-    import httpx
+    import httpx2
 
     from codex.config.model import ModelProviderInfo
 
     # What ``ClientCache.get`` hands out and ``post_sse``/``post_stream`` accept.
-    HTTPClient: TypeAlias = httpx.AsyncClient
+    HTTPClient: TypeAlias = httpx2.AsyncClient
 
 ORIGINATOR = "codex_py"
 _BOM = b"\xef\xbb\xbf"
@@ -266,7 +267,7 @@ def _says_context_too_long(message: str, code: str | None) -> bool:
 
 def describe_transport_error(exc: BaseException) -> str:
     """A one-line description of a transport error, named by its class
-    (``ConnectError: connection refused by ...``); some httpx errors have an empty ``str()``."""
+    (``ConnectError: connection refused by ...``); some httpx2 errors have an empty ``str()``."""
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
@@ -366,18 +367,18 @@ def _parse_block(block: bytes) -> tuple[str, str] | None:
 
 
 class ClientCache:
-    """One ``httpx.AsyncClient`` per event loop, created on first use and kept for its pool.
+    """One ``httpx2.AsyncClient`` per event loop, created on first use and kept for its pool.
 
     A wire object outlives event loops (a test suite runs many), but a pooled connection
     belongs to the loop that opened it. The client honours the proxy variables
     (``https_proxy``/``http_proxy``/``all_proxy`` and ``NO_PROXY``) and the system's CA settings
     (``SSL_CERT_FILE``), except for a model server on this machine (Ollama, LM Studio), which is
-    always reached directly. ``transport`` swaps the network for ``httpx.MockTransport`` in
-    unit tests. The clients never retry on their own (httpx's default): a request is sent
+    always reached directly. ``transport`` swaps the network for ``httpx2.MockTransport`` in
+    unit tests. The clients never retry on their own (httpx2's default): a request is sent
     again only by the retry policy of ``codex.wire``.
     """
 
-    def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, transport: httpx2.AsyncBaseTransport | None = None) -> None:
         self._transport = transport
         self._clients: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, dict[str, HTTPClient]
@@ -408,9 +409,9 @@ class ClientCache:
 
 
 def _new_client(
-    transport: httpx.AsyncBaseTransport | None, *, direct: bool, plain_http: bool = False
-) -> httpx.AsyncClient:
-    """An httpx client that reads SSL_CERT_FILE/SSL_CERT_DIR and, unless ``direct``, the proxy
+    transport: httpx2.AsyncBaseTransport | None, *, direct: bool, plain_http: bool = False
+) -> httpx2.AsyncClient:
+    """An httpx2 client that reads SSL_CERT_FILE/SSL_CERT_DIR and, unless ``direct``, the proxy
     variables. A certificate file that cannot be loaded is a ``ProviderError`` that names it.
 
     ``plain_http`` and ``direct``: the client is for a server on this machine that speaks plain
@@ -419,11 +420,11 @@ def _new_client(
     """
     import ssl
 
-    import httpx
+    import httpx2
 
     # Mounting no transport on every scheme replaces the proxies trust_env found with the
     # client's own transport, while trust_env still supplies the trusted certificates.
-    mounts: dict[str, httpx.AsyncBaseTransport | None] | None = (
+    mounts: dict[str, httpx2.AsyncBaseTransport | None] | None = (
         {"all://": None, "http://": None, "https://": None} if direct else None
     )
     # A server on this machine that speaks plain HTTP (never proxied, so no proxy needs TLS
@@ -431,14 +432,9 @@ def _new_client(
     without_tls = plain_http and direct and transport is None
     if without_tls:
         mounts = {**(mounts or {}), "https://": _https_refused()}
-        transport = httpx.AsyncHTTPTransport(verify=False)  # https:// never reaches it
+        transport = httpx2.AsyncHTTPTransport(verify=False)  # https:// never reaches it
     try:
-        bundle = os.environ.get("SSL_CERT_FILE")
-        if bundle and not without_tls:
-            # httpx before 0.28 silently falls back to its own bundle when this file is missing.
-            with open(bundle, "rb"):
-                pass
-        return httpx.AsyncClient(transport=transport, mounts=mounts, timeout=None, follow_redirects=False)
+        return httpx2.AsyncClient(transport=transport, mounts=mounts, timeout=None, follow_redirects=False)
     except (OSError, ssl.SSLError) as exc:
         names = ("SSL_CERT_FILE", "SSL_CERT_DIR")
         where = ", ".join(f"{name}={os.environ[name]}" for name in names if name in os.environ)
@@ -448,13 +444,13 @@ def _new_client(
         ) from None
 
 
-def _https_refused() -> httpx.AsyncBaseTransport:
+def _https_refused() -> httpx2.AsyncBaseTransport:
     """Mounted on https:// in a client made for a plain-HTTP server, which has no certificates."""
-    import httpx
+    import httpx2
 
-    class HttpsRefused(httpx.AsyncBaseTransport):
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            raise httpx.UnsupportedProtocol(
+    class HttpsRefused(httpx2.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+            raise httpx2.UnsupportedProtocol(
                 f"{request.url}: this client was made for a plain-HTTP server and checks no certificates; "
                 "get a client for the https:// URL from ClientCache.get(url)"
             )
@@ -533,12 +529,12 @@ async def post_stream(
     (a wrong ``base_url`` reaching some web page); transport failures raise
     ``transport_failure``, marked started once the body began.
     """
-    import httpx
+    import httpx2
 
     idle = provider.stream_idle_timeout_ms / 1000.0
     connect = min(idle, connect_timeout)
     label = provider_label(provider)
-    timeout = httpx.Timeout(connect=connect, read=idle, write=max(idle, 30.0), pool=max(idle, 30.0))
+    timeout = httpx2.Timeout(connect=connect, read=idle, write=max(idle, 30.0), pool=max(idle, 30.0))
     opened = client.stream("POST", url, headers=headers, content=content, timeout=timeout)
     try:
         async with opened as response:
@@ -556,9 +552,9 @@ async def post_stream(
             try:
                 async for chunk in response.aiter_bytes():
                     yield chunk
-            except httpx.TransportError as exc:
+            except httpx2.TransportError as exc:
                 raise transport_failure(exc, label, url, idle, started=True) from None
-    except httpx.TransportError as exc:
+    except httpx2.TransportError as exc:
         raise transport_failure(exc, label, url, idle, started=False) from None
 
 
@@ -569,9 +565,9 @@ def transport_failure(exc: Exception, label: str, url: str, idle: float, *, star
     Before the stream started: the server could not be reached or did not answer in time. After:
     the stream stalled past ``stream_idle_timeout_ms`` or broke off (the attempt is void).
     """
-    import httpx
+    import httpx2
 
-    timed_out = isinstance(exc, TimeoutError | httpx.TimeoutException)
+    timed_out = isinstance(exc, TimeoutError | httpx2.TimeoutException)
     if not started and "CERTIFICATE_VERIFY_FAILED" in str(exc):
         # Retrying cannot make a certificate trusted.
         return ProviderError(
@@ -621,7 +617,7 @@ def _seconds(value: float) -> str:
     return f"{value:g} s"
 
 
-async def _read_some(response: httpx.Response) -> bytes:
+async def _read_some(response: httpx2.Response) -> bytes:
     """Up to ``_MAX_ERROR_BODY`` bytes of a response body (error bodies are for their message)."""
     chunks: list[bytes] = []
     size = 0

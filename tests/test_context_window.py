@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 
-import httpx
+import httpx2
 import pytest
 
 from codex.compaction import SUMMARY_TAG, compacted_history, current_plan, summary_input
@@ -108,10 +108,10 @@ def test_context_length_refusals_are_recognised_in_status_and_stream() -> None:
     provider = ModelProviderInfo(id="openai", name="OpenAI")
     body = json.dumps({"error": {"message": "Your input exceeds the context window of this model.",
                                  "type": "invalid_request_error", "code": "context_length_exceeded"}}).encode()
-    assert isinstance(error_for_status(provider, 400, httpx.Headers(), body), ContextWindowExceeded)
+    assert isinstance(error_for_status(provider, 400, httpx2.Headers(), body), ContextWindowExceeded)
     vllm = json.dumps({"message": "This model's maximum context length is 8192 tokens."}).encode()
-    assert isinstance(error_for_status(provider, 400, httpx.Headers(), vllm), ContextWindowExceeded)
-    assert not isinstance(error_for_status(provider, 400, httpx.Headers(), b'{"error":"bad tool"}'),
+    assert isinstance(error_for_status(provider, 400, httpx2.Headers(), vllm), ContextWindowExceeded)
+    assert not isinstance(error_for_status(provider, 400, httpx2.Headers(), b'{"error":"bad tool"}'),
                           ContextWindowExceeded)
     assert isinstance(error_for_event(provider, "too long", "context_length_exceeded"), ContextWindowExceeded)
     assert isinstance(error_for_event(provider, "busy", "server_is_overloaded"), RetryableError)

@@ -6,7 +6,7 @@ and its click commands (a plain command line is read by codex.cli.quick_parse), 
 APIs, tools and renderers the run does not use. A change that drags one back in fails here.
 pydantic does not come in even with a tool call: jsonschema checks its arguments against the
 built-in tools' schemas, data in ``codex.tools.schemas``, never read from a cache a sandboxed
-command could write (config.toml is parsed every run, for the same reason). httpx sends every
+command could write (config.toml is parsed every run, for the same reason). httpx2 sends every
 model request.
 
 The probe is ``sys.modules`` when the process exits (``-X importtime`` does not see modules
@@ -27,8 +27,10 @@ from tests.mock_model import Call, MockModelServer, Text, mock_model  # noqa: F4
 # These tests are about what a cache saves: they need caches on.
 pytestmark = pytest.mark.caching
 
-# click, platform and uuid are not here: httpx imports its own command-line module, which brings them.
-NOT_IMPORTED = ("codex.cli.main", "codex_ollama.wire", "codex_ollama.startup", "codex.config.schema")
+# click, rich and httpx (the first generation, whose package imports its command-line client and
+# with it click, rich and pygments, ~40 ms a run) stay out: httpx2 sends the requests.
+NOT_IMPORTED = ("codex.cli.main", "codex_ollama.wire", "codex_ollama.startup", "codex.config.schema", "click",
+                "rich", "httpx")
 # Code for work an answer without tool calls does not do: tools, commands, the other renderer,
 # pydantic, and jsonschema (with what it imports), which checks a tool call's arguments.
 NOT_IMPORTED_WITHOUT_TOOLS = (*NOT_IMPORTED, "codex.tools.shell", "codex.tools.patch_tool", "codex.tools.plan",

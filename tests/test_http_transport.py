@@ -1,4 +1,4 @@
-"""codex.http over httpx, the one HTTP stack of codex, against real servers on 127.0.0.1.
+"""codex.http over httpx2, the one HTTP stack of codex, against real servers on 127.0.0.1.
 
 Each test starts a scripted server in its own event loop (``ScriptedServer``: one handler call
 per accepted connection, with helpers to read a request and to write bytes slowly, close, or
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 import trustme
 
@@ -781,7 +781,7 @@ def test_a_plain_http_server_needs_no_certificates_and_its_client_refuses_https(
             cache = ClientCache()
             assert await fetch(cache, server.url("/v1/x")) == body
             plain = cache.get(server.url())
-            with pytest.raises(httpx.UnsupportedProtocol, match="made for a plain-HTTP server"):
+            with pytest.raises(httpx2.UnsupportedProtocol, match="made for a plain-HTTP server"):
                 await plain.get(f"https://localhost:{server.port}/")
             # A server that speaks TLS gets a client of its own, which does load the bundle.
             with pytest.raises(ProviderError, match="cannot load the trusted certificates"):

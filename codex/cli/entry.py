@@ -1,6 +1,6 @@
 """The ``codex`` console script, and the one place a CodexError turns into a message.
 
-``codex --version`` answers before click, pydantic or httpx are imported. ``codex --help`` is
+``codex --version`` answers before click, pydantic or httpx2 are imported. ``codex --help`` is
 rendered by click with every plugin loaded (plugins may add commands), each time: a cached copy
 saved a one-off start-up, and a cache a sandboxed command might write must not supply text.
 """
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
 def _exit_now(code: int) -> None:
     """End the process without tearing down every module one by one.
 
-    After an agent run the interpreter holds pydantic, httpx and asyncio; finalising them costs
+    After an agent run the interpreter holds pydantic, httpx2 and asyncio; finalising them costs
     ~100 ms that nobody waits for usefully. Output is flushed and atexit handlers (logging, a
     server we promised to stop) still run; everything we write is flushed as it is written.
     """

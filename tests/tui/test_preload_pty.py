@@ -4,7 +4,7 @@ Observed from outside the real ``codex`` in a pty, with Python's own ``sitecusto
 file on PYTHONPATH that the interpreter imports at start; nothing in codex knows about it):
 
 - SIGUSR1 makes the process write the names in ``sys.modules`` to a file, so a test can ask
-  "is httpx loaded yet?" at any moment without sending a prompt;
+  "is httpx2 loaded yet?" at any moment without sending a prompt;
 - an import finder holds (or fails) the import of one module when the ``codex-preload`` thread
   asks for it, so a test can act while preloading is known to be running, or make it fail.
 """
@@ -132,7 +132,7 @@ def test_http_stack_and_tool_schemas_load_before_any_prompt_is_sent(
     # What the first model request needs: the HTTP stack, the mock provider's wire module
     # (the openai plugin's Responses client), the third-party test plugin's argument model, and
     # jsonschema, which checks the first tool call.
-    first_turn = {"httpx", "httpcore", "h11", "codex.http", "codex_openai.responses", "codex_plugin_example.args",
+    first_turn = {"httpx2", "httpcore2", "h11", "codex.http", "codex_openai.responses", "codex_plugin_example.args",
                   "jsonschema"}
     loaded = probe.wait_for_modules(term, first_turn)
     assert "pydantic" in loaded
@@ -148,15 +148,15 @@ def test_http_stack_and_tool_schemas_load_before_any_prompt_is_sent(
 def test_prompt_echoes_keys_while_preloading_runs(
     start_codex: Callable[..., PtyCodex], preload_env: dict[str, str], probe: Probe, mock_model: MockModelServer
 ) -> None:
-    term = start_codex(env=probe.env(CODEX_TEST_GATED="httpx"))
-    probe.wait_for_preloading()  # the preloading thread is now inside `import httpx`, held there
+    term = start_codex(env=probe.env(CODEX_TEST_GATED="httpx2"))
+    probe.wait_for_preloading()  # the preloading thread is now inside `import httpx2`, held there
     term.wait_for(READY)
     term.send("typed while preloading")
     term.wait_for("› typed while preloading")
-    assert "httpx" not in probe.modules(term)  # the echo above happened with the import in flight
+    assert "httpx2" not in probe.modules(term)  # the echo above happened with the import in flight
 
     probe.release()
-    probe.wait_for_modules(term, {"httpx", "codex_openai.responses"})
+    probe.wait_for_modules(term, {"httpx2", "codex_openai.responses"})
     mock_model.responses_text("the answer after the wait")
     term.send("\r")
     term.wait_for("the answer after the wait")
@@ -168,8 +168,8 @@ def test_prompt_echoes_keys_while_preloading_runs(
 def test_a_failed_preload_is_silent_and_the_turn_imports_for_itself(
     start_codex: Callable[..., PtyCodex], preload_env: dict[str, str], probe: Probe, mock_model: MockModelServer
 ) -> None:
-    term = start_codex(env=probe.env(CODEX_TEST_GATED="httpx", CODEX_TEST_GATE="fail"))
-    probe.wait_for_preloading()  # the preloading thread's `import httpx` has raised by now
+    term = start_codex(env=probe.env(CODEX_TEST_GATED="httpx2", CODEX_TEST_GATE="fail"))
+    probe.wait_for_preloading()  # the preloading thread's `import httpx2` has raised by now
     term.wait_for(READY)
     # The steps after the failed one still ran.
     probe.wait_for_modules(term, {"codex_openai.responses", "codex_plugin_example.args"})

@@ -486,7 +486,7 @@ def test_exec_and_mcp_do_not_import_the_terminal_ui(
     for run in (exec_run, mcp_run):
         imported = {line.split("|")[-1].strip() for line in run.stderr.splitlines() if line.startswith("import time")}
         assert imported, run.stderr[-2000:]
-        # rich and pygments may come in with httpx's own command-line module (httpx imports it);
+        # rich and pygments may come in with httpx2's own command-line module (httpx2 imports it);
         # the terminal UI itself and prompt_toolkit never do.
         assert not {name for name in imported if name.split(".")[0] == "prompt_toolkit"}
         assert not {name for name in imported if name.startswith("codex.cli.tui")}

@@ -17,7 +17,7 @@ lazily, the first time Markdown or code has to be rendered.
 - ``bridges``: provider start-up (``--oss``) questions and progress, stray stderr, into the loop
 - ``app``: the loop that ties keys, the session's events and the screen together
 - ``preload``: once the session is ready, a background thread imports what the first turn needs
-  (httpx, the wire module, the tools' schemas) while the person types; ``CODEX_TUI_PRELOAD=0``
+  (httpx2, the wire module, the tools' schemas) while the person types; ``CODEX_TUI_PRELOAD=0``
   turns it off
 - ``command``: the click command; draws the first frame before anything heavy is imported
 """

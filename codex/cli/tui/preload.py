@@ -1,6 +1,6 @@
 """Import what the first turn needs while the person is still typing it.
 
-The first model request imports httpx (with httpcore, h11, anyio and its asyncio backend) and the
+The first model request imports httpx2 (with httpcore2, h11, anyio and its asyncio backend) and the
 wire module of the session's provider, and builds the tools' JSON schemas; the first tool call
 imports jsonschema, which checks its arguments: together 150-300 ms here, paid after Enter if
 nobody did it before.
@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from codex.services import SessionServices
 
-# The HTTP stack every wire reaches through ``codex.http``: httpx imports httpcore (and h11 with
+# The HTTP stack every wire reaches through ``codex.http``: httpx2 imports httpcore2 (and h11 with
 # it) only when its first client is made.
-HTTP_MODULES = ("httpx", "httpcore", "codex.http")
+HTTP_MODULES = ("httpx2", "httpcore2", "codex.http")
 
 
 def preload_enabled() -> bool:
@@ -57,7 +57,7 @@ def preload_steps(services: SessionServices) -> list[Callable[[], object]]:
 
 
 def load_anyio_backend() -> None:
-    """Load anyio's asyncio backend, which httpcore connects through on the first request.
+    """Load anyio's asyncio backend, which httpcore2 connects through on the first request.
 
     anyio imports it on first use only; running a no-op on a throwaway loop in this thread is
     the public way to have it imported (the app's own loop is not touched).

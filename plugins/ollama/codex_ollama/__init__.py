@@ -2,7 +2,7 @@
 
 It registers the ``ollama`` wire API (Ollama's native ``/api/chat``), the ``oss`` and
 ``lmstudio`` provider entries, and the startup step that finds or launches the server and
-pulls the model. Importing this module is cheap: httpx and the flow modules load when a hook
+pulls the model. Importing this module is cheap: httpx2 and the flow modules load when a hook
 needs them.
 
 The ``oss`` base URL is ``http://localhost:11434/v1``; ``CODEX_OSS_BASE_URL`` (a full URL) or

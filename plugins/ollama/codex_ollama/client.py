@@ -3,7 +3,7 @@
 Everything here is synchronous and short: startup runs before the first turn, and each probe
 is bounded by a connect timeout of a second or two, so an absent server is noticed at once
 instead of after the wire API's long request timeouts. ``transport`` swaps the network for
-``httpx.MockTransport`` in unit tests.
+``httpx2.MockTransport`` in unit tests.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 if TYPE_CHECKING:
-    import httpx
+    import httpx2
 
 # A server on this machine answers a connect in microseconds; waiting longer only delays the
 # "not running" message. Reads get more: a busy Ollama can take a moment to list its models.
@@ -72,22 +72,22 @@ class ServerStatus:
         return any(model_matches(name, wanted) for name in self.models)
 
 
-def _client(transport: httpx.BaseTransport | None, read_timeout: float) -> httpx.Client:
-    import httpx
+def _client(transport: httpx2.BaseTransport | None, read_timeout: float) -> httpx2.Client:
+    import httpx2
 
-    timeout = httpx.Timeout(connect=CONNECT_TIMEOUT_SECONDS, read=read_timeout, write=read_timeout, pool=read_timeout)
+    timeout = httpx2.Timeout(connect=CONNECT_TIMEOUT_SECONDS, read=read_timeout, write=read_timeout, pool=read_timeout)
     # Local servers never need a proxy, and a corporate HTTP(S)_PROXY would swallow localhost.
-    return httpx.Client(transport=transport, timeout=timeout, trust_env=False)
+    return httpx2.Client(transport=transport, timeout=timeout, trust_env=False)
 
 
-def _get_json(client: httpx.Client, url: str) -> Any:
+def _get_json(client: httpx2.Client, url: str) -> Any:
     response = client.get(url)
     response.raise_for_status()
     return response.json()
 
 
 def probe_ollama(
-    base_url: str, *, transport: httpx.BaseTransport | None = None, read_timeout: float = READ_TIMEOUT_SECONDS
+    base_url: str, *, transport: httpx2.BaseTransport | None = None, read_timeout: float = READ_TIMEOUT_SECONDS
 ) -> ServerStatus:
     """Ask ``/api/version`` and ``/api/tags`` of the Ollama at ``base_url``; never raises.
 
@@ -96,16 +96,16 @@ def probe_ollama(
         status = probe_ollama("http://localhost:11434/v1")
         if status.reachable and not status.has_model("gpt-oss:20b"): ...
     """
-    import httpx
+    import httpx2
 
     root = server_root(base_url)
     try:
         with _client(transport, read_timeout) as client:
             version = _get_json(client, f"{root}/api/version")
             tags = _get_json(client, f"{root}/api/tags")
-    except httpx.HTTPStatusError as exc:
+    except httpx2.HTTPStatusError as exc:
         return ServerStatus(root, False, error=f"HTTP {exc.response.status_code} from {exc.request.url}")
-    except (httpx.HTTPError, ValueError) as exc:
+    except (httpx2.HTTPError, ValueError) as exc:
         return ServerStatus(root, False, error=_describe(exc))
     names: list[str] = []
     for entry in (tags or {}).get("models") or ():
@@ -117,18 +117,18 @@ def probe_ollama(
 
 
 def probe_openai_compatible(
-    base_url: str, *, transport: httpx.BaseTransport | None = None, read_timeout: float = READ_TIMEOUT_SECONDS
+    base_url: str, *, transport: httpx2.BaseTransport | None = None, read_timeout: float = READ_TIMEOUT_SECONDS
 ) -> ServerStatus:
     """Ask ``{base_url}/models`` of an OpenAI-compatible server (LM Studio, vLLM, llama.cpp)."""
-    import httpx
+    import httpx2
 
     url = base_url.rstrip("/")
     try:
         with _client(transport, read_timeout) as client:
             data = _get_json(client, f"{url}/models")
-    except httpx.HTTPStatusError as exc:
+    except httpx2.HTTPStatusError as exc:
         return ServerStatus(url, False, error=f"HTTP {exc.response.status_code} from {exc.request.url}")
-    except (httpx.HTTPError, ValueError) as exc:
+    except (httpx2.HTTPError, ValueError) as exc:
         return ServerStatus(url, False, error=_describe(exc))
     names = [
         str(entry["id"]) for entry in (data or {}).get("data") or () if isinstance(entry, dict) and entry.get("id")

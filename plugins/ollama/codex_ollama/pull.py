@@ -17,7 +17,7 @@ from codex_ollama.client import CONNECT_TIMEOUT_SECONDS, server_root
 from codex_ollama.interrupt import interruptible
 
 if TYPE_CHECKING:
-    import httpx
+    import httpx2
 
     from codex.plugin import Progress, ProviderUI
 
@@ -42,7 +42,7 @@ def pull_model(
     model: str,
     ui: ProviderUI,
     *,
-    transport: httpx.BaseTransport | None = None,
+    transport: httpx2.BaseTransport | None = None,
     idle_timeout: float = PULL_IDLE_TIMEOUT_SECONDS,
 ) -> None:
     """Pull ``model`` into the Ollama at ``base_url``, showing bytes, percent, speed and ETA.
@@ -53,16 +53,16 @@ def pull_model(
 
         pull_model("http://localhost:11434/v1", "gpt-oss:20b", StderrUI())
     """
-    import httpx
+    import httpx2
 
     root = server_root(base_url)
     url = f"{root}/api/pull"
-    timeout = httpx.Timeout(connect=CONNECT_TIMEOUT_SECONDS, read=idle_timeout, write=30.0, pool=30.0)
+    timeout = httpx2.Timeout(connect=CONNECT_TIMEOUT_SECONDS, read=idle_timeout, write=30.0, pool=30.0)
     tracker = _PullTracker(model)
     progress = ui.progress(f"pulling {model}")
     finished = False
     try:
-        with interruptible(), httpx.Client(transport=transport, timeout=timeout, trust_env=False) as client:
+        with interruptible(), httpx2.Client(transport=transport, timeout=timeout, trust_env=False) as client:
             body = {"model": model, "name": model, "stream": True}
             with client.stream("POST", url, json=body) as response:
                 if response.status_code >= 300:
@@ -77,13 +77,13 @@ def pull_model(
             f"stopped pulling {model} ({tracker.describe_done()}). Ollama keeps the layers it has "
             "downloaded: run the same command again to resume."
         ) from None
-    except httpx.TimeoutException:
+    except httpx2.TimeoutException:
         progress.close()
         raise PullError(
             f"Ollama at {root} sent no progress for {idle_timeout:g} s while pulling {model} "
             f"({tracker.describe_done()}). Check its log and the network, then run again to resume."
         ) from None
-    except httpx.TransportError as exc:
+    except httpx2.TransportError as exc:
         progress.close()
         raise PullError(
             f"lost the connection to Ollama at {root} while pulling {model} ({tracker.describe_done()}): "
@@ -175,7 +175,7 @@ def explain_pull_error(model: str, message: str, total_bytes: int = 0) -> str:
     return f"pulling {model} failed: {message}. Run again to resume; see Ollama's log if it persists."
 
 
-def _error_text(response: httpx.Response) -> str:
+def _error_text(response: httpx2.Response) -> str:
     raw = response.read()[:4096]
     try:
         data = json.loads(raw)

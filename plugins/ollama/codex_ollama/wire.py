@@ -45,7 +45,7 @@ from codex_ollama.client import server_root
 from codex_ollama.harmony import HarmonyTextFilter, clean_tool_name
 
 if TYPE_CHECKING:
-    import httpx
+    import httpx2
 
     from codex.plugin import ModelProviderInfo
 
@@ -193,7 +193,7 @@ class OllamaChatApi:
 
     name = "ollama"
 
-    def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, transport: httpx2.AsyncBaseTransport | None = None) -> None:
         from codex.plugin import ClientCache
 
         self._clients = ClientCache(transport)

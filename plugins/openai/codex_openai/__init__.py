@@ -1,6 +1,6 @@
 """The openai plugin: the ``responses`` and ``chat`` wire APIs and the built-in ``openai`` provider.
 
-Importing this module costs next to nothing: the wire classes (and httpx, on first use) are
+Importing this module costs next to nothing: the wire classes (and httpx2, on first use) are
 imported when the hooks are called.
 """
 

@@ -42,7 +42,7 @@ from codex.plugin import (
 )
 
 if TYPE_CHECKING:
-    import httpx
+    import httpx2
 
     from codex.plugin import ModelProviderInfo
 
@@ -267,7 +267,7 @@ class ChatCompletionsApi:
 
     name = "chat"
 
-    def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, transport: httpx2.AsyncBaseTransport | None = None) -> None:
         from codex.plugin import ClientCache
 
         self._clients = ClientCache(transport)

@@ -1,7 +1,7 @@
 """The OpenAI Responses API (``wire_api = "responses"``): request body and SSE event mapping.
 
-Importing this module is cheap (no httpx): the plugin instantiates ``ResponsesApi`` while
-registering, and httpx is imported on the first ``stream()``.
+Importing this module is cheap (no httpx2): the plugin instantiates ``ResponsesApi`` while
+registering, and httpx2 is imported on the first ``stream()``.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from codex.plugin import (
 )
 
 if TYPE_CHECKING:
-    import httpx
+    import httpx2
 
     from codex.plugin import ModelProviderInfo
 
@@ -215,13 +215,13 @@ def parse_usage(data: Any) -> TokenUsage | None:
 class ResponsesApi:
     """Streaming client for ``POST {base_url}/responses``.
 
-    ``transport`` replaces the network (``httpx.MockTransport`` in unit tests). One instance
+    ``transport`` replaces the network (``httpx2.MockTransport`` in unit tests). One instance
     serves any number of providers; connections are pooled per event loop.
     """
 
     name = "responses"
 
-    def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, transport: httpx2.AsyncBaseTransport | None = None) -> None:
         from codex.plugin import ClientCache
 
         self._clients = ClientCache(transport)
