@@ -45,8 +45,10 @@ async def open_session(
     *,
     resume: Path | None = None,
     record: bool = True,
+    unread: frozenset[type] = frozenset(),
 ) -> Session:
-    """A started session, new or resumed from a rollout file."""
+    """A started session, new or resumed from a rollout file; ``unread``: event types the face
+    ignores (see ``Session.unread``)."""
     from codex import __version__
 
     services = resolve_services(pm, loaded)
@@ -83,6 +85,7 @@ async def open_session(
                 },
             )
         session.rollout = rollout
+    session.unread = unread
     session.notices.extend(services.notices)
     if mcp is not None:
         session.closers.append(mcp.aclose)

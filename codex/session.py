@@ -92,6 +92,10 @@ class Session:
         self.context = ContextTracker.for_session(self.config, services.provider, self.model)
         self._auto_compact_failed = False
         self._events: asyncio.Queue[ev.Event] = asyncio.Queue()
+        # Event types the face does not read (exec shows whole items, never their streamed
+        # pieces): they still reach observing plugins but skip the face's queue, which costs a
+        # put, a get and a wake-up per delta of a long answer.
+        self.unread: frozenset[type] = frozenset()
         self._ops: asyncio.Queue[tuple[str, ev.Op]] = asyncio.Queue()
         self._ids = itertools.count(1)
         self._approvals: dict[str, asyncio.Future[ev.ApprovalAnswer]] = {}
@@ -423,9 +427,11 @@ class Session:
         for name in list(self.tools.left_out):
             self._emit(sub_id, ev.BackgroundEvent(f"warning: {self.tools.left_out.pop(name)}"))
         wire, provider = self.services.wire, self.services.provider
+        text_deltas_read = self.observers is not None or ev.AgentMessageDelta not in self.unread
         async for event in stream_with_retries(wire, prompt, provider, owner=self.services.wire_owner):
             if isinstance(event, OutputTextDelta):
-                self._emit(sub_id, ev.AgentMessageDelta(event.delta))
+                if text_deltas_read:
+                    self._emit(sub_id, ev.AgentMessageDelta(event.delta))
             elif isinstance(event, ReasoningSummaryDelta | ReasoningContentDelta):
                 raw_hidden = isinstance(event, ReasoningContentDelta) and self.config.show_raw_agent_reasoning is False
                 if not self.config.hide_agent_reasoning and not raw_hidden:
@@ -531,12 +537,16 @@ class Session:
     # ------------------------------------------------------------------ events and approvals
 
     def _emit(self, sub_id: str, msg: ev.EventMsg) -> None:
+        unread = type(msg) in self.unread
+        if unread and self.observers is None:
+            return
         event = ev.Event(sub_id, msg)
         if self.observers is not None:
             # Before the face: a warning about an observer then precedes the event it broke on,
             # so a face that stops reading at the turn's end (exec) still shows it.
             self.observers.deliver(event)
-        self._events.put_nowait(event)
+        if not unread:
+            self._events.put_nowait(event)
 
     def _warn(self, message: str) -> None:
         self._emit("0", ev.BackgroundEvent(f"warning: {message}"))

@@ -335,7 +335,8 @@ async def _run(
 
         images = (attachments or Attachments()).images
         renderer = HumanRenderer(sys.stdout, sys.stderr, color, prompt, [image.name for image in images])
-    session = await open_session(pm, loaded, resume=resume)
+    # Both renderers show whole items only: the session need not queue their streamed pieces.
+    session = await open_session(pm, loaded, resume=resume, unread=ev.STREAMED_PIECES)
     extra = attachments or Attachments()
     ops: list[ev.Op] = [ev.Compact()] if compact else []
     if prompt is not None:
