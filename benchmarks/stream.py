@@ -9,7 +9,7 @@ over each wire API. Measured:
 - whole process: a fresh ``python`` that imports codex, streams one turn and exits, timed by
   the parent (wall and user+system CPU of the child, start-up and imports included);
 - SSE framing alone: the same 20,000-event body fed from memory in 64 KiB chunks through
-  codex's ``SSEDecoder`` and through httpx-sse's ``EventSource.aiter_sse``, CPU per event.
+  codex's ``SSEDecoder`` and through httpx2's own ``EventSource``, CPU per event.
 
 Run: ``python benchmarks/stream.py`` (``--json`` for machine-readable output). Target: at least
 50,000 text deltas per second consumed.
@@ -112,10 +112,9 @@ def whole_process(base_url: str, wire: str) -> dict[str, float]:
 
 def framing(repeat: int) -> list[dict[str, Any]]:
     """CPU time per event of SSE framing alone: the same body, as an ``httpx2.Response`` fed from
-    memory in 64 KiB chunks, through codex's ``SSEDecoder`` and through httpx-sse's
-    ``EventSource.aiter_sse`` (the pipeline each would run inside ``post_sse``)."""
+    memory in 64 KiB chunks, through codex's ``SSEDecoder`` and through httpx2's ``EventSource``
+    (the pipeline each would run inside ``post_sse``)."""
     import httpx2
-    from httpx_sse import EventSource
 
     from codex.http import SSEDecoder
     from tests.mock_model import Text, responses_frames, sse_body
@@ -129,7 +128,8 @@ def framing(repeat: int) -> list[dict[str, Any]]:
             for chunk in chunks:
                 yield chunk
 
-        return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=content())
+        request = httpx2.Request("POST", "http://127.0.0.1/v1/responses")
+        return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=content(), request=request)
 
     async def ours() -> int:
         decoder, count = SSEDecoder(), 0
@@ -140,12 +140,12 @@ def framing(repeat: int) -> list[dict[str, Any]]:
 
     async def theirs() -> int:
         count = 0
-        async for _event in EventSource(response()).aiter_sse():
+        async for _event in httpx2.EventSource(response()):
             count += 1
         return count
 
     results = []
-    for name, parse in (("codex SSEDecoder", ours), ("httpx-sse", theirs)):
+    for name, parse in (("codex SSEDecoder", ours), ("httpx2 EventSource", theirs)):
         best, count = float("inf"), 0
         for _ in range(repeat):
             cpu0 = time.process_time()

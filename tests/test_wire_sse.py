@@ -1,4 +1,4 @@
-"""SSE framing: codex.http.SSEDecoder on the edge cases, against httpx-sse, and over a socket."""
+"""SSE framing: codex.http.SSEDecoder on the edge cases, against httpx2's own parser, and over a socket."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 
 from codex_openai.chat import ChatCompletionsApi
 from codex_openai.responses import ResponsesApi
-from httpx_sse import EventSource
+import httpx2
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -99,11 +99,10 @@ def test_byte_order_mark_is_dropped_even_when_split() -> None:
 
 
 def reference_events(body: bytes) -> list[tuple[str, str]]:
-    """httpx-sse's reading of the same body, through its public EventSource."""
-    import httpx
-
-    response = httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body)
-    return [(sse.event, sse.data) for sse in EventSource(response).iter_sse()]
+    """httpx2's reading of the same body, through its public EventSource."""
+    request = httpx2.Request("GET", "http://127.0.0.1/events")  # EventSource reports errors against it
+    response = httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=body, request=request)
+    return [(sse.event, sse.data) for sse in httpx2.EventSource(response)]
 
 
 field_values = st.text(alphabet=st.characters(blacklist_characters="\r\n", blacklist_categories=["Cs"]), max_size=12)
@@ -123,11 +122,11 @@ any_line = st.one_of(
     newline=st.sampled_from(["\n", "\r\n", "\r"]),
     cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=6),
 )
-def test_agrees_with_httpx_sse_on_random_streams(lines: list[str], newline: str, cuts: list[int]) -> None:
+def test_agrees_with_httpx2_on_random_streams(lines: list[str], newline: str, cuts: list[int]) -> None:
     body = (newline.join(lines) + newline + newline).encode()
     bounds = sorted({0, len(body), *(c for c in cuts if c < len(body))})
     chunks = [body[a:b] for a, b in itertools.pairwise(bounds)]
-    # httpx-sse cannot tell "no data line" from "an empty data line" (it dispatches both),
+    # httpx2 cannot tell "no data line" from "an empty data line" (it dispatches both),
     # so only events with data are compared; the difference has its own test above.
     assert [e for e in feed_all(chunks) if e[1]] == [e for e in reference_events(body) if e[1]]
 
