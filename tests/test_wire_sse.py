@@ -6,9 +6,9 @@ import asyncio
 import itertools
 import json
 
+import httpx2
 from codex_openai.chat import ChatCompletionsApi
 from codex_openai.responses import ResponsesApi
-import httpx2
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
