@@ -5,9 +5,10 @@ config schema's validators (a verdict for the exact config data is remembered), 
 and its click commands (a plain command line is read by codex.cli.quick_parse), and the wire
 APIs, tools and renderers the run does not use. A change that drags one back in fails here.
 pydantic does not come in even with a tool call: jsonschema-rs checks its arguments against the
-built-in tools' schemas (the ``jsonschema`` package, ~42 ms to import, never comes in), data in ``codex.tools.schemas``, never read from a cache a sandboxed
-command could write (config.toml is parsed every run, for the same reason). httpx2 sends every
-model request.
+built-in tools' schemas, data in ``codex.tools.schemas``, never read from a cache a sandboxed
+command could write (config.toml is parsed every run, for the same reason); the ``jsonschema``
+package (~42 ms to import, installed for the mcp SDK) never comes in. httpx2 sends every model
+request.
 
 The probe is ``sys.modules`` when the process exits (``-X importtime`` does not see modules
 loaded through ``importlib.import_module``, which is how codex loads references).

@@ -202,7 +202,9 @@ def test_arguments_of_str_subclasses_are_checked_as_their_json_form() -> None:
 
     from codex.tools.validation import ArgumentValidator
 
-    validator = ArgumentValidator({"type": "object", "properties": {"path": {"type": "string"}, "n": {"type": "integer"}}})
+    validator = ArgumentValidator(
+        {"type": "object", "properties": {"path": {"type": "string"}, "n": {"type": "integer"}}}
+    )
     assert validator.problems({"path": Name("a.txt")}) == []
     assert validator.problems({"path": Name("a.txt"), "n": Name("3")}) == ['n: expected an integer; got "3"']
 
