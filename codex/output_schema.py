@@ -6,12 +6,14 @@ errors). The request asks the model for it (structured outputs, where the wire c
 session checks the final answer against it before any face prints it, whatever the wire did:
 a third party's wire that cannot ask still gets an answer that was checked.
 
-jsonschema is imported only here, and only when a schema is given.
+The validator (jsonschema-rs, built by ``codex.json_schema``) is imported only when a schema is
+given.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +45,13 @@ def load_output_schema(path: Path) -> dict[str, Any]:
             f"--output-schema {shown}: a JSON Schema is an object ({{\"type\": \"object\", ...}}), "
             f"got {_json_type(schema)}"
         )
-    jsonschema = _jsonschema()
+    from codex.json_schema import SchemaProblem, build_validator
+
     try:
-        jsonschema.validators.validator_for(schema).check_schema(schema)
-    except jsonschema.SchemaError as error:
-        where = _pointer(error.absolute_path)
-        raise UsageError(f"--output-schema {shown}: not a valid JSON Schema at {where}: {error.message}") from None
+        build_validator(schema)
+    except SchemaProblem as problem:
+        where = _pointer(problem.where)
+        raise UsageError(f"--output-schema {shown}: not a valid JSON Schema at {where}: {problem.message}") from None
     return schema
 
 
@@ -60,24 +63,22 @@ def answer_problem(schema: dict[str, Any], answer: str | None) -> str | None:
         value = json.loads(answer)
     except json.JSONDecodeError as exc:
         return f"it is not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
-    validator = _jsonschema().validators.validator_for(schema)(schema)
-    errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
+    from codex.json_schema import SchemaProblem, build_validator, errors_of
+
+    try:
+        validator = build_validator(schema)
+    except SchemaProblem as problem:  # a schema given through ops, which load_output_schema never saw
+        return f"the schema is not a valid JSON Schema at {_pointer(problem.where)}: {problem.message}"
+    errors = sorted(errors_of(validator, value), key=lambda e: [str(part) for part in e.instance_path])
     if not errors:
         return None
-    problems = [f"at {_pointer(e.absolute_path)}: {e.message}" for e in errors[:_MAX_PROBLEMS]]
+    problems = [f"at {_pointer(e.instance_path)}: {e.message}" for e in errors[:_MAX_PROBLEMS]]
     if len(errors) > _MAX_PROBLEMS:
         problems.append(f"and {len(errors) - _MAX_PROBLEMS} more")
     return "; ".join(problems)
 
 
-def _jsonschema() -> Any:
-    import importlib
-
-    # By name: jsonschema ships no type information (its stubs are a separate package).
-    return importlib.import_module("jsonschema")
-
-
-def _pointer(path: Any) -> str:
+def _pointer(path: Sequence[str | int]) -> str:
     """A JSON Pointer-like ``$/a/0/b`` for an error's location (``$`` is the document itself)."""
     return "/".join(["$", *(str(part) for part in path)])
 

@@ -230,8 +230,8 @@ def test_the_request_carries_the_schema_and_a_conforming_answer_is_printed(
 @pytest.mark.parametrize(
     ("answer_text", "problem"),
     [
-        ('{"colour": "red"}', "at $: 'count' is a required property"),
-        ('{"colour": "red", "count": "two"}', "at $/count: 'two' is not of type 'integer'"),
+        ('{"colour": "red"}', 'at $: "count" is a required property'),
+        ('{"colour": "red", "count": "two"}', 'at $/count: "two" is not of type "integer"'),
         ("It is red.", "it is not JSON (Expecting value at line 1, column 1)"),
     ],
 )
@@ -261,7 +261,7 @@ def test_an_answer_that_breaks_the_schema_fails_and_goes_to_stderr(
         ('{\n  "type": "object",\n  "properties": {,\n}',
          "--output-schema {path}:3:18: not valid JSON: Expecting property name"),
         ("[1, 2]", "--output-schema {path}: a JSON Schema is an object"),
-        ('{"type": "objekt"}', "--output-schema {path}: not a valid JSON Schema at $/type: 'objekt' is not valid"),
+        ('{"type": "objekt"}', '--output-schema {path}: not a valid JSON Schema at $/type: "objekt" is not valid'),
     ],
 )
 def test_a_bad_schema_file_is_a_usage_error_before_the_turn(

@@ -4,10 +4,11 @@ Start-up is most of such a run, and each of these costs milliseconds to tens of 
 config schema's validators (a verdict for the exact config data is remembered), codex.cli.main
 and its click commands (a plain command line is read by codex.cli.quick_parse), and the wire
 APIs, tools and renderers the run does not use. A change that drags one back in fails here.
-pydantic does not come in even with a tool call: jsonschema checks its arguments against the
+pydantic does not come in even with a tool call: jsonschema-rs checks its arguments against the
 built-in tools' schemas, data in ``codex.tools.schemas``, never read from a cache a sandboxed
-command could write (config.toml is parsed every run, for the same reason). httpx2 sends every
-model request.
+command could write (config.toml is parsed every run, for the same reason); the ``jsonschema``
+package (~42 ms to import, installed for the mcp SDK) never comes in. httpx2 sends every model
+request.
 
 The probe is ``sys.modules`` when the process exits (``-X importtime`` does not see modules
 loaded through ``importlib.import_module``, which is how codex loads references).
@@ -32,10 +33,10 @@ pytestmark = pytest.mark.caching
 NOT_IMPORTED = ("codex.cli.main", "codex_ollama.wire", "codex_ollama.startup", "codex.config.schema", "click",
                 "rich", "httpx")
 # Code for work an answer without tool calls does not do: tools, commands, the other renderer,
-# pydantic, and jsonschema (with what it imports), which checks a tool call's arguments.
+# pydantic, and jsonschema-rs, which checks a tool call's arguments.
 NOT_IMPORTED_WITHOUT_TOOLS = (*NOT_IMPORTED, "codex.tools.shell", "codex.tools.patch_tool", "codex.tools.plan",
                               "codex.execution", "codex.cli.render_json", "codex_seatbelt.policy", "pydantic",
-                              "jsonschema")
+                              "jsonschema_rs")
 
 # Runs the real CLI entry point and writes the module names it ended with (codex's exit runs
 # atexit handlers before os._exit, so the list is complete).
@@ -99,6 +100,8 @@ def test_second_exec_with_a_shell_call_imports_no_heavy_module(
         modules.append(seen)
     tool_output = mock_model.requests[-1].json["input"][-1]["output"]
     assert "ran-second" in tool_output  # the command really ran, and its output came back
-    assert {"codex.tools.shell", "codex.execution", "jsonschema"} <= modules[1]
-    # The call was checked by jsonschema against the built-in schema: no pydantic model is built.
-    assert sorted(m for m in (*NOT_IMPORTED, "codex_openai.chat", "pydantic") if m in modules[1]) == []
+    assert {"codex.tools.shell", "codex.execution", "jsonschema_rs"} <= modules[1]
+    # The call was checked by jsonschema-rs against the built-in schema: no pydantic model is built,
+    # and the jsonschema package (installed for the mcp SDK) is not imported.
+    assert sorted(m for m in (*NOT_IMPORTED, "codex_openai.chat", "pydantic", "jsonschema") if m in modules[1]) == []
+    assert "jsonschema" not in modules[0]  # nor in a first run, which checks the config with pydantic

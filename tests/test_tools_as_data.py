@@ -197,14 +197,14 @@ def test_a_deprecated_pydantic_model_is_converted_once_and_its_handler_still_get
 
 
 def test_the_builtin_schemas_are_valid_json_schema_and_check_their_calls() -> None:
-    import jsonschema
+    import jsonschema_rs
 
     from codex.config.model import Config
     from codex.tools.builtin import builtin_tools
 
     for policy in ("on-request", "never"):
         for tool in builtin_tools(Config(approval_policy=policy)):
-            jsonschema.validators.validator_for(tool.schema()).check_schema(tool.schema())
+            jsonschema_rs.meta.validate(tool.schema())  # raises, naming the place, if it is not JSON Schema
             # shown as commands, patches and plans; view_image as a generic tool call item
             assert tool.reports_own_items == (tool.name != "view_image")
     [_shell, _patch, plan, _view_image] = builtin_tools(Config())

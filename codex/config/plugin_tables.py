@@ -8,7 +8,6 @@ A table no plugin declares is warned about once, naming it; a declared one never
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -17,6 +16,8 @@ from codex.config.errors import LocPath, describe_expectation
 from codex.config.overrides import format_key_path, format_value
 
 if TYPE_CHECKING:
+    import jsonschema_rs
+
     from codex.config.model import Config
 
 WhereOf = Callable[[LocPath], str]
@@ -122,18 +123,13 @@ def _check_json_schema(
     shown: dict[str, Any],
 ) -> list[str]:
     # The validator runs only when there is something to check (a table, or keys the schema
-    # requires) and this exact table has not passed this exact schema before: importing
-    # jsonschema costs ~160 ms, more than the rest of loading the configuration.
-    messages: list[str] = []
+    # requires). It runs on every run, with no verdict kept between runs: importing jsonschema-rs
+    # and checking a table costs a few milliseconds (the ``jsonschema`` package it replaced cost
+    # ~160 ms, which a verdict memo used to save).
     if table or schema.get("required"):
-        key = _verdict_key(schema, table)
-        memo = _verdict_memo() if key is not None else None
-        if memo is None or memo.get(key or "") is not True:
-            messages = _json_schema_errors(name, schema, table, where_of)
-            if not messages and memo is not None and key is not None:
-                memo.put(key, True)
-    if messages:
-        return messages
+        messages = _json_schema_errors(name, schema, table, where_of)
+        if messages:
+            return messages
     filled = dict(table)
     for key, spec in (schema.get("properties") or {}).items():
         if key not in filled and isinstance(spec, Mapping) and "default" in spec:
@@ -144,65 +140,65 @@ def _check_json_schema(
 
 
 def _json_schema_errors(name: str, schema: Mapping[str, Any], table: dict[str, Any], where_of: WhereOf) -> list[str]:
-    import importlib
+    from codex.json_schema import SchemaProblem, build_validator, errors_of
 
-    # By name: jsonschema ships no type information (its stubs are a separate package).
-    jsonschema: Any = importlib.import_module("jsonschema")
-    validator_class = jsonschema.validators.validator_for(schema)
-    errors = sorted(validator_class(schema).iter_errors(table), key=lambda e: [str(p) for p in e.absolute_path])
-    return [_json_schema_message(("plugins", name, *error.absolute_path), error, where_of) for error in errors]
-
-
-def _verdict_memo() -> Any:
-    from codex.memo import Memo
-
-    return Memo.shared("config-verdicts")
-
-
-def _verdict_key(schema: Mapping[str, Any], table: dict[str, Any]) -> str | None:
-    """A digest of the schema, the table (``repr`` tells "5" from 5) and the checking code, or
-    None when the schema has no JSON form to digest. Only a verdict is kept under it, never a
-    value: a forged entry could at most skip checking the user's own table."""
-    import hashlib
-    import importlib.util
-    import json
-    import os
-
-    from codex.memo import file_digest
-
+    loc: LocPath = ("plugins", name)
     try:
-        schema_text = json.dumps(schema, sort_keys=True)
-    except (TypeError, ValueError):
+        validator = build_validator(schema)
+    except SchemaProblem as problem:
+        inside = "/".join(["#", *(str(part) for part in problem.where)])
+        return [f"{where_of(loc)}: [plugins.{format_key_path((name,))}]: the plugin's JSON Schema for this table is "
+                f"not valid (at {inside}: {problem.message}); the plugin's author must fix its codex_config_schema"]
+    odd = _first_non_json(table, loc)
+    if odd is not None:
+        # A TOML date or time has no JSON type: no JSON Schema can say whether it is right.
+        return [f"{where_of(odd)}: {format_key_path(odd)}: expected JSON data (a string, number, boolean, array or "
+                f"table); got a TOML date or time; quote it to make it a string"]
+    errors = sorted(errors_of(validator, table), key=lambda e: [str(p) for p in e.instance_path])
+    return [_json_schema_message((*loc, *error.instance_path), error, where_of) for error in errors]
+
+
+def _first_non_json(value: Any, loc: LocPath) -> LocPath | None:
+    """Where in ``value`` the first value that JSON has no type for is (None: it is all JSON)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _first_non_json(item, (*loc, key))
+            if found is not None:
+                return found
         return None
-    found = importlib.util.find_spec("jsonschema")
-    checker = os.path.join(os.path.dirname(found.origin), "validators.py") if found and found.origin else None
-    parts = ["plugin-table", file_digest(__file__), file_digest(checker), schema_text, repr(table)]
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _first_non_json(item, (*loc, index))
+            if found is not None:
+                return found
+        return None
+    return None if value is None or isinstance(value, str | int | float | bool) else loc
 
 
-def _json_schema_message(loc: LocPath, error: Any, where_of: WhereOf) -> str:
-    """``where: plugins.NAME.KEY: expected X; got Y`` for one jsonschema error."""
-    kind = error.validator
-    if kind == "required":
-        match = re.match(r"'(.+)' is a required property", error.message)
-        missing = (*loc, match.group(1)) if match else loc
+def _json_schema_message(loc: LocPath, error: jsonschema_rs.ValidationError, where_of: WhereOf) -> str:
+    """``where: plugins.NAME.KEY: expected X; got Y`` for one error, from its structured kind."""
+    from jsonschema_rs import ValidationErrorKind as Kind
+
+    kind = error.kind
+    if isinstance(kind, Kind.Required):
         table = format_key_path(loc[:2])
-        return f"{where_of(loc)}: {format_key_path(missing)}: required key is missing; add it to [{table}]"
-    if kind == "additionalProperties":
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        return (f"{where_of(loc)}: {format_key_path((*loc, kind.property))}: required key is missing; "
+                f"add it to [{table}]")
+    if isinstance(kind, Kind.AdditionalProperties):
+        extra = sorted(kind.unexpected)
         keys = ", ".join(format_key_path((*loc, key)) for key in extra)
         first = (*loc, extra[0]) if extra else loc
         return f"{where_of(first)}: {keys}: unknown key; the plugin's schema does not allow it"
     got = "a table" if isinstance(error.instance, dict) else format_value(error.instance)
-    if kind == "type":
-        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
-        expected = " or ".join(_JSON_TYPES.get(str(t), str(t)) for t in wanted)
-    elif kind == "enum":
-        expected = "one of " + ", ".join(format_value(v) for v in error.validator_value)
-    elif kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+    if isinstance(kind, Kind.Type):
+        expected = " or ".join(_JSON_TYPES.get(str(t), str(t)) for t in kind.types)
+    elif isinstance(kind, Kind.Enum):
+        expected = "one of " + ", ".join(format_value(v) for v in kind.options)
+    elif isinstance(kind, (Kind.Minimum, Kind.Maximum, Kind.ExclusiveMinimum, Kind.ExclusiveMaximum)):
         words = {"minimum": "at least", "maximum": "at most",
                  "exclusiveMinimum": "greater than", "exclusiveMaximum": "less than"}
-        expected = f"a value {words[kind]} {error.validator_value}"
+        keyword = str(error.schema_path[-1])
+        expected = f"a value {words.get(keyword, keyword)} {kind.limit}"
     else:
         return f"{where_of(loc)}: {format_key_path(loc)}: {error.message}"
     return f"{where_of(loc)}: {format_key_path(loc)}: expected {expected}; got {got}"

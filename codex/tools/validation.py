@@ -1,11 +1,13 @@
-"""The one validator of tool arguments: JSON Schema, checked by ``jsonschema``.
+"""The one validator of tool arguments: JSON Schema, checked by ``jsonschema-rs``.
 
 Every tool (built-in, plugin, MCP) declares its parameters as JSON Schema, so one checker
-serves them all. ``jsonschema`` is the reference implementation (every draft, ``$ref``,
-``anyOf``, the schemas MCP servers send) and already a dependency of codex and of the MCP SDK;
-pydantic can only check schemas it generated itself. The validator of a tool is built on its
-first call (the import costs ~70 ms, once per session; a session without tool calls never pays
-it) and a call costs tens of microseconds after that.
+serves them all. jsonschema-rs reads every draft, ``$ref`` within the schema, ``anyOf`` and
+``oneOf``, the schemas MCP servers send; pydantic can only check schemas it generated itself.
+It replaced the ``jsonschema`` package, whose import cost ~42 ms of a session's first tool call
+(its format checkers, ``referencing``, attrs classes); jsonschema-rs is imported and a tool's
+validator built in ~4 ms there (``codex.json_schema`` says how validators are built: offline,
+formats as annotations). The validator of a tool is built on its first call (a session without
+tool calls never imports it) and a call costs a few microseconds after that.
 
 Problems are reported for the model to fix, one per field, naming it and what was expected:
 ``plan[0].status: expected one of "pending", "in_progress", "completed"; got "done"``.
@@ -14,10 +16,12 @@ Problems are reported for the model to fix, one per field, naming it and what wa
 from __future__ import annotations
 
 import copy
-import importlib
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import jsonschema_rs
 
 _TYPES = {
     "object": "an object",
@@ -28,6 +32,7 @@ _TYPES = {
     "boolean": "a boolean",
     "null": "null",
 }
+# A schema's bound keywords, in the order they are shown, and their words.
 _BOUNDS = {
     "minimum": "at least",
     "maximum": "at most",
@@ -43,7 +48,7 @@ class SchemaDeclarationError(Exception):
 
 
 def check_declaration(schema: Any, tool: str) -> dict[str, Any]:
-    """The cheap checks a schema must pass to be offered to a model (no jsonschema import).
+    """The cheap checks a schema must pass to be offered to a model (no validator is built).
 
     Model APIs take an object schema; anything else is a plugin's mistake, reported at start.
     """
@@ -68,18 +73,16 @@ class ArgumentValidator:
     """Checks the arguments of one tool against its schema; built once, used for every call."""
 
     def __init__(self, schema: Mapping[str, Any]) -> None:
+        from codex.json_schema import SchemaProblem, build_validator
+
         self.schema = schema
-        # By name: jsonschema ships no type information (its stubs are a separate package).
-        jsonschema: Any = importlib.import_module("jsonschema")
-        validator_class = jsonschema.validators.validator_for(schema)
         try:
-            validator_class.check_schema(schema)
-        except jsonschema.exceptions.SchemaError as exc:
-            where = _path(exc.absolute_path) if exc.absolute_path else "the schema"
+            self._validator = build_validator(schema)
+        except SchemaProblem as problem:
+            where = _path(problem.where) or "the schema"
             raise SchemaDeclarationError(
-                f"its parameters are not a valid JSON Schema ({where}: {exc.message})"
+                f"its parameters are not a valid JSON Schema ({where}: {problem.message})"
             ) from None
-        self._validator = validator_class(schema)
         self._defaults = {
             key: spec["default"]
             for key, spec in (schema.get("properties") or {}).items()
@@ -88,8 +91,14 @@ class ArgumentValidator:
 
     def problems(self, arguments: Mapping[str, Any]) -> list[str]:
         """One sentence per field that does not match, in the order of the fields; [] when valid."""
-        errors = sorted(self._validator.iter_errors(arguments), key=lambda e: [str(p) for p in e.absolute_path])
-        described = [_describe(error) for error in errors]
+        from codex.json_schema import errors_of
+
+        try:
+            found = errors_of(self._validator, arguments)
+        except TypeError as exc:  # a plugin that rewrote the arguments put in a value JSON has no form for
+            return [f"(the arguments): not JSON data: {exc}"]
+        errors = sorted(found, key=lambda e: [str(p) for p in e.instance_path])
+        described = [_describe(error, self.schema) for error in errors]
         if len(described) > MAX_PROBLEMS:
             described = [*described[:MAX_PROBLEMS], f"and {len(described) - MAX_PROBLEMS} more"]
         return described
@@ -102,7 +111,7 @@ class ArgumentValidator:
         return arguments
 
 
-def _path(parts: Any) -> str:
+def _path(parts: Sequence[str | int]) -> str:
     text = ""
     for part in parts:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
@@ -116,6 +125,18 @@ def _shown(value: Any) -> str:
         return "an array"
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _subschema(schema: Any, path: Sequence[str | int]) -> Any:
+    """The part of ``schema`` at ``path`` (an error's ``schema_path``, references already
+    followed), or None where the path leaves the document (a ``$ref`` to an embedded ``$id``)."""
+    for part in path:
+        found = isinstance(schema, Mapping) and isinstance(part, str) and part in schema
+        indexed = isinstance(schema, list) and isinstance(part, int) and 0 <= part < len(schema)
+        if not (found or indexed):
+            return None
+        schema = schema[part]
+    return schema
 
 
 def _expected_type(schema: Any) -> str:
@@ -133,33 +154,41 @@ def _expected_type(schema: Any) -> str:
     return f"{text} ({', '.join(bounds)})" if bounds else text
 
 
-def _describe(error: Any) -> str:
-    where = _path(error.absolute_path)
+def _describe(error: jsonschema_rs.ValidationError, schema: Mapping[str, Any]) -> str:
+    """One sentence from the error's structured kind; its own message only for rarer keywords."""
+    from jsonschema_rs import ValidationErrorKind as Kind
+
+    where = _path(error.instance_path)
     field = where or "(the arguments)"
-    kind = error.validator
+    kind = error.kind
     got = _shown(error.instance)
-    if kind == "required":
-        missing = error.message.split("'")[1] if error.message.count("'") >= 2 else error.message
-        return f"{_path([*error.absolute_path, missing])}: required, but missing"
-    if kind == "additionalProperties":
-        allowed = sorted(error.schema.get("properties") or {})
-        extra = sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
-        names = ", ".join(_path([*error.absolute_path, key]) for key in extra) or field
+    # The schema object that holds the failed keyword (the last part of the path is the keyword).
+    holder = _subschema(schema, error.schema_path[:-1])
+    if isinstance(kind, Kind.Required):
+        return f"{_path([*error.instance_path, kind.property])}: required, but missing"
+    if isinstance(kind, Kind.AdditionalProperties):
+        allowed = sorted(holder.get("properties") or {}) if isinstance(holder, Mapping) else []
+        names = ", ".join(_path([*error.instance_path, key]) for key in sorted(kind.unexpected)) or field
         hint = f" (known: {', '.join(allowed)})" if allowed else ""
         return f"{names}: unknown property{hint}"
-    if kind == "type":
-        return f"{field}: expected {_expected_type(error.schema)}; got {got}"
-    if kind == "enum":
-        return f"{field}: expected one of {', '.join(_shown(v) for v in error.validator_value)}; got {got}"
-    if kind in _BOUNDS:
-        return f"{field}: expected a value {_BOUNDS[kind]} {error.validator_value}; got {got}"
-    if kind in ("anyOf", "oneOf"):
+    if isinstance(kind, Kind.Type):
+        # The holder also tells its bounds or choices ("an integer (at least 1)").
+        expected = _expected_type(holder if isinstance(holder, Mapping) else {"type": kind.types})
+        return f"{field}: expected {expected}; got {got}"
+    if isinstance(kind, Kind.Enum):
+        return f"{field}: expected one of {', '.join(_shown(v) for v in kind.options)}; got {got}"
+    if isinstance(kind, (Kind.Minimum, Kind.Maximum, Kind.ExclusiveMinimum, Kind.ExclusiveMaximum)):
+        keyword = str(error.schema_path[-1])
+        return f"{field}: expected a value {_BOUNDS.get(keyword, keyword)} {kind.limit}; got {got}"
+    if isinstance(kind, (Kind.AnyOf, Kind.OneOfNotValid)):
         # A branch of the right type that failed a constraint says more than "matches none".
-        deeper = [e for e in (error.context or []) if e.validator not in ("type", "anyOf", "oneOf")]
+        branch_errors = [e for branch in kind.context for e in branch]
+        deeper = [e for e in branch_errors if not isinstance(e.kind, (Kind.Type, Kind.AnyOf, Kind.OneOfNotValid))]
         if deeper:
-            return _describe(min(deeper, key=lambda e: len(e.absolute_path)))
-        options = " or ".join(_expected_type(branch) for branch in error.validator_value)
+            return _describe(min(deeper, key=lambda e: len(e.instance_path)), schema)
+        branches = _subschema(schema, error.schema_path)
+        options = " or ".join(_expected_type(b) for b in branches) if isinstance(branches, list) else "a value"
         return f"{field}: expected {options}; got {got}"
-    if kind in ("minLength", "minItems") and error.validator_value == 1:
+    if isinstance(kind, (Kind.MinLength, Kind.MinItems)) and kind.limit == 1:
         return f"{field}: must not be empty"
     return f"{field}: {error.message}"

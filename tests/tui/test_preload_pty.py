@@ -131,9 +131,9 @@ def test_http_stack_and_tool_schemas_load_before_any_prompt_is_sent(
     term.wait_for(READY)
     # What the first model request needs: the HTTP stack, the mock provider's wire module
     # (the openai plugin's Responses client), the third-party test plugin's argument model, and
-    # jsonschema, which checks the first tool call.
+    # jsonschema-rs, which checks the first tool call.
     first_turn = {"httpx2", "httpcore2", "h11", "codex.http", "codex_openai.responses", "codex_plugin_example.args",
-                  "jsonschema"}
+                  "jsonschema_rs"}
     loaded = probe.wait_for_modules(term, first_turn)
     assert "pydantic" in loaded
     assert mock_model.requests == []  # nothing was sent: the imports came from the preloading
