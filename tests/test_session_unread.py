@@ -32,18 +32,18 @@ async def event_types(mock_model: MockModelServer, tmp_path: Path, unread: froze
         flags={"approval_policy": "never", "sandbox_mode": "danger-full-access"},
     )
     session = await open_session(make_plugin_manager(), loaded, record=False, unread=unread)
-    seen: list[str] = []
     try:
-        async with asyncio.timeout(30):
-            session.submit(ev.UserInput("go"))
-            while True:
-                msg = (await session.next_event()).msg
-                seen.append(msg.type)
-                if isinstance(msg, ev.TaskComplete):
-                    assert msg.last_agent_message == "one two three"
-                    return seen
+        session.submit(ev.UserInput("go"))
+        events: list[ev.EventMsg] = []
+        for _ in range(200):  # a turn of one call and one answer brings a few dozen events
+            events.append((await asyncio.wait_for(session.next_event(), 30)).msg)
+            if isinstance(events[-1], ev.TaskComplete):
+                break
     finally:
         await session.close()
+    done = events[-1]
+    assert isinstance(done, ev.TaskComplete) and done.last_agent_message == "one two three"
+    return [msg.type for msg in events]
 
 
 def script_turn(mock_model: MockModelServer) -> None:
