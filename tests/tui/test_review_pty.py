@@ -61,3 +61,25 @@ def test_slash_review_on_a_clean_tree_and_with_a_bad_branch(
     term.send("/review --base nowhere\r")
     term.wait_for("--base nowhere: git knows no commit or branch by that name")
     assert mock_model.requests == []
+
+
+def test_ctrl_c_stops_a_running_review_and_the_session_goes_on(
+    start_codex: StartCodex, mock_model: MockModelServer, workspace: Path
+) -> None:
+    (workspace / "README.md").write_text("# demo\nTODO: explain\n", encoding="utf-8")
+    # The review's model sends one event, then nothing: only Ctrl-C ends the wait.
+    mock_model.responses_text(json.dumps(FINDINGS), stall_after_events=1)
+    mock_model.responses_text("Still here.")
+    term = start_codex()
+    term.wait_for(READY)
+    term.send("/review\r")
+    term.wait_for("(Ctrl-C stops)")
+    mock_model.wait_for_requests(1)  # the review's request is out and its answer stalls
+    term.send("\x03")
+    screen = term.wait_for("review stopped")
+    assert "Press Ctrl-C again to quit" not in screen
+    assert "README.md:2" not in screen
+    term.send("are you there?\r")
+    term.wait_for("Still here.")
+    assert "<diff>" in json.dumps(mock_model.requests[0].json["input"])
+    assert len(mock_model.requests) == 2

@@ -135,6 +135,8 @@ class App:
         self.switching = False
         self.attachments = Attachments(launch.images)
         self.last_ctrl_c = 0.0
+        # Work of a slash command outside the session's turn (/review) that Ctrl-C or Esc stops.
+        self.stoppable: asyncio.Task[Any] | None = None
         self.notice: tuple[str, float] | None = None
         self.progress_row: str | None = None
         self.confirm: tuple[str, bool, concurrent.futures.Future[bool]] | None = None
@@ -562,6 +564,8 @@ class App:
         elif action == "esc":
             if self.turn_active and not self.interrupting:
                 self._interrupt()
+            elif self.stoppable is not None:
+                self.stoppable.cancel()
         elif action == "redraw" and isinstance(self.screen, TerminalScreen):
             self.screen.commit([])
         self.screen.request_redraw()
@@ -575,6 +579,8 @@ class App:
             self._cancel_picker()
         elif self.turn_active:
             self._interrupt()
+        elif self.stoppable is not None:
+            self.stoppable.cancel()
         elif self.editor.text:
             self.editor.take()
         elif time.monotonic() - self.last_ctrl_c < QUIT_WINDOW_SECONDS:

@@ -208,14 +208,21 @@ async def _review(app: App, argument: str) -> None:
             return
         files = len(change.files)
         app.say([paint(f"• reviewing {change.description}: {files} file{'s' * (files != 1)}…", "dim")])
-        app.progress_row = paint("◦ reviewing… the findings appear here when the model is done", "cyan")
+        app.progress_row = paint("◦ reviewing… the findings appear here when the model is done (Ctrl-C stops)", "cyan")
         app.screen.request_redraw()
+        app.stoppable = asyncio.current_task()
         answer = await run_review(app.pm, loaded, review_prompt(change, focus), progress)
         review = parse_review(answer, change.root)
     except CodexError as exc:
         app.say([paint(f"review failed: {exc}", "red")])
         return
+    except asyncio.CancelledError:
+        # Ctrl-C (or Esc): run_review has closed its session, which stopped its model request and
+        # any command it was running.
+        app.say([paint("review stopped", "yellow")])
+        return
     finally:
+        app.stoppable = None
         app.progress_row = None
         app.screen.request_redraw()
     app.say(review_lines(app, review))
