@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import subprocess
+
     from codex.config.model import Config, ShellEnvironmentPolicy
     from codex.sandbox import ConfinedSpawner, SandboxBackend, SandboxedCommand, SandboxPolicy
 
@@ -319,18 +321,47 @@ Started = tuple[int, asyncio.StreamReader, asyncio.StreamReader, "asyncio.Future
 
 
 async def _spawn_here(argv: list[str], cwd: Path, env: Mapping[str, str]) -> Started:
-    proc = await asyncio.create_subprocess_exec(
-        *argv,
+    # Popen itself, not asyncio.create_subprocess_exec: the command's group reaches the watchdog
+    # before this task yields. Awaiting asyncio's transport first left loop iterations (tens of
+    # milliseconds on a loaded machine) in which a kill -9 of codex orphaned a running command.
+    import subprocess
+
+    loop = asyncio.get_running_loop()
+    proc = subprocess.Popen(
+        argv,
         cwd=str(cwd),
         env=dict(env),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        bufsize=0,
         start_new_session=True,
     )
-    assert proc.stdout is not None and proc.stderr is not None
     COMMAND_GROUPS.track(proc.pid)
-    return proc.pid, proc.stdout, proc.stderr, asyncio.ensure_future(proc.wait())
+    readers = []
+    for pipe in (proc.stdout, proc.stderr):
+        reader = asyncio.StreamReader(limit=READ_CHUNK * 4)
+        await loop.connect_read_pipe(partial(asyncio.StreamReaderProtocol, reader), pipe)
+        readers.append(reader)
+    return proc.pid, readers[0], readers[1], _exit_status(loop, proc)
+
+
+def _exit_status(loop: asyncio.AbstractEventLoop, proc: subprocess.Popen[bytes]) -> asyncio.Future[int]:
+    """The exit status of ``proc``, from a thread that waits for it (as asyncio's own child
+    watcher does: a blocking wait per process works on every POSIX system)."""
+    status: asyncio.Future[int] = loop.create_future()
+
+    def settle(code: int) -> None:
+        if not status.done():
+            status.set_result(code)
+
+    def wait() -> None:
+        code = proc.wait()
+        with contextlib.suppress(RuntimeError):  # the loop closed first: nobody waits any more
+            loop.call_soon_threadsafe(settle, code)
+
+    threading.Thread(target=wait, name=f"wait-{proc.pid}", daemon=True).start()
+    return status
 
 
 async def _spawn_by(
@@ -408,6 +439,11 @@ class CommandGroups:
         self._lock = threading.Lock()
         self._groups: set[int] = set()
         self._watchdog: tuple[int, int] | None = None  # (pid, write end of its stdin)
+
+    def __contains__(self, pgid: object) -> bool:
+        """Whether the group ``pgid`` is registered (the watchdog would kill it)."""
+        with self._lock:
+            return pgid in self._groups
 
     def track(self, pgid: int) -> None:
         """Register the group ``pgid``; forget the groups that have emptied meanwhile."""

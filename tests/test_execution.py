@@ -107,3 +107,39 @@ def test_env_policy_core_set_exclude_include_only() -> None:
     only = build_env(ShellEnvironmentPolicy(include_only=["PATH", "X"], set={"X": "1"}), base)
     assert only == {"PATH": "/bin", "X": "1"}
     assert build_env(ShellEnvironmentPolicy(inherit="none"), base) == {}
+
+
+def test_a_command_is_in_the_watchdogs_care_before_codex_yields_after_spawning_it(tmp_path: Path) -> None:
+    """Between starting a command and registering its group, codex must not give the event loop
+    away: a kill -9 landing meanwhile (a loaded machine can stall a loop for tens of
+    milliseconds) would leave the command running after codex. The first time the loop gets
+    control back with the command among our children, its group is already tracked."""
+    from codex.execution import COMMAND_GROUPS, kill_process_group
+
+    def children() -> set[int]:
+        found: set[int] = set()
+        for task in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{task}/children") as listing:
+                found.update(int(pid) for pid in listing.read().split())
+        return found
+
+    async def scenario() -> None:
+        before = children()
+        start = asyncio.ensure_future(run_command(["sleep", "30"], tmp_path, dict(os.environ)))
+        new: set[int] = set()
+        for _ in range(50):  # each turn of the loop lets the command's task run to its next await
+            await asyncio.sleep(0)
+            new = children() - before
+            if new:
+                break
+        try:
+            assert len(new) == 1, new
+            assert new <= {pid for pid in new if pid in COMMAND_GROUPS}
+        finally:
+            for pid in new:
+                kill_process_group(pid)
+            await start
+
+    if not os.path.exists("/proc/self/task"):
+        pytest.skip("reads /proc to find the command")
+    asyncio.run(scenario())
