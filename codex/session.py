@@ -241,6 +241,10 @@ class Session:
         self._auto_compact_failed = False
         self._emit(sub_id, ev.TaskStarted())
         self._record(Message("user", op.text, images=op.images))
+        if self.services.sandbox_policy.is_restrictive:
+            # Started now, the fork server's interpreter boots while the model answers, and the
+            # turn's first confined command does not wait for it (~20-30 ms).
+            self.confined_spawner()
         last_message: str | None = None
         try:
             while True:
@@ -559,7 +563,8 @@ class Session:
         return await future
 
     def confined_spawner(self) -> ConfinedSpawner | None:
-        """The backend's fork server for this session, started on first use (None: not offered)."""
+        """The backend's fork server for this session, started when a turn under a confining
+        policy begins, or on first use (None: not offered)."""
         backend = self.services.sandbox_backend
         if self._spawner is None and not self._spawner_failed and backend is not None:
             make = getattr(backend, "fork_server", None)
