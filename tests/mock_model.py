@@ -422,6 +422,13 @@ class MockModelServer:
             lines.append(f"{key} = {json.dumps(value)}")
         return "\n".join(lines) + "\n"
 
+    def config_overrides(self, **fields: Any) -> list[str]:
+        """``-c``-style overrides that make this server the provider ``mock`` of a config
+        loaded in process (``load_config(cli_overrides=...)``); no retries unless ``fields`` say."""
+        entry = {"base_url": self.base_url, "request_max_retries": 0, **fields}
+        table = ", ".join(f"{key}={json.dumps(value)}" for key, value in entry.items())
+        return ['model_provider="mock"', f"model_providers.mock={{{table}}}"]
+
     # -------------------------------------------------------------- scripting
 
     def enqueue(self, reply: Reply) -> Reply:

@@ -25,10 +25,7 @@ async def event_types(mock_model: MockModelServer, tmp_path: Path, unread: froze
     loaded = load_config(
         home=tmp_path,
         cwd=workspace,
-        cli_overrides=[
-            'model_provider="mock"',
-            f'model_providers.mock={{base_url="{mock_model.base_url}", request_max_retries=0}}',
-        ],
+        cli_overrides=mock_model.config_overrides(),
         flags={"approval_policy": "never", "sandbox_mode": "danger-full-access"},
     )
     session = await open_session(make_plugin_manager(), loaded, record=False, unread=unread)
