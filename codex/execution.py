@@ -15,6 +15,7 @@ import fnmatch
 import os
 import re
 import signal
+import subprocess  # asyncio imports it anyway
 import sys
 import threading
 import time
@@ -25,8 +26,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import subprocess
-
     from codex.config.model import Config, ShellEnvironmentPolicy
     from codex.sandbox import ConfinedSpawner, SandboxBackend, SandboxedCommand, SandboxPolicy
 
@@ -324,8 +323,6 @@ async def _spawn_here(argv: list[str], cwd: Path, env: Mapping[str, str]) -> Sta
     # Popen itself, not asyncio.create_subprocess_exec: the command's group reaches the watchdog
     # before this task yields. Awaiting asyncio's transport first left loop iterations (tens of
     # milliseconds on a loaded machine) in which a kill -9 of codex orphaned a running command.
-    import subprocess
-
     loop = asyncio.get_running_loop()
     proc = subprocess.Popen(
         argv,

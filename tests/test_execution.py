@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 
 from codex.config.model import ShellEnvironmentPolicy
 from codex.execution import TIMEOUT_EXIT_CODE, CappedBuffer, ExecResult, build_env, run_command
+from tests.processes import child_pids
 
 
 def run(argv: list[str], cwd: Path, **kwargs: Any) -> ExecResult:
@@ -109,6 +111,7 @@ def test_env_policy_core_set_exclude_include_only() -> None:
     assert build_env(ShellEnvironmentPolicy(inherit="none"), base) == {}
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc to find the command")
 def test_a_command_is_in_the_watchdogs_care_before_codex_yields_after_spawning_it(tmp_path: Path) -> None:
     """Between starting a command and registering its group, codex must not give the event loop
     away: a kill -9 landing meanwhile (a loaded machine can stall a loop for tens of
@@ -116,30 +119,21 @@ def test_a_command_is_in_the_watchdogs_care_before_codex_yields_after_spawning_i
     control back with the command among our children, its group is already tracked."""
     from codex.execution import COMMAND_GROUPS, kill_process_group
 
-    def children() -> set[int]:
-        found: set[int] = set()
-        for task in os.listdir("/proc/self/task"):
-            with open(f"/proc/self/task/{task}/children") as listing:
-                found.update(int(pid) for pid in listing.read().split())
-        return found
-
     async def scenario() -> None:
-        before = children()
+        before = child_pids()
         start = asyncio.ensure_future(run_command(["sleep", "30"], tmp_path, dict(os.environ)))
         new: set[int] = set()
         for _ in range(50):  # each turn of the loop lets the command's task run to its next await
             await asyncio.sleep(0)
-            new = children() - before
+            new = child_pids() - before
             if new:
                 break
         try:
             assert len(new) == 1, new
-            assert new <= {pid for pid in new if pid in COMMAND_GROUPS}
+            assert all(pid in COMMAND_GROUPS for pid in new), new
         finally:
             for pid in new:
                 kill_process_group(pid)
             await start
 
-    if not os.path.exists("/proc/self/task"):
-        pytest.skip("reads /proc to find the command")
     asyncio.run(scenario())

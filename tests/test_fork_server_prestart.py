@@ -5,7 +5,6 @@ danger-full-access no command is confined and none starts."""
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from pathlib import Path
 
@@ -16,23 +15,14 @@ from codex.config.loader import load_config
 from codex.engine import open_session
 from codex.plugins import make_plugin_manager
 from tests.mock_model import MockModelServer, Text
+from tests.processes import child_pids, command_line
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the Landlock backend's fork server; reads /proc")
 
 
 def fork_servers() -> list[int]:
     """Our child processes that run the Landlock fork server."""
-    found = []
-    for task in os.listdir("/proc/self/task"):
-        with open(f"/proc/self/task/{task}/children") as listing:
-            for pid in listing.read().split():
-                try:
-                    with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-                        if b"forkserver" in cmdline.read():
-                            found.append(int(pid))
-                except OSError:
-                    continue  # ended meanwhile
-    return found
+    return [pid for pid in child_pids() if b"forkserver" in command_line(pid)]
 
 
 async def servers_after_a_text_answer(mock_model: MockModelServer, tmp_path: Path, sandbox: str) -> list[int]:

@@ -43,8 +43,7 @@ def test_interrupt_kills_the_command_and_the_session_goes_on(
             home=tmp_path,
             cwd=ws,
             cli_overrides=[
-                'model_provider="mock"',
-                f'model_providers.mock={{base_url="{mock_model.base_url}", request_max_retries=0}}',
+                *mock_model.config_overrides(),
                 f"sandbox_fork_server={'true' if fork_server else 'false'}",
             ],
             flags={"approval_policy": "never", "sandbox_mode": sandbox},

@@ -18,15 +18,20 @@ def server_toml(name: str, *args: str) -> str:
     return f"\n[mcp_servers.{name}]\ncommand = {json.dumps(sys.executable)}\nargs = {argv}\n"
 
 
-def test_exec_offers_and_calls_mcp_tools(
-    mock_model: MockModelServer, codex_home: Path, tmp_path: Path, run_codex: RunCodex
-) -> None:
+def write_config(codex_home: Path, mock_model: MockModelServer, *tables: str) -> None:
+    """config.toml: the mock model as provider (no retries), then ``tables``."""
     (codex_home / "config.toml").write_text(
         'model = "mock-model"\nmodel_provider = "mock"\n'
         + mock_model.provider_toml(request_max_retries=0)
-        + server_toml("files")
-        + "\n[mcp_servers.broken]\ncommand = \"/nonexistent/mcp-server\"\n"
+        + "".join(tables)
     )
+
+
+def test_exec_offers_and_calls_mcp_tools(
+    mock_model: MockModelServer, codex_home: Path, tmp_path: Path, run_codex: RunCodex
+) -> None:
+    broken = '\n[mcp_servers.broken]\ncommand = "/nonexistent/mcp-server"\n'
+    write_config(codex_home, mock_model, server_toml("files"), broken)
     mock_model.responses_call("files__echo", {"text": "hello through MCP"}, call_id="m1")
     mock_model.responses_text("The server said hello.")
 
@@ -51,12 +56,7 @@ def test_exec_offers_and_calls_mcp_tools(
 def test_exec_keeps_servers_stderr_in_their_log_and_quotes_it_when_one_fails(
     mock_model: MockModelServer, codex_home: Path, tmp_path: Path, run_codex: RunCodex
 ) -> None:
-    (codex_home / "config.toml").write_text(
-        'model = "mock-model"\nmodel_provider = "mock"\n'
-        + mock_model.provider_toml(request_max_retries=0)
-        + server_toml("files")
-        + server_toml("crashes", "--crash-at-startup")
-    )
+    write_config(codex_home, mock_model, server_toml("files"), server_toml("crashes", "--crash-at-startup"))
     mock_model.responses_call("files__echo", {"text": "logged call"}, call_id="m1")
     mock_model.responses_text("Done.")
 
@@ -82,11 +82,7 @@ def test_exec_keeps_servers_stderr_in_their_log_and_quotes_it_when_one_fails(
 def test_a_server_printing_a_banner_on_stdout_costs_one_line_not_a_traceback(
     mock_model: MockModelServer, codex_home: Path, tmp_path: Path, run_codex: RunCodex
 ) -> None:
-    (codex_home / "config.toml").write_text(
-        'model = "mock-model"\nmodel_provider = "mock"\n'
-        + mock_model.provider_toml(request_max_retries=0)
-        + server_toml("chatty", "--stdout-noise")
-    )
+    write_config(codex_home, mock_model, server_toml("chatty", "--stdout-noise"))
     mock_model.responses_call("chatty__echo", {"text": "still works"}, call_id="m1")
     mock_model.responses_text("Done.")
 
@@ -109,11 +105,7 @@ def test_mcp_tool_calls_are_checked_against_the_servers_schema_and_show_the_peer
     """MCP tools are the same shape as every tool: the server's inputSchema is their parameters,
     checked by codex's one validator before the server is called; --json items carry the peer's
     arguments, result and error."""
-    (codex_home / "config.toml").write_text(
-        'model = "mock-model"\nmodel_provider = "mock"\n'
-        + mock_model.provider_toml(request_max_retries=0)
-        + f"\n[mcp_servers.files]\ncommand = {json.dumps(sys.executable)}\nargs = [{json.dumps(str(FAKE_SERVER))}]\n"
-    )
+    write_config(codex_home, mock_model, server_toml("files"))
     mock_model.responses_turn(Call("files__echo", {"text": 42}, "bad"), Call("files__add", {"a": 2, "b": 3}, "add"))
     mock_model.responses_text("done")
 
